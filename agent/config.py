@@ -1,0 +1,318 @@
+"""Configuration: one TOML file, every key overridable from the environment.
+
+The file is found from `--config`, else `$ANNEXA_CONFIG`, else `./annexa.toml` (optional).
+Environment variables `ANNEXA_<SECTION>__<KEY>` win over the file. Secrets are only ever
+named (an environment variable or a file), never written in the file itself; every error
+is one line naming the key and where it came from.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from agent.errors import ConfigError
+
+ENV_PREFIX = "ANNEXA_"
+DEFAULT_PATH = Path("annexa.toml")
+_DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(value: Any) -> Any:
+    """`90s`, `15m`, `24h`, `7d`, `2w`, or a number of seconds."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, bool):
+        raise ValueError("expected a duration such as '24h'")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    elif isinstance(value, str) and (m := _DURATION_RE.match(value)):
+        seconds = float(m.group(1)) * _UNITS[m.group(2)]
+    else:
+        raise ValueError(f"expected a duration such as '24h', '15m' or '7d', got {value!r}")
+    if seconds <= 0:
+        raise ValueError("a duration must be positive")
+    return timedelta(seconds=seconds)
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+def _secret_from(env_name: str, file_path: str, what: str, key: str) -> SecretStr:
+    """Resolve a secret named by reference; missing references fail at load, not mid-run."""
+    if env_name:
+        value = os.environ.get(env_name)
+        if not value:
+            raise ValueError(f"{key}: environment variable {env_name} (the {what}) is not set")
+        return SecretStr(value)
+    try:
+        return SecretStr(Path(file_path).read_text().strip())
+    except OSError as exc:
+        raise ValueError(f"{key}: cannot read {what} file {file_path}: {exc.strerror}") from None
+
+
+class StoreSettings(Section):
+    url: str = "sqlite:///annexa.db"
+
+    @model_validator(mode="after")
+    def _known_scheme(self) -> StoreSettings:
+        if "://" not in self.url:
+            raise ValueError(f"url {self.url!r} is not a database URL such as sqlite:///annexa.db")
+        return self
+
+
+class RunnerSettings(Section):
+    workers: int = Field(16, ge=1, le=256)
+    per_service: int = Field(8, ge=1, le=256)
+    collector_timeout: Duration = timedelta(minutes=15)
+
+
+class AwsSettings(Section):
+    enabled: bool = False
+    accounts: list[Annotated[str, Field(pattern=r"^\d{12}$")]] = []
+    regions: list[Annotated[str, Field(pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")]] = []
+    profile: str = ""
+    role_name: str = ""
+    external_id: str = ""
+    retry_mode: Literal["standard", "adaptive", "legacy"] = "adaptive"
+    max_attempts: int = Field(8, ge=1, le=20)
+    connect_timeout: float = Field(10, gt=0)
+    read_timeout: float = Field(60, gt=0)
+
+
+class GcpSettings(Section):
+    enabled: bool = False
+    organization_ids: list[str] = []
+    project_ids: list[str] = []
+    api_endpoint: str = ""
+    access_token_env: str = ""
+
+
+class EntraSettings(Section):
+    enabled: bool = False
+    tenant_id: str = ""
+    client_id: str = ""
+    client_secret_env: str = ""
+    client_secret_file: str = ""
+    certificate_path: str = ""
+    managed_identity: bool = False
+    access_token_env: str = ""
+    graph_url: str = "https://graph.microsoft.com"
+
+    @model_validator(mode="after")
+    def _credentials(self) -> EntraSettings:
+        if not self.enabled:
+            return self
+        if not self.tenant_id:
+            raise ValueError("tenant_id: required when [entra] is enabled")
+        if self.access_token_env:
+            _secret_from(self.access_token_env, "", "Graph access token", "access_token_env")
+        elif self.client_secret_env or self.client_secret_file:
+            _secret_from(
+                self.client_secret_env, self.client_secret_file, "client secret", "client_secret_env"
+            )
+        elif self.certificate_path:
+            if not Path(self.certificate_path).is_file():
+                raise ValueError(f"certificate_path: {self.certificate_path} is not a readable file")
+        elif not self.managed_identity:
+            raise ValueError(
+                "no credentials: set client_secret_env, client_secret_file, certificate_path, "
+                "managed_identity or access_token_env"
+            )
+        return self
+
+
+class HrSettings(Section):
+    enabled: bool = False
+    provider: Literal["bamboohr", "file"] = "file"
+    subdomain: str = ""
+    api_key_env: str = ""
+    base_url: str = ""
+    path: str = ""
+    columns: dict[str, str] = {}
+
+    @model_validator(mode="after")
+    def _provider(self) -> HrSettings:
+        if not self.enabled:
+            return self
+        if self.provider == "bamboohr":
+            if not self.subdomain:
+                raise ValueError("subdomain: required for provider 'bamboohr'")
+            if not self.api_key_env:
+                raise ValueError("api_key_env: required for provider 'bamboohr'")
+            _secret_from(self.api_key_env, "", "BambooHR API key", "api_key_env")
+        elif not self.path:
+            raise ValueError("path: required for provider 'file'")
+        return self
+
+
+class ScheduleSettings(Section):
+    interval: Duration = timedelta(hours=24)
+    sources: dict[str, Duration] = {}
+    freshness: dict[str, Duration] = {}
+
+
+class ChecksSettings(Section):
+    disabled: list[str] = []
+    params: dict[str, dict[str, Any]] = {}
+
+
+class ControlsSettings(Section):
+    excluded: dict[str, str] = {}
+
+    @model_validator(mode="after")
+    def _justified(self) -> ControlsSettings:
+        for control, why in self.excluded.items():
+            if not why.strip():
+                raise ValueError(f"excluded.{control}: an exclusion needs a justification for the SoA")
+        return self
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", case_sensitive=False
+    )
+
+    store: StoreSettings = StoreSettings()
+    runner: RunnerSettings = RunnerSettings()
+    aws: AwsSettings = AwsSettings()
+    gcp: GcpSettings = GcpSettings()
+    entra: EntraSettings = EntraSettings()
+    hr: HrSettings = HrSettings()
+    schedule: ScheduleSettings = ScheduleSettings()
+    checks: ChecksSettings = ChecksSettings()
+    controls: ControlsSettings = ControlsSettings()
+    plugins: dict[str, dict[str, Any]] = {}
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The environment overrides the file, which arrives as init arguments.
+        return (env_settings, init_settings)
+
+    def system_enabled(self, system: str) -> bool:
+        section = getattr(self, system, None)
+        if isinstance(section, BaseModel):
+            return bool(getattr(section, "enabled", False))
+        return bool(self.plugins.get(system, {}).get("enabled", False))
+
+    def freshness_for(self, source: str, declared: timedelta) -> timedelta:
+        """Explicit freshness, else twice the source's schedule interval, else the collector's own."""
+        if source in self.schedule.freshness:
+            return self.schedule.freshness[source]
+        if source in self.schedule.sources:
+            return 2 * self.schedule.sources[source]
+        return declared
+
+    def check_params(self, check_id: str, defaults: Mapping[str, Any]) -> dict[str, Any]:
+        given = self.checks.params.get(check_id, {})
+        unknown = sorted(set(given) - set(defaults))
+        if unknown:
+            raise ConfigError(f'[checks.params."{check_id}"] {unknown[0]}: unknown parameter')
+        return {**defaults, **given}
+
+
+def config_path(explicit: Path | None) -> tuple[Path | None, bool]:
+    """The file to read and whether it must exist (it must when named explicitly)."""
+    if explicit is not None:
+        return explicit, True
+    env = os.environ.get(f"{ENV_PREFIX}CONFIG")
+    if env:
+        return Path(env), True
+    return DEFAULT_PATH, False
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a directory, not a config file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(
+            f"{path}: cannot read config file: {getattr(exc, 'strerror', None) or exc}"
+        ) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+
+
+def _key_path(loc: tuple[int | str, ...]) -> str:
+    parts = [str(p) for p in loc if not isinstance(p, int)]
+    if not parts:
+        return "config"
+    if len(parts) == 1:
+        return parts[0]
+    return f"[{parts[0]}] {'.'.join(parts[1:])}"
+
+
+def _env_name(loc: tuple[int | str, ...]) -> str | None:
+    parts = [str(p) for p in loc if not isinstance(p, int)]
+    for n in range(len(parts), 0, -1):
+        name = ENV_PREFIX + "__".join(parts[:n]).upper()
+        if any(k.upper() == name for k in os.environ):
+            return name
+    return None
+
+
+def _describe(exc: ValidationError, origin: str) -> str:
+    errors = exc.errors()
+    first = errors[0]
+    loc = tuple(first["loc"])
+    if first["type"] == "extra_forbidden":
+        msg = "unknown key"
+    else:
+        msg = str(first["msg"]).removeprefix("Value error, ")
+        if ": " in msg and loc and msg.split(": ", 1)[0].isidentifier():
+            # Section validators name the key themselves ("client_secret_env: ...").
+            key, msg = msg.split(": ", 1)
+            loc = (*loc, key)
+    env = _env_name(loc)
+    where = f"environment variable {env}" if env else origin
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return f"{where}: {_key_path(loc)}: {msg}{more}"
+
+
+def load_settings(explicit: Path | None = None) -> tuple[Settings, Path | None]:
+    """Read, merge and validate; returns the settings and the file they came from (if any)."""
+    path, required = config_path(explicit)
+    data: dict[str, Any] = {}
+    used: Path | None = None
+    if path is not None and (required or path.exists()):
+        data = read_toml(path)
+        used = path
+    origin = str(used) if used else "defaults"
+    try:
+        settings = Settings(**data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, origin)) from None
+    return settings, used

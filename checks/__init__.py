@@ -1,0 +1,1 @@
+"""Checks: pure functions that judge evidence and map results to Annex A controls."""

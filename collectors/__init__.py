@@ -1,0 +1,1 @@
+"""Collectors: one subpackage per system; each module lists one source's resources."""
