@@ -23,6 +23,7 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    field_validator,
     model_validator,
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
@@ -75,11 +76,12 @@ def _secret_from(env_name: str, file_path: str, what: str, key: str) -> SecretSt
 class StoreSettings(Section):
     url: str = "sqlite:///annexa.db"
 
-    @model_validator(mode="after")
-    def _known_scheme(self) -> StoreSettings:
-        if "://" not in self.url:
-            raise ValueError(f"url {self.url!r} is not a database URL such as sqlite:///annexa.db")
-        return self
+    @field_validator("url")
+    @classmethod
+    def _known_scheme(cls, url: str) -> str:
+        if "://" not in url:
+            raise ValueError(f"{url!r} is not a database URL such as sqlite:///annexa.db")
+        return url
 
 
 class RunnerSettings(Section):

@@ -1,0 +1,335 @@
+"""The `annexa` command line.
+
+Exit codes: 0 success, 1 findings where the command is a gate (`--fail-on`), 2 usage or
+configuration error, 3 internal error, 130 interrupted. User errors are one line on stderr.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+from pathlib import Path
+from types import FrameType
+from typing import Annotated, Any
+
+import typer
+
+from agent import __version__, logs
+from agent.config import DEFAULT_PATH, Settings, load_settings
+from agent.errors import AnnexaError, ConfigError, StoreError, UsageError
+from agent.model import Severity, Status
+from agent.registry import Registry, load_plugins
+from agent.store import Store
+from agent.store.types import utcnow
+
+app = typer.Typer(
+    name="annexa",
+    help="Continuous ISO/IEC 27001:2022 evidence: collect, check, track nonconformities.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+nc_app = typer.Typer(help="Nonconformities opened by failing checks.", no_args_is_help=True)
+app.add_typer(nc_app, name="nc")
+
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="Config file (else $ANNEXA_CONFIG, else ./annexa.toml).", dir_okay=True),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout and nothing else.")]
+FailOnOpt = Annotated[
+    Severity | None,
+    typer.Option("--fail-on", help="Exit 1 if a check of this severity or higher fails or cannot be evaluated."),
+]
+
+_log_level: list[str] = []
+
+
+@app.callback()
+def _root(
+    log_level: Annotated[
+        str | None,
+        typer.Option("--log-level", help="debug, info, warning or error (default: warning on a terminal)."),
+    ] = None,
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+) -> None:
+    if version:
+        typer.echo(f"annexa {__version__}")
+        raise typer.Exit(0)
+    if log_level is not None and log_level.lower() not in ("debug", "info", "warning", "error"):
+        raise UsageError(f"--log-level {log_level!r} is not one of debug, info, warning, error")
+    _log_level[:] = [log_level or ("warning" if sys.stderr.isatty() else "info")]
+
+
+def _open(config: Path | None, *, quiet: bool = False) -> tuple[Settings, Store, Registry]:
+    """Load and validate everything a command needs before it touches anything."""
+    logs.configure(_log_level[0] if _log_level else "info", quiet=quiet)
+    settings, used = load_settings(config)
+    registry = load_plugins()
+    origin = str(used) if used else "environment/defaults"
+    try:
+        for spec in registry.checks.values():
+            settings.check_params(spec.id, spec.params)
+        return settings, Store(settings.store.url), registry
+    except (ConfigError, StoreError) as exc:
+        raise ConfigError(f"{origin}: {exc}") from None
+
+
+def _progress(json_out: bool) -> Any:
+    if json_out or not sys.stdout.isatty():
+        return None
+    from agent.render import RichProgress
+
+    return RichProgress()
+
+
+def _gate(outcomes: list[Any], fail_on: Severity | None) -> int:
+    if fail_on is None:
+        return 0
+    blocking = [
+        o for o in outcomes if o.check.severity.rank >= fail_on.rank and o.status in (Status.FAIL, Status.ERROR)
+    ]
+    return 1 if blocking else 0
+
+
+@app.command()
+def init(
+    path: Annotated[Path, typer.Option("--path", help="Where to write the starter config.")] = DEFAULT_PATH,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a commented starter configuration."""
+    from agent.resources import config_file
+
+    if path.exists() and not force:
+        raise UsageError(f"{path} already exists (use --force to overwrite)")
+    if not path.parent.is_dir():
+        raise UsageError(f"{path.parent} is not a directory")
+    text, _ = config_file("annexa.example.toml")
+    path.write_text(text, encoding="utf-8")
+    typer.echo(f"wrote {path}: review [aws], [entra], [gcp] and [hr], then run `annexa collect`")
+
+
+@app.command()
+def collect(
+    source: Annotated[
+        list[str] | None, typer.Option("--source", "-s", help="Only these sources (glob, repeatable).")
+    ] = None,
+    fail_on: FailOnOpt = None,
+    json_out: JsonOpt = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Collect evidence from every enabled source, then run the checks that depend on it."""
+    from agent.render import emit_json, print_summary, summary_document
+    from agent.runner import Runner
+
+    settings, store, registry = _open(config, quiet=json_out and sys.stderr.isatty())
+    summary = Runner(store, settings, registry, _progress(json_out)).collect(list(source or []))
+    if json_out:
+        emit_json(summary_document(summary))
+    else:
+        print_summary(summary)
+    raise typer.Exit(_gate(summary.outcomes, fail_on))
+
+
+@app.command("check")
+def check_cmd(fail_on: FailOnOpt = None, json_out: JsonOpt = False, config: ConfigOpt = None) -> None:
+    """Re-run every check on the stored evidence (stale or failed evidence gives `error`)."""
+    from agent.render import emit_json, print_summary, summary_document
+    from agent.runner import Runner
+
+    settings, store, registry = _open(config)
+    summary = Runner(store, settings, registry).check()
+    if json_out:
+        emit_json(summary_document(summary))
+    else:
+        print_summary(summary)
+    raise typer.Exit(_gate(summary.outcomes, fail_on))
+
+
+@app.command()
+def status(json_out: JsonOpt = False, config: ConfigOpt = None) -> None:
+    """Recent runs, evidence freshness per source and scope, open nonconformities."""
+    from rich.table import Table
+
+    from agent.render import console, emit_json, styled
+    from agent.status import status_document
+
+    settings, store, registry = _open(config)
+    doc = status_document(store, settings, registry, utcnow())
+    if json_out:
+        emit_json(doc)
+        return
+    runs = Table(title="Recent runs", title_justify="left")
+    for col in ("run", "kind", "status", "started", "root"):
+        runs.add_column(col)
+    for r in doc["runs"]:
+        runs.add_row(str(r["id"]), r["kind"], styled(r["status"]), r["started_at"][:19], (r["root_hash"] or "")[:16])
+    console.print(runs)
+    ev = Table(title="Evidence", title_justify="left")
+    for col in ("source", "scope", "state", "age (h)", "limit (h)", "records", "error"):
+        ev.add_column(col)
+    for e in doc["evidence"]:
+        state = {"fresh": "pass", "stale": "error", "error": "fail"}[e["state"]]
+        ev.add_row(
+            e["source"],
+            e["scope"],
+            styled(state).replace(state, e["state"]),
+            str(e["age_hours"]),
+            str(e["limit_hours"]),
+            str(e["records"]),
+            e["error"] or "",
+        )
+    console.print(ev)
+    console.print("open nonconformities: " + ", ".join(f"{k} {v}" for k, v in doc["open_nonconformities"].items()))
+
+
+@app.command()
+def controls(
+    json_out: JsonOpt = False,
+    all_controls: Annotated[bool, typer.Option("--all", help="Also list controls with no automated check.")] = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Status of the 93 Annex A controls: passing, failing, error, manual or excluded."""
+    from agent.controls import control_statuses
+    from agent.render import emit_json, print_controls
+
+    settings, store, registry = _open(config)
+    statuses = control_statuses(store, settings, registry)
+    if json_out:
+        emit_json([c.document() for c in statuses])
+    else:
+        print_controls(statuses, all_controls=all_controls)
+
+
+@nc_app.command("list")
+def nc_list(
+    state: Annotated[list[str] | None, typer.Option("--state", help="Only these states (repeatable).")] = None,
+    json_out: JsonOpt = False,
+    config: ConfigOpt = None,
+) -> None:
+    """List nonconformities."""
+    from agent.nonconformity import NcState, list_ncs, nc_document
+    from agent.render import emit_json, print_ncs
+
+    known = {s.value for s in NcState}
+    for st in state or []:
+        if st not in known:
+            raise UsageError(f"--state {st!r} is not one of {', '.join(sorted(known))}")
+    _, store, _ = _open(config)
+    with store.read() as s:
+        docs = [nc_document(nc) for nc in list_ncs(s, state)]
+    if json_out:
+        emit_json(docs)
+    else:
+        print_ncs(docs)
+
+
+@nc_app.command("show")
+def nc_show(
+    nc_id: Annotated[str, typer.Argument(help="NC-0001, or its number.")],
+    json_out: JsonOpt = False,
+    config: ConfigOpt = None,
+) -> None:
+    """One nonconformity with its failing resources, reasons and history."""
+    from sqlalchemy import select
+
+    from agent.nonconformity import history, nc_document, parse_ref
+    from agent.render import emit_json, print_nc
+    from agent.store.results import results_of
+    from agent.store.schema import CheckRun, Nonconformity
+
+    number = parse_ref(nc_id)
+    if number is None:
+        raise UsageError(f"{nc_id!r} is not a nonconformity id such as NC-0001")
+    _, store, registry = _open(config)
+    with store.read() as s:
+        nc = s.get(Nonconformity, number)
+        if nc is None:
+            raise UsageError(f"no nonconformity {nc_id}")
+        doc = nc_document(nc)
+        doc["transitions"] = history(s, nc)
+        last = s.execute(
+            select(CheckRun).where(
+                CheckRun.run_id == nc.last_run_id, CheckRun.check_id == nc.check_id, CheckRun.scope == nc.scope
+            )
+        ).scalar_one_or_none()
+    spec = registry.checks.get(nc.check_id)
+    doc["rationale"] = spec.rationale if spec else ""
+    doc["remediation"] = spec.remediation if spec else ""
+    reasons = {r.resource_id: r.reason for r in results_of(store, last)} if last else {}
+    doc["reasons"] = {rid: reasons.get(rid, "") for rid in doc["failing_resources"]}
+    if json_out:
+        emit_json(doc)
+    else:
+        print_nc(doc)
+
+
+@app.command()
+def demo(
+    store_path: Annotated[Path, typer.Option("--store", help="Demo store (recreated).")] = Path("annexa-demo.db"),
+    json_out: JsonOpt = False,
+) -> None:
+    """Collect from a simulated organisation (in-process moto) and show what an auditor would find."""
+    from agent.controls import control_statuses
+    from agent.demo import run_demo
+    from agent.nonconformity import list_ncs, nc_document
+    from agent.render import console, emit_json, print_controls, print_ncs, print_summary, summary_document
+
+    logs.configure(_log_level[0] if _log_level else "info", quiet=True)
+    summary, settings, store, registry = run_demo(store_path, _progress(json_out))
+    statuses = control_statuses(store, settings, registry)
+    with store.read() as s:
+        ncs = [nc_document(nc) for nc in list_ncs(s)]
+    if json_out:
+        emit_json(
+            {**summary_document(summary), "controls": [c.document() for c in statuses], "nonconformities": ncs}
+        )
+        return
+    print_summary(summary)
+    print_controls(statuses, all_controls=False)
+    print_ncs(ncs)
+    console.print(f"Explore further with: annexa nc show NC-0001 --config {store_path.with_suffix('.toml')}")
+
+
+def _interrupt(_signum: int, _frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def _fail(message: str, code: int, where: str = "annexa") -> int:
+    sys.stderr.write(f"{where}: {' '.join(message.split())}\n")
+    return code
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run the CLI and return its exit code, turning every user error into one line."""
+    from agent.runner import RunAborted
+
+    command = typer.main.get_command(app)
+    try:
+        rv = command.main(args=argv, prog_name="annexa", standalone_mode=False)
+    except typer.Abort:
+        return _fail("interrupted", 130)
+    except typer.TyperException as exc:  # Typer's own (vendored) click exceptions
+        ctx = getattr(exc, "ctx", None)
+        if type(exc).__name__ == "NoArgsIsHelpError" and ctx is not None:
+            sys.stdout.write(ctx.get_help() + "\n")
+            return 2
+        where = ctx.command_path if ctx is not None else "annexa"
+        return _fail(exc.format_message(), getattr(exc, "exit_code", 2), where)  # type: ignore[attr-defined]
+    except AnnexaError as exc:
+        return _fail(str(exc), exc.exit_code)
+    except RunAborted as exc:
+        return _fail(f"{exc}: evidence committed before the interruption is kept", 130)
+    except KeyboardInterrupt:
+        return _fail("interrupted", 130)
+    except Exception as exc:
+        logging.getLogger("annexa").debug("internal error", exc_info=True)
+        return _fail(f"internal error: {type(exc).__name__}: {exc} (rerun with --log-level debug)", 3)
+    return rv if isinstance(rv, int) else 0
+
+
+def main() -> None:
+    signal.signal(signal.SIGTERM, _interrupt)
+    sys.exit(run())

@@ -1,0 +1,98 @@
+"""Control status: what the 93 Annex A controls look like from the latest evaluations."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from agent.catalog import annex_a
+from agent.config import Settings
+from agent.evaluate import active_checks
+from agent.nonconformity import ACTIVE
+from agent.registry import Registry
+from agent.store import Store
+from agent.store.results import latest_check_runs
+from agent.store.schema import Nonconformity
+
+# How one check's outcomes across scopes roll up, worst first.
+_CHECK_ORDER = ("fail", "error", "pass", "not_applicable")
+
+
+@dataclass(frozen=True)
+class ControlStatus:
+    id: str
+    title: str
+    theme: str
+    applicable: bool
+    justification: str
+    status: str
+    checks: dict[str, str]
+    open_nonconformities: list[str]
+
+    def document(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "theme": self.theme,
+            "applicable": self.applicable,
+            "justification": self.justification,
+            "status": self.status,
+            "checks": sorted(self.checks),
+            "check_outcomes": self.checks,
+            "open_nonconformities": self.open_nonconformities,
+        }
+
+
+def _check_outcome(outcomes: list[str]) -> str:
+    if not outcomes:
+        return "error"  # configured but never evaluated: no evidence is not a pass
+    return next(o for o in _CHECK_ORDER if o in outcomes)
+
+
+def _control_status(check_outcomes: dict[str, str]) -> str:
+    values = set(check_outcomes.values())
+    if not values:
+        return "manual"
+    if "fail" in values:
+        return "failing"
+    if "error" in values:
+        return "error"
+    if "pass" in values:
+        return "passing"
+    return "manual"
+
+
+def control_statuses(store: Store, settings: Settings, registry: Registry) -> list[ControlStatus]:
+    checks = active_checks(registry, settings)
+    outcomes: dict[str, list[str]] = defaultdict(list)
+    for cr in latest_check_runs(store):
+        outcomes[cr.check_id].append(cr.outcome)
+    with store.read() as s:
+        ncs = s.execute(
+            select(Nonconformity).where(Nonconformity.state.in_([st.value for st in ACTIVE]))  # type: ignore[attr-defined]
+        ).scalars()
+        nc_by_control: dict[str, list[str]] = defaultdict(list)
+        for nc in sorted(ncs, key=lambda n: n.id or 0):
+            for control in nc.controls:
+                nc_by_control[control].append(nc.ref)
+    excluded = settings.controls.excluded
+    out = []
+    for control in annex_a().values():
+        mapped = {c.id: _check_outcome(outcomes.get(c.id, [])) for c in checks if control.id in c.controls}
+        applicable = control.id not in excluded
+        out.append(
+            ControlStatus(
+                id=control.id,
+                title=control.title,
+                theme=control.theme,
+                applicable=applicable,
+                justification=excluded.get(control.id, ""),
+                status=_control_status(mapped) if applicable else "excluded",
+                checks=mapped,
+                open_nonconformities=nc_by_control.get(control.id, []),
+            )
+        )
+    return out

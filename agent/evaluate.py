@@ -1,0 +1,180 @@
+"""Running checks over stored evidence, fail-closed.
+
+Before a check sees any data the evaluator decides, per scope, whether the evidence it needs
+is there, successful and fresh. If not, the check does not run there: each resource it
+judged last time (or the scope itself) gets an `error` result naming what is wrong.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import structlog
+from sqlalchemy import select
+
+from agent.config import Settings
+from agent.evidence import Evidence
+from agent.model import Record, Result, Status
+from agent.nonconformity import record_outcome
+from agent.registry import CheckSpec, Registry
+from agent.store import Store
+from agent.store.evidence import latest_observations, load_records
+from agent.store.results import add_check_run, outcome_of
+from agent.store.schema import CheckRun, Observation, ResultRow, Run
+
+log = structlog.get_logger()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    check: CheckSpec
+    scope: str
+    status: Status
+    results: list[Result]
+    nc: str | None
+
+
+def system_of(source: str) -> str:
+    return source.split(".", 1)[0]
+
+
+def related(check_scope: str, source_scope: str, same_system: bool) -> bool:
+    """Scopes a check may join: itself, its ancestors and descendants; anything in another system."""
+    if not same_system:
+        return True
+    return (
+        check_scope == source_scope
+        or source_scope.startswith(check_scope + ":")
+        or check_scope.startswith(source_scope + ":")
+    )
+
+
+def active_checks(
+    registry: Registry, settings: Settings, only: Iterable[str] | None = None
+) -> list[CheckSpec]:
+    """Checks whose every source has a collector in an enabled system and that are not disabled."""
+    disabled = set(settings.checks.disabled)
+    wanted = set(only) if only is not None else None
+    out = []
+    for spec in sorted(registry.checks.values(), key=lambda c: c.id):
+        if spec.id in disabled or (wanted is not None and not wanted.intersection(spec.needs)):
+            continue
+        if all(
+            n in registry.collectors and settings.system_enabled(registry.collectors[n].system)
+            for n in spec.needs
+        ):
+            out.append(spec)
+    return out
+
+
+def _without_superseded(observations: list[Observation], system: str) -> list[Observation]:
+    """Drop a failed target resolution (scope = the bare system) once targets were resolved since."""
+    bare = [o for o in observations if o.scope == system]
+    real = [o for o in observations if o.scope != system]
+    if bare and real and max(o.collected_at for o in real) > bare[0].collected_at:
+        return real
+    return observations
+
+
+class Evaluator:
+    def __init__(self, store: Store, settings: Settings, registry: Registry, run: Run, now: datetime) -> None:
+        self.store = store
+        self.settings = settings
+        self.registry = registry
+        self.run = run
+        self.now = now
+        self._records: dict[int, list[Record]] = {}
+
+    def _records_of(self, obs: Observation) -> list[Record]:
+        if obs.id not in self._records:
+            self._records[obs.id] = load_records(self.store, obs)  # type: ignore[index]
+        return self._records[obs.id]  # type: ignore[index]
+
+    def _problems(self, source: str, observations: Sequence[Observation], scope: str) -> list[str]:
+        if not observations:
+            return [f"no evidence of {source} for {scope}"]
+        spec = self.registry.collectors[source]
+        limit = self.settings.freshness_for(source, spec.freshness)
+        problems = []
+        for obs in observations:
+            if obs.status != "ok":
+                problems.append(f"{source} at {obs.scope} could not be collected: {obs.error}")
+            elif self.now - obs.collected_at > limit:
+                age = self.now - obs.collected_at
+                problems.append(
+                    f"{source} at {obs.scope} is stale: collected {age.total_seconds() / 3600:.1f} h ago, "
+                    f"limit {limit.total_seconds() / 3600:.1f} h"
+                )
+        return problems
+
+    def _previous_resources(self, check_id: str, scope: str) -> list[str]:
+        with self.store.read() as s:
+            last = s.execute(
+                select(CheckRun.result_set)
+                .where(CheckRun.check_id == check_id, CheckRun.scope == scope)
+                .order_by(CheckRun.evaluated_at.desc())
+                .limit(1)
+            ).scalar_one_or_none()
+            if last is None:
+                return []
+            return list(s.execute(select(ResultRow.resource_id).where(ResultRow.set_hash == last)).scalars())
+
+    def _errors(self, spec: CheckSpec, scope: str, reason: str) -> list[Result]:
+        resources = [r for r in self._previous_resources(spec.id, scope) if r != scope] or [scope]
+        return [Result.error(rid, reason) for rid in resources]
+
+    def _judge(self, spec: CheckSpec, scope: str, sources: dict[str, list[Record]]) -> list[Result]:
+        params = self.settings.check_params(spec.id, spec.params)
+        evidence = Evidence(scope=scope, now=self.now, sources=sources, params=params)
+        try:
+            results = list(spec.func(evidence))
+        except Exception as exc:
+            log.exception("check_crashed", check=spec.id, scope=scope)
+            return self._errors(spec, scope, f"check {spec.id} raised {type(exc).__name__}: {exc}")
+        seen: set[str] = set()
+        for r in results:
+            if not isinstance(r, Result) or r.resource_id in seen:
+                what = "a non-Result value" if not isinstance(r, Result) else f"{r.resource_id!r} twice"
+                return self._errors(spec, scope, f"check {spec.id} yielded {what}")
+            seen.add(r.resource_id)
+        return results
+
+    def evaluate(self, checks: Sequence[CheckSpec]) -> list[Outcome]:
+        needed = {n for c in checks for n in c.needs}
+        by_source: dict[str, list[Observation]] = defaultdict(list)
+        for obs in latest_observations(self.store, needed, self.run.id):
+            by_source[obs.source].append(obs)
+        for source, observations in by_source.items():
+            by_source[source] = _without_superseded(observations, system_of(source))
+        outcomes: list[Outcome] = []
+        for spec in checks:
+            primary = spec.primary_source
+            scopes = [o.scope for o in by_source[primary]] or [system_of(primary)]
+            for scope in scopes:
+                outcomes.append(self._evaluate_scope(spec, scope, by_source))
+        return outcomes
+
+    def _evaluate_scope(
+        self, spec: CheckSpec, scope: str, by_source: dict[str, list[Observation]]
+    ) -> Outcome:
+        primary_system = system_of(spec.primary_source)
+        chosen: dict[str, list[Observation]] = {
+            need: [o for o in by_source[need] if related(scope, o.scope, system_of(need) == primary_system)]
+            for need in spec.needs
+        }
+        problems = [p for need, obs in chosen.items() for p in self._problems(need, obs, scope)]
+        if problems:
+            results = self._errors(spec, scope, "; ".join(problems))
+        else:
+            sources = {need: [r for o in obs for r in self._records_of(o)] for need, obs in chosen.items()}
+            results = self._judge(spec, scope, sources)
+        with self.store.write() as s:
+            add_check_run(s, self.run, spec.id, scope, results, self.now)
+            nc = record_outcome(s, spec, scope, results, self.run, self.now)
+            ref = nc.ref if nc is not None else None
+        status = outcome_of(results)
+        log.info("check_evaluated", check=spec.id, scope=scope, outcome=status.value, results=len(results))
+        return Outcome(spec, scope, status, results, ref)

@@ -1,0 +1,196 @@
+"""Nonconformities: opened and kept up to date by check outcomes, moved on by people.
+
+One NC per (check, scope). The machine may open a draft, update it, close a draft nobody
+accepted once the check passes, and reopen a closed one on regression. It never closes an
+NC a person accepted (it marks it ready for verification), and an `error` outcome never
+changes an NC: missing evidence proves nothing either way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from agent.model import Result, Status
+from agent.registry import CheckSpec
+from agent.store.schema import NcTransition, Nonconformity, Run
+
+SYSTEM_ACTOR = "annexa"
+
+
+class NcState(StrEnum):
+    DRAFT = "draft"
+    OPEN = "open"
+    ACTION_PLANNED = "action_planned"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+    REJECTED = "rejected"
+
+
+ACCEPTED = {NcState.OPEN, NcState.ACTION_PLANNED, NcState.RESOLVED}
+ACTIVE = {NcState.DRAFT, *ACCEPTED}
+
+
+def transition(
+    session: Session,
+    nc: Nonconformity,
+    to: NcState,
+    *,
+    actor: str,
+    reason: str,
+    at: datetime,
+    run_id: int | None = None,
+) -> None:
+    session.add(
+        NcTransition(
+            nc_id=nc.id,  # type: ignore[arg-type]
+            at=at,
+            actor=actor,
+            from_state=nc.state,
+            to_state=to.value,
+            reason=reason,
+            run_id=run_id,
+        )
+    )
+    nc.state = to.value
+
+
+def _was_accepted(session: Session, nc: Nonconformity) -> bool:
+    states = session.execute(select(NcTransition.to_state).where(NcTransition.nc_id == nc.id)).scalars()
+    return any(s in {x.value for x in ACCEPTED} for s in states)
+
+
+def _failing_summary(failing: Sequence[Result]) -> str:
+    names = ", ".join(r.resource_id for r in failing[:3])
+    more = f" and {len(failing) - 3} more" if len(failing) > 3 else ""
+    return f"{len(failing)} failing resource(s): {names}{more}"
+
+
+def record_outcome(
+    session: Session, spec: CheckSpec, scope: str, results: Sequence[Result], run: Run, at: datetime
+) -> Nonconformity | None:
+    """Apply one (check, scope) evaluation to its NC; returns the NC if there is one."""
+    failing = sorted((r for r in results if r.status == Status.FAIL), key=lambda r: r.resource_id)
+    errored = {r.resource_id for r in results if r.status == Status.ERROR}
+    nc = session.execute(
+        select(Nonconformity).where(Nonconformity.check_id == spec.id, Nonconformity.scope == scope)
+    ).scalar_one_or_none()
+
+    if failing:
+        if nc is None:
+            nc = Nonconformity(
+                check_id=spec.id,
+                scope=scope,
+                title=spec.title,
+                controls=list(spec.controls),
+                suggested_severity=spec.severity.value,
+                severity=spec.severity.value,
+                state=NcState.DRAFT.value,
+                first_seen=at,
+                last_seen=at,
+                nature=spec.rationale,
+            )
+            session.add(nc)
+            session.flush()
+            session.add(
+                NcTransition(
+                    nc_id=nc.id,  # type: ignore[arg-type]
+                    at=at,
+                    actor=SYSTEM_ACTOR,
+                    from_state=None,
+                    to_state=NcState.DRAFT.value,
+                    reason=f"check failed in run {run.id}: {_failing_summary(failing)}",
+                    run_id=run.id,
+                )
+            )
+        elif nc.state == NcState.CLOSED:
+            reopened = NcState.OPEN if _was_accepted(session, nc) else NcState.DRAFT
+            transition(
+                session,
+                nc,
+                reopened,
+                actor=SYSTEM_ACTOR,
+                reason=f"regression in run {run.id}: {_failing_summary(failing)}",
+                at=at,
+                run_id=run.id,
+            )
+        still_unknown = set(nc.failing_resources) & errored
+        nc.failing_resources = sorted({r.resource_id for r in failing} | still_unknown)
+        nc.evidence_hashes = sorted({h for r in failing for h in r.evidence})
+        nc.last_seen = at
+        nc.last_run_id = run.id
+        nc.ready_for_verification = False
+        return nc
+
+    if nc is None or errored:
+        return nc
+    if nc.state == NcState.DRAFT:
+        transition(
+            session,
+            nc,
+            NcState.CLOSED,
+            actor=SYSTEM_ACTOR,
+            reason=f"check passed in run {run.id}: no failing resource remains",
+            at=at,
+            run_id=run.id,
+        )
+        nc.last_run_id = run.id
+    elif nc.state in ACCEPTED and not nc.ready_for_verification:
+        nc.ready_for_verification = True
+        nc.last_run_id = run.id
+    return nc
+
+
+def nc_document(nc: Nonconformity) -> dict[str, Any]:
+    """The `nc list --json` shape (design notes contract) plus the fields an auditor asks for."""
+    return {
+        "id": nc.ref,
+        "check_id": nc.check_id,
+        "title": nc.title,
+        "controls": nc.controls,
+        "severity": nc.severity,
+        "suggested_severity": nc.suggested_severity,
+        "state": nc.state,
+        "scope": nc.scope,
+        "failing_resources": nc.failing_resources,
+        "first_seen": nc.first_seen.isoformat(),
+        "last_seen": nc.last_seen.isoformat(),
+        "last_run_id": nc.last_run_id,
+        "ready_for_verification": nc.ready_for_verification,
+        "evidence_hashes": nc.evidence_hashes,
+    }
+
+
+def list_ncs(session: Session, states: list[str] | None = None) -> list[Nonconformity]:
+    query = select(Nonconformity).order_by(Nonconformity.id)  # type: ignore[arg-type]
+    if states:
+        query = query.where(Nonconformity.state.in_(states))  # type: ignore[attr-defined]
+    return list(session.execute(query).scalars())
+
+
+def parse_ref(ref: str) -> int | None:
+    """`NC-0007`, `nc-7` or `7`."""
+    text = ref.strip().upper().removeprefix("NC-")
+    return int(text) if text.isdigit() else None
+
+
+def history(session: Session, nc: Nonconformity) -> list[dict[str, Any]]:
+    rows = session.execute(
+        select(NcTransition).where(NcTransition.nc_id == nc.id).order_by(NcTransition.id)  # type: ignore[arg-type]
+    ).scalars()
+    return [
+        {
+            "at": t.at.isoformat(),
+            "actor": t.actor,
+            "from_state": t.from_state,
+            "to_state": t.to_state,
+            "reason": t.reason,
+            "run_id": t.run_id,
+        }
+        for t in rows
+    ]

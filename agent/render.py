@@ -1,0 +1,176 @@
+"""Human output of the CLI (Rich tables) and the JSON documents of `--json`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from agent.controls import ControlStatus
+from agent.runner import RunSummary
+from agent.store.schema import Run
+
+STATUS_STYLE = {
+    "passing": "green",
+    "pass": "green",
+    "failing": "bold red",
+    "fail": "bold red",
+    "error": "yellow",
+    "manual": "dim",
+    "excluded": "dim",
+    "not_applicable": "dim",
+    "complete": "green",
+    "partial": "yellow",
+    "failed": "red",
+    "aborted": "red",
+    "running": "cyan",
+}
+
+console = Console(highlight=False, soft_wrap=False)
+
+
+def emit_json(document: Any) -> None:
+    sys.stdout.write(json.dumps(document, indent=2, sort_keys=False, default=str) + "\n")
+
+
+def styled(value: str) -> str:
+    style = STATUS_STYLE.get(value)
+    return f"[{style}]{value}[/{style}]" if style else value
+
+
+class RichProgress:
+    """Progress bar over observations, shown only on a terminal."""
+
+    def __init__(self) -> None:
+        self._bar = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.fields[last]}", style="dim"),
+            console=console,
+            transient=True,
+        )
+        self._task: Any = None
+
+    def start(self, total: int) -> None:
+        self._bar.start()
+        self._task = self._bar.add_task("collecting", total=total, last="")
+
+    def advance(self, label: str, ok: bool) -> None:
+        self._bar.update(self._task, advance=1, last=("" if ok else "failed: ") + label)
+
+    def stop(self) -> None:
+        self._bar.stop()
+
+
+def run_document(run: Run) -> dict[str, Any]:
+    return {
+        "id": run.id,
+        "kind": run.kind,
+        "status": run.status,
+        "started_at": run.started_at.isoformat(),
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        "root_hash": run.root_hash,
+        "prev_root_hash": run.prev_root_hash,
+        "error": run.error,
+    }
+
+
+def summary_document(summary: RunSummary) -> dict[str, Any]:
+    return {
+        "run": run_document(summary.run),
+        "observations": {"ok": summary.observations_ok, "error": summary.observations_failed},
+        "checks": [
+            {
+                "check_id": o.check.id,
+                "scope": o.scope,
+                "outcome": o.status.value,
+                "severity": o.check.severity.value,
+                "controls": list(o.check.controls),
+                "results": dict(Counter(r.status.value for r in o.results)),
+                "nonconformity": o.nc,
+            }
+            for o in summary.outcomes
+        ],
+    }
+
+
+def print_summary(summary: RunSummary) -> None:
+    run = summary.run
+    console.print(
+        f"Run {run.id} {styled(run.status)}: {summary.observations_ok} observation(s) stored, "
+        f"{summary.observations_failed} failed; root {run.root_hash}"
+    )
+    table = Table(title="Checks", title_justify="left")
+    for col in ("check", "scope", "severity", "outcome", "pass", "fail", "error", "n/a", "NC"):
+        table.add_column(col)
+    for o in sorted(summary.outcomes, key=lambda o: (o.status.value != "fail", o.check.id, o.scope)):
+        counts = Counter(r.status.value for r in o.results)
+        table.add_row(
+            o.check.id,
+            o.scope,
+            o.check.severity.value,
+            styled(o.status.value),
+            str(counts["pass"]),
+            str(counts["fail"]),
+            str(counts["error"]),
+            str(counts["not_applicable"]),
+            o.nc or "",
+        )
+    console.print(table)
+
+
+def print_controls(statuses: list[ControlStatus], *, all_controls: bool) -> None:
+    shown = [c for c in statuses if all_controls or c.checks or c.status == "excluded"]
+    table = Table(title="Annex A controls", title_justify="left")
+    for col in ("control", "title", "status", "checks", "open NCs"):
+        table.add_column(col)
+    for c in shown:
+        table.add_row(c.id, c.title, styled(c.status), str(len(c.checks)), ", ".join(c.open_nonconformities))
+    console.print(table)
+    counts = Counter(c.status for c in statuses)
+    console.print(
+        ", ".join(f"{styled(k)}: {counts[k]}" for k in ("failing", "error", "passing", "manual", "excluded"))
+        + f" (of {len(statuses)} controls"
+        + ("" if all_controls else "; --all lists the manual ones too")
+        + ")"
+    )
+
+
+def print_ncs(documents: list[dict[str, Any]]) -> None:
+    table = Table(title="Nonconformities", title_justify="left")
+    for col in ("id", "state", "severity", "check", "scope", "controls", "failing", "last seen"):
+        table.add_column(col)
+    for nc in documents:
+        table.add_row(
+            nc["id"],
+            nc["state"],
+            nc["severity"],
+            nc["check_id"],
+            nc["scope"],
+            ", ".join(nc["controls"]),
+            str(len(nc["failing_resources"])),
+            nc["last_seen"][:19],
+        )
+    console.print(table)
+
+
+def print_nc(doc: dict[str, Any]) -> None:
+    console.print(f"[bold]{doc['id']}[/bold] {doc['title']} ({styled(doc['state'])}, {doc['severity']})")
+    for key in ("check_id", "scope", "controls", "first_seen", "last_seen", "ready_for_verification"):
+        console.print(f"  {key}: {doc[key]}")
+    console.print(f"  rationale: {doc.get('rationale', '')}")
+    console.print(f"  remediation: {doc.get('remediation', '')}")
+    console.print("  failing resources:")
+    for res in doc["failing_resources"]:
+        reason = doc.get("reasons", {}).get(res, "")
+        console.print(f"    - {res}" + (f": {reason}" if reason else ""))
+    console.print("  history:")
+    for t in doc.get("transitions", []):
+        console.print(f"    {t['at'][:19]} {t['actor']}: {t['from_state'] or '-'} -> {t['to_state']} ({t['reason']})")

@@ -1,0 +1,250 @@
+"""One run: resolve targets, collect concurrently, store, then evaluate the dependent checks.
+
+Every collector failure becomes an `error` observation, so the checks that needed it report
+`error` for that scope. Ctrl-C or SIGTERM stops collection between records: what was already
+committed stays, the run is sealed as `aborted`, and nothing half-listed is stored.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from typing import Any, Protocol
+
+import structlog
+
+from agent.config import Settings
+from agent.errors import CollectorError, UsageError
+from agent.evaluate import Evaluator, Outcome, active_checks
+from agent.model import RunStatus
+from agent.redact import redact
+from agent.registry import CollectorSpec, Registry, Target
+from agent.store import Store
+from agent.store.evidence import EvidenceBuffer, write_observation
+from agent.store.runs import finish_run, heartbeat, reap_dead_runs, start_run
+from agent.store.schema import Run
+from agent.store.types import utcnow
+
+log = structlog.get_logger()
+
+HEARTBEAT_EVERY = 60.0
+ABORT_GRACE = 30.0
+
+
+class Progress(Protocol):
+    def start(self, total: int) -> None: ...
+    def advance(self, label: str, ok: bool) -> None: ...
+    def stop(self) -> None: ...
+
+
+class RunAborted(Exception):
+    def __init__(self, run_id: int) -> None:
+        super().__init__(f"run {run_id} aborted")
+        self.run_id = run_id
+
+
+class _Stopped(Exception):
+    """Raised inside a collector thread when the run is being aborted."""
+
+
+@dataclass
+class RunSummary:
+    run: Run
+    observations_ok: int = 0
+    observations_failed: int = 0
+    errors: list[str] = field(default_factory=list)
+    outcomes: list[Outcome] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Task:
+    spec: CollectorSpec
+    target: Target | None  # None: the target could not be resolved
+    scope: str
+    error: str | None = None
+
+
+def describe_error(exc: BaseException) -> str:
+    text = str(exc) if isinstance(exc, CollectorError) else f"{type(exc).__name__}: {exc}"
+    return redact(" ".join(text.split()))[:2000]
+
+
+def select_collectors(registry: Registry, settings: Settings, patterns: list[str]) -> list[CollectorSpec]:
+    enabled = [c for c in registry.collectors.values() if settings.system_enabled(c.system)]
+    for pattern in patterns:
+        if not any(fnmatchcase(c.source, pattern) for c in registry.collectors.values()):
+            known = ", ".join(sorted(registry.collectors)) or "none"
+            raise UsageError(f"--source {pattern!r} matches no collector (known: {known})")
+    chosen = [c for c in enabled if not patterns or any(fnmatchcase(c.source, p) for p in patterns)]
+    return sorted(chosen, key=lambda c: c.source)
+
+
+class Runner:
+    def __init__(
+        self, store: Store, settings: Settings, registry: Registry, progress: Progress | None = None
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.registry = registry
+        self.progress = progress
+        self._stop = threading.Event()
+        self._service_slots: dict[str, threading.BoundedSemaphore] = {}
+        self._slots_lock = threading.Lock()
+
+    # -- planning ---------------------------------------------------------------------------
+    def _plan(self, collectors: list[CollectorSpec]) -> list[_Task]:
+        tasks: list[_Task] = []
+        by_kind: dict[str, list[CollectorSpec]] = {}
+        for spec in collectors:
+            by_kind.setdefault(spec.scope_kind, []).append(spec)
+        for kind, specs in sorted(by_kind.items()):
+            provider = self.registry.scope_kinds.get(kind)
+            system = specs[0].system
+            try:
+                if provider is None:
+                    raise CollectorError(f"no target provider registered for scope kind {kind!r}")
+                targets = list(provider.resolve(self.settings))
+                if not targets:
+                    raise CollectorError(f"no {kind} targets found")
+            except Exception as exc:
+                error = f"cannot resolve {kind} targets: {describe_error(exc)}"
+                log.error("targets_unresolved", kind=kind, error=error)
+                tasks.extend(_Task(spec, None, system, error) for spec in specs)
+                continue
+            tasks.extend(_Task(spec, t, t.scope) for t in targets for spec in specs)
+        return tasks
+
+    # -- collection -------------------------------------------------------------------------
+    @contextmanager
+    def _service_slot(self, service: str) -> Iterator[None]:
+        with self._slots_lock:
+            slot = self._service_slots.setdefault(
+                service, threading.BoundedSemaphore(self.settings.runner.per_service)
+            )
+        with slot:
+            yield
+
+    def _collect(self, run: Run, task: _Task) -> bool:
+        started = utcnow()
+        if task.error is not None:
+            write_observation(self.store, run, task.spec.source, task.scope, started, error=task.error)
+            return False
+        if self._stop.is_set():
+            raise _Stopped
+        timeout = self.settings.runner.collector_timeout.total_seconds()
+        buffer = EvidenceBuffer(task.spec.source)
+        with self._service_slot(task.spec.service):
+            deadline = time.monotonic() + timeout
+            records = task.spec.func(task.target)
+            try:
+                for record in records:
+                    if self._stop.is_set():
+                        raise _Stopped
+                    if time.monotonic() > deadline:
+                        raise CollectorError(f"timed out after {timeout:.0f} s")
+                    buffer.add(record)
+            except _Stopped:
+                raise
+            except Exception as exc:
+                error = describe_error(exc)
+                log.warning("collector_failed", source=task.spec.source, scope=task.scope, error=error)
+                write_observation(self.store, run, task.spec.source, task.scope, started, error=error)
+                return False
+            finally:
+                close = getattr(records, "close", None)
+                if callable(close):
+                    close()
+        write_observation(self.store, run, task.spec.source, task.scope, started, buffer)
+        log.info("collected", source=task.spec.source, scope=task.scope, records=len(buffer.entries))
+        return True
+
+    def _drain(self, run: Run, futures: dict[Future[bool], _Task], summary: RunSummary) -> None:
+        pending = set(futures)
+        last_beat = time.monotonic()
+        while pending:
+            done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+            for fut in done:
+                task = futures[fut]
+                exc = fut.exception()
+                ok = exc is None and fut.result()
+                if exc is not None:
+                    summary.errors.append(f"{task.spec.source} {task.scope}: {describe_error(exc)}")
+                    log.error("observation_not_stored", source=task.spec.source, error=describe_error(exc))
+                if ok:
+                    summary.observations_ok += 1
+                else:
+                    summary.observations_failed += 1
+                if self.progress:
+                    self.progress.advance(f"{task.spec.source} {task.scope}", ok)
+            if time.monotonic() - last_beat > HEARTBEAT_EVERY:
+                heartbeat(self.store, run.id)  # type: ignore[arg-type]
+                last_beat = time.monotonic()
+
+    def _abort(self, run: Run, pool: ThreadPoolExecutor, futures: dict[Future[bool], Any]) -> RunAborted:
+        self._stop.set()
+        pool.shutdown(wait=False, cancel_futures=True)
+        wait(list(futures), timeout=ABORT_GRACE)
+        finish_run(self.store, run.id, RunStatus.ABORTED, error="interrupted")  # type: ignore[arg-type]
+        log.warning("run_aborted", run=run.id)
+        return RunAborted(run.id)  # type: ignore[arg-type]
+
+    # -- the run ----------------------------------------------------------------------------
+    def collect(self, patterns: list[str], kind: str = "collect") -> RunSummary:
+        collectors = select_collectors(self.registry, self.settings, patterns)
+        if not collectors:
+            raise UsageError("nothing to collect: enable at least one of [aws], [gcp], [entra], [hr]")
+        checks = active_checks(self.registry, self.settings, only=[c.source for c in collectors])
+        for spec in checks:  # unknown check parameters are a config error: fail before collecting
+            self.settings.check_params(spec.id, spec.params)
+        reap_dead_runs(self.store)
+        run = start_run(self.store, kind, patterns)
+        summary = RunSummary(run)
+        pool = ThreadPoolExecutor(max_workers=self.settings.runner.workers, thread_name_prefix="collect")
+        futures: dict[Future[bool], _Task] = {}
+        try:
+            tasks = self._plan(collectors)
+            if self.progress:
+                self.progress.start(len(tasks))
+            futures = {pool.submit(self._collect, run, t): t for t in tasks}
+            self._drain(run, futures, summary)
+            pool.shutdown(wait=True)
+            summary.outcomes = self._evaluate(run, checks)
+        except KeyboardInterrupt:
+            raise self._abort(run, pool, futures) from None
+        finally:
+            if self.progress:
+                self.progress.stop()
+        if summary.observations_failed == 0:
+            status = RunStatus.COMPLETE
+        elif summary.observations_ok == 0:
+            status = RunStatus.FAILED
+        else:
+            status = RunStatus.PARTIAL
+        summary.run = finish_run(self.store, run.id, status)  # type: ignore[arg-type]
+        return summary
+
+    def check(self) -> RunSummary:
+        """Re-judge stored evidence with the current checks and configuration, collecting nothing."""
+        checks = active_checks(self.registry, self.settings)
+        if not checks:
+            raise UsageError("no check is active: enable at least one of [aws], [gcp], [entra], [hr]")
+        for spec in checks:
+            self.settings.check_params(spec.id, spec.params)
+        reap_dead_runs(self.store)
+        run = start_run(self.store, "check", [])
+        summary = RunSummary(run)
+        try:
+            summary.outcomes = self._evaluate(run, checks)
+        except KeyboardInterrupt:
+            finish_run(self.store, run.id, RunStatus.ABORTED, error="interrupted")  # type: ignore[arg-type]
+            raise RunAborted(run.id) from None  # type: ignore[arg-type]
+        summary.run = finish_run(self.store, run.id, RunStatus.COMPLETE)  # type: ignore[arg-type]
+        return summary
+
+    def _evaluate(self, run: Run, checks: list[Any]) -> list[Outcome]:
+        return Evaluator(self.store, self.settings, self.registry, run, utcnow()).evaluate(checks)

@@ -1,0 +1,60 @@
+"""What `annexa status` reports: recent runs and how fresh each source's evidence is."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+
+from agent.config import Settings
+from agent.nonconformity import ACTIVE
+from agent.registry import Registry
+from agent.store import Store
+from agent.store.evidence import latest_observations
+from agent.store.schema import Nonconformity, Run
+
+
+def status_document(store: Store, settings: Settings, registry: Registry, now: datetime) -> dict[str, Any]:
+    with store.read() as s:
+        runs = s.execute(select(Run).order_by(Run.id.desc()).limit(10)).scalars().all()  # type: ignore[union-attr]
+        nc_counts = dict(
+            s.execute(
+                select(Nonconformity.severity, func.count())
+                .where(Nonconformity.state.in_([st.value for st in ACTIVE]))  # type: ignore[attr-defined]
+                .group_by(Nonconformity.severity)
+            ).all()
+        )
+    evidence = []
+    for obs in latest_observations(store, registry.collectors, None):
+        spec = registry.collectors[obs.source]
+        limit = settings.freshness_for(obs.source, spec.freshness)
+        age = now - obs.collected_at
+        state = "error" if obs.status != "ok" else ("stale" if age > limit else "fresh")
+        evidence.append(
+            {
+                "source": obs.source,
+                "scope": obs.scope,
+                "state": state,
+                "collected_at": obs.collected_at.isoformat(),
+                "age_hours": round(age.total_seconds() / 3600, 2),
+                "limit_hours": round(limit.total_seconds() / 3600, 2),
+                "records": obs.record_count,
+                "error": obs.error,
+            }
+        )
+    return {
+        "runs": [
+            {
+                "id": r.id,
+                "kind": r.kind,
+                "status": r.status,
+                "started_at": r.started_at.isoformat(),
+                "finished_at": r.finished_at.isoformat() if r.finished_at else None,
+                "root_hash": r.root_hash,
+            }
+            for r in runs
+        ],
+        "evidence": evidence,
+        "open_nonconformities": {sev: nc_counts.get(sev, 0) for sev in ("major", "minor", "ofi")},
+    }

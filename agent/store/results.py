@@ -1,0 +1,95 @@
+"""Check results: a content-addressed result set per distinct verdict list, a check run per scope."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from agent.canonical import content_hash
+from agent.model import Result, Status
+from agent.store.db import Store
+from agent.store.evidence import insert_missing
+from agent.store.runs import COUNTED
+from agent.store.schema import CheckRun, ResultRow, ResultSet, Run
+
+# A check's outcome in a scope: the worst of its results.
+_OUTCOME_ORDER = (Status.FAIL, Status.ERROR, Status.PASS, Status.NOT_APPLICABLE)
+
+
+def outcome_of(results: Sequence[Result]) -> Status:
+    statuses = {r.status for r in results}
+    for status in _OUTCOME_ORDER:
+        if status in statuses:
+            return status
+    return Status.NOT_APPLICABLE
+
+
+def add_check_run(
+    session: Session, run: Run, check_id: str, scope: str, results: Sequence[Result], evaluated_at: datetime
+) -> CheckRun:
+    ordered = sorted(results, key=lambda r: r.resource_id)
+    rows = [
+        {
+            "resource_id": r.resource_id,
+            "status": r.status.value,
+            "reason": r.reason,
+            "evidence": list(r.evidence),
+        }
+        for r in ordered
+    ]
+    set_hash = content_hash(rows)
+    if session.get(ResultSet, set_hash) is None:
+        insert_missing(session, ResultSet, "hash", [{"hash": set_hash, "count": len(rows)}])
+        session.execute(ResultRow.__table__.insert(), [{"set_hash": set_hash, **r} for r in rows])  # type: ignore[attr-defined]
+    counts = Counter(r.status for r in ordered)
+    outcome = outcome_of(ordered)
+    check_run = CheckRun(
+        run_id=run.id,  # type: ignore[arg-type]
+        check_id=check_id,
+        scope=scope,
+        evaluated_at=evaluated_at,
+        outcome=outcome.value,
+        passed=counts[Status.PASS],
+        failed=counts[Status.FAIL],
+        errored=counts[Status.ERROR],
+        not_applicable=counts[Status.NOT_APPLICABLE],
+        result_set=set_hash,
+        hash=content_hash(
+            {"run": run.uid, "check": check_id, "scope": scope, "at": evaluated_at, "results": set_hash}
+        ),
+    )
+    session.add(check_run)
+    return check_run
+
+
+def latest_check_runs(store: Store) -> list[CheckRun]:
+    """Every check's evaluations from the newest counted run that evaluated it (all its scopes)."""
+    newest = (
+        select(CheckRun.check_id, func.max(CheckRun.run_id).label("run_id"))
+        .join(Run, Run.id == CheckRun.run_id)
+        .where(Run.status.in_(COUNTED))  # type: ignore[attr-defined]
+        .group_by(CheckRun.check_id)
+        .subquery()
+    )
+    with store.read() as s:
+        rows = s.execute(
+            select(CheckRun).join(
+                newest, (newest.c.check_id == CheckRun.check_id) & (newest.c.run_id == CheckRun.run_id)
+            )
+        ).scalars()
+        return sorted(rows, key=lambda c: (c.check_id, c.scope))
+
+
+def results_of(store: Store, check_run: CheckRun) -> list[ResultRow]:
+    with store.read() as s:
+        return list(
+            s.execute(
+                select(ResultRow)
+                .where(ResultRow.set_hash == check_run.result_set)
+                .order_by(ResultRow.resource_id)
+            ).scalars()
+        )

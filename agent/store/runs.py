@@ -1,0 +1,149 @@
+"""Run lifecycle: start, heartbeat, finish with a chained root hash, and reaping dead runs."""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from datetime import datetime, timedelta
+
+import structlog
+from sqlalchemy import exists, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
+
+from agent import __version__
+from agent.canonical import content_hash
+from agent.model import RunStatus
+from agent.store.db import Store
+from agent.store.schema import CheckRun, Observation, Run
+from agent.store.types import utcnow
+
+log = structlog.get_logger()
+
+GENESIS = "0" * 64
+# Runs whose evidence checks may rely on; an aborted run's data stays, but is never judged.
+COUNTED = (RunStatus.COMPLETE.value, RunStatus.PARTIAL.value, RunStatus.FAILED.value)
+STALE_HEARTBEAT = timedelta(minutes=10)
+
+
+def start_run(store: Store, kind: str, selection: list[str]) -> Run:
+    now = utcnow()
+    run = Run(
+        uid=uuid.uuid4().hex,
+        kind=kind,
+        status=RunStatus.RUNNING.value,
+        started_at=now,
+        heartbeat_at=now,
+        host=socket.gethostname(),
+        pid=os.getpid(),
+        agent_version=__version__,
+        selection=selection,
+    )
+    with store.write() as s:
+        s.add(run)
+        s.flush()
+        s.refresh(run)
+    log.info("run_started", run=run.id, kind=kind)
+    return run
+
+
+def heartbeat(store: Store, run_id: int) -> None:
+    with store.write() as s:
+        run = s.get(Run, run_id)
+        if run is not None and run.status == RunStatus.RUNNING.value:
+            run.heartbeat_at = utcnow()
+
+
+def _chain_head(s: object) -> str:
+    later = aliased(Run)
+    head = s.execute(  # type: ignore[attr-defined]
+        select(Run.root_hash).where(
+            Run.root_hash.is_not(None),  # type: ignore[union-attr]
+            ~exists().where(later.prev_root_hash == Run.root_hash),
+        )
+    ).scalar_one_or_none()
+    return head or GENESIS
+
+
+def run_root(run: Run, prev: str, observations: list[str], checks: list[str]) -> str:
+    """What a run commits to: its identity, outcome, every observation and every check run."""
+    return content_hash(
+        {
+            "prev": prev,
+            "run": run.uid,
+            "kind": run.kind,
+            "status": run.status,
+            "started_at": run.started_at,
+            "finished_at": run.finished_at,
+            "observations": sorted(observations),
+            "checks": sorted(checks),
+        }
+    )
+
+
+def finish_run(store: Store, run_id: int, status: RunStatus, error: str | None = None) -> Run:
+    """Seal the run: status, end time, and a root hash linked to the current head of the chain."""
+    for _attempt in range(5):
+        try:
+            with store.write() as s:
+                run = s.get(Run, run_id)
+                if run is None:
+                    raise LookupError(f"run {run_id} does not exist")
+                if run.root_hash is not None:
+                    return run
+                run.status = status.value
+                run.finished_at = utcnow()
+                run.error = error
+                obs = s.execute(select(Observation.hash).where(Observation.run_id == run_id)).scalars().all()
+                checks = s.execute(select(CheckRun.hash).where(CheckRun.run_id == run_id)).scalars().all()
+                prev = _chain_head(s)
+                run.prev_root_hash = prev
+                run.root_hash = run_root(run, prev, list(obs), list(checks))
+            log.info("run_finished", run=run_id, status=status.value, root=run.root_hash)
+            return run
+        except IntegrityError:
+            log.info("run_chain_conflict", run=run_id)  # another agent linked first: relink
+    raise RuntimeError(f"could not link run {run_id} into the chain")
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def reap_dead_runs(store: Store, now: datetime | None = None) -> list[int]:
+    """Mark as aborted every run left `running` by a process that no longer exists.
+
+    On this host the process id tells; elsewhere (a shared database) a heartbeat older than
+    STALE_HEARTBEAT does.
+    """
+    now = now or utcnow()
+    host = socket.gethostname()
+    with store.read() as s:
+        running = s.execute(select(Run).where(Run.status == RunStatus.RUNNING.value)).scalars().all()
+    dead = [
+        r.id
+        for r in running
+        if r.id is not None
+        and (
+            (r.host == host and not _process_alive(r.pid) and r.pid != os.getpid())
+            or now - r.heartbeat_at > STALE_HEARTBEAT
+        )
+    ]
+    for run_id in dead:
+        finish_run(
+            store, run_id, RunStatus.ABORTED, error="the agent process ended without finishing the run"
+        )
+        log.warning("run_reaped", run=run_id)
+    return dead
+
+
+def latest_run(store: Store) -> Run | None:
+    with store.read() as s:
+        return s.execute(select(Run).order_by(Run.id.desc()).limit(1)).scalar_one_or_none()  # type: ignore[union-attr]

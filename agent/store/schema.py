@@ -1,0 +1,162 @@
+"""Tables of the evidence store.
+
+Evidence is stored like git objects: a blob per distinct resource record, a tree per distinct
+observation content (resource id -> blob), so an unchanged source costs one observation row
+per run. Check results are stored the same way: a result set per distinct verdict list.
+Each finished run carries a root hash over its observations and results, chained to the
+previous run's root; `prev_root_hash` is unique, so the chain cannot fork.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Column, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from agent.store.types import JsonColumn, UTCDateTime
+
+HASH = 64
+
+
+def _hash_fk(target: str, *, primary_key: bool = False, nullable: bool = False) -> Any:
+    return Field(
+        default=None if nullable else ...,
+        sa_column=Column(
+            String(HASH),
+            ForeignKey(target),
+            primary_key=primary_key,
+            nullable=nullable,
+            index=not primary_key,
+        ),
+    )
+
+
+class Run(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    uid: str = Field(sa_column=Column(String(32), unique=True, nullable=False))
+    kind: str = Field(max_length=16)
+    status: str = Field(max_length=16, index=True)
+    started_at: datetime = Field(sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    heartbeat_at: datetime = Field(sa_type=UTCDateTime)
+    host: str = Field(max_length=255)
+    pid: int
+    agent_version: str = Field(max_length=64)
+    selection: list[str] = Field(default_factory=list, sa_column=Column(JsonColumn, nullable=False))
+    error: str | None = Field(default=None, sa_column=Column(Text))
+    root_hash: str | None = Field(default=None, sa_column=Column(String(HASH), unique=True))
+    prev_root_hash: str | None = Field(default=None, sa_column=Column(String(HASH), unique=True))
+
+
+class Blob(SQLModel, table=True):
+    hash: str = Field(sa_column=Column(String(HASH), primary_key=True))
+    data: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class Tree(SQLModel, table=True):
+    hash: str = Field(sa_column=Column(String(HASH), primary_key=True))
+    count: int
+
+
+class TreeEntry(SQLModel, table=True):
+    __tablename__ = "tree_entry"
+    tree_hash: str = _hash_fk("tree.hash", primary_key=True)
+    resource_id: str = Field(sa_column=Column(String(1024), primary_key=True))
+    blob_hash: str = _hash_fk("blob.hash")
+
+
+class Observation(SQLModel, table=True):
+    __table_args__ = (Index("ix_observation_latest", "source", "scope", "collected_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="run.id", index=True)
+    source: str = Field(max_length=128)
+    scope: str = Field(max_length=512)
+    started_at: datetime = Field(sa_type=UTCDateTime)
+    collected_at: datetime = Field(sa_type=UTCDateTime)
+    status: str = Field(max_length=8)
+    error: str | None = Field(default=None, sa_column=Column(Text))
+    record_count: int = 0
+    tree_hash: str | None = _hash_fk("tree.hash", nullable=True)
+    agent_version: str = Field(max_length=64)
+    hash: str = Field(sa_column=Column(String(HASH), unique=True, nullable=False))
+
+
+class ResultSet(SQLModel, table=True):
+    __tablename__ = "result_set"
+    hash: str = Field(sa_column=Column(String(HASH), primary_key=True))
+    count: int
+
+
+class ResultRow(SQLModel, table=True):
+    __tablename__ = "result"
+    set_hash: str = _hash_fk("result_set.hash", primary_key=True)
+    resource_id: str = Field(sa_column=Column(String(1024), primary_key=True))
+    status: str = Field(max_length=16)
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    evidence: list[str] = Field(default_factory=list, sa_column=Column(JsonColumn, nullable=False))
+
+
+class CheckRun(SQLModel, table=True):
+    """One check evaluated in one scope during one run."""
+
+    __tablename__ = "check_run"
+    __table_args__ = (Index("ix_check_run_latest", "check_id", "scope", "evaluated_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="run.id", index=True)
+    check_id: str = Field(max_length=128)
+    scope: str = Field(max_length=512)
+    evaluated_at: datetime = Field(sa_type=UTCDateTime)
+    outcome: str = Field(max_length=16)
+    passed: int = 0
+    failed: int = 0
+    errored: int = 0
+    not_applicable: int = 0
+    result_set: str = _hash_fk("result_set.hash")
+    hash: str = Field(sa_column=Column(String(HASH), unique=True, nullable=False))
+
+
+class Nonconformity(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("check_id", "scope", name="uq_nc_check_scope"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    check_id: str = Field(max_length=128)
+    scope: str = Field(max_length=512)
+    title: str = Field(sa_column=Column(Text, nullable=False))
+    controls: list[str] = Field(default_factory=list, sa_column=Column(JsonColumn, nullable=False))
+    suggested_severity: str = Field(max_length=8)
+    severity: str = Field(max_length=8)
+    state: str = Field(max_length=24, index=True)
+    first_seen: datetime = Field(sa_type=UTCDateTime)
+    last_seen: datetime = Field(sa_type=UTCDateTime)
+    last_run_id: int | None = Field(default=None, foreign_key="run.id")
+    failing_resources: list[str] = Field(default_factory=list, sa_column=Column(JsonColumn, nullable=False))
+    evidence_hashes: list[str] = Field(default_factory=list, sa_column=Column(JsonColumn, nullable=False))
+    ready_for_verification: bool = False
+    nature: str | None = Field(default=None, sa_column=Column(Text))
+    correction: str | None = Field(default=None, sa_column=Column(Text))
+    root_cause: str | None = Field(default=None, sa_column=Column(Text))
+    corrective_action: str | None = Field(default=None, sa_column=Column(Text))
+    owner: str | None = Field(default=None, max_length=255)
+    due_date: date | None = None
+    effectiveness_review: str | None = Field(default=None, sa_column=Column(Text))
+
+    @property
+    def ref(self) -> str:
+        return f"NC-{self.id:04d}"
+
+
+class NcTransition(SQLModel, table=True):
+    __tablename__ = "nc_transition"
+
+    id: int | None = Field(default=None, primary_key=True)
+    nc_id: int = Field(foreign_key="nonconformity.id", index=True)
+    at: datetime = Field(sa_type=UTCDateTime)
+    actor: str = Field(max_length=255)
+    from_state: str | None = Field(default=None, max_length=24)
+    to_state: str = Field(max_length=24)
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    run_id: int | None = Field(default=None, foreign_key="run.id")

@@ -1,0 +1,117 @@
+"""IAM evidence: credential report, account summary, password policy, users and local policies.
+
+Everything comes from account-wide bulk APIs, so the cost does not grow with per-user calls.
+User tags are deliberately left out: they often hold personal data the audit does not need.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import unquote
+
+from agent.model import Record
+from agent.registry import collector
+from collectors.aws.session import AwsAccount, aws_errors, paginate
+
+DAY = timedelta(hours=24)
+AUTH_DETAILS = ["iam:GetAccountAuthorizationDetails"]
+
+
+def _iso(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat()
+
+
+def _document(doc: Any) -> dict[str, Any]:
+    """boto3 decodes IAM's URL-encoded policy JSON; decode it ourselves if it ever arrives raw."""
+    return json.loads(unquote(doc)) if isinstance(doc, str) else doc
+
+
+def _authorization_details(ctx: AwsAccount, kind: str, key: str) -> Iterator[dict[str, Any]]:
+    return paginate(ctx.client("iam"), "get_account_authorization_details", key, Filter=[kind])
+
+
+@collector(
+    "aws.iam.credential_report",
+    scope="aws_account",
+    freshness=DAY,
+    permissions=["iam:GenerateCredentialReport", "iam:GetCredentialReport"],
+)
+def credential_report(ctx: AwsAccount) -> Iterator[Record]:
+    """One row per IAM user (and the root user): passwords, MFA, access keys and their last use."""
+    for row in ctx.credential_report():
+        yield Record(resource_id=row["arn"], data=row)
+
+
+@collector(
+    "aws.iam.account_summary", scope="aws_account", freshness=DAY, permissions=["iam:GetAccountSummary"]
+)
+def account_summary(ctx: AwsAccount) -> Iterator[Record]:
+    """Account-wide IAM counters, including whether the root user has MFA or access keys."""
+    with aws_errors("iam"):
+        summary = ctx.client("iam").get_account_summary()["SummaryMap"]
+    yield Record(resource_id=f"arn:{ctx.partition}:iam::{ctx.account_id}:root", data=dict(summary))
+
+
+@collector(
+    "aws.iam.password_policy",
+    scope="aws_account",
+    freshness=DAY,
+    permissions=["iam:GetAccountPasswordPolicy"],
+)
+def password_policy(ctx: AwsAccount) -> Iterator[Record]:
+    """The account password policy; its absence is evidence too (AWS defaults apply)."""
+    iam = ctx.client("iam")
+    with aws_errors("iam"):
+        try:
+            data = {"present": True, **iam.get_account_password_policy()["PasswordPolicy"]}
+        except iam.exceptions.NoSuchEntityException:
+            data = {"present": False}
+    yield Record(resource_id=f"arn:{ctx.partition}:iam::{ctx.account_id}:password-policy", data=data)
+
+
+@collector("aws.iam.users", scope="aws_account", freshness=DAY, permissions=AUTH_DETAILS)
+def users(ctx: AwsAccount) -> Iterator[Record]:
+    """IAM users with their groups, directly attached and inline policies, and permissions boundary."""
+    for user in _authorization_details(ctx, "User", "UserDetailList"):
+        yield Record(
+            resource_id=user["Arn"],
+            data={
+                "UserName": user["UserName"],
+                "UserId": user["UserId"],
+                "Arn": user["Arn"],
+                "CreateDate": _iso(user["CreateDate"]),
+                "GroupList": list(user.get("GroupList", [])),
+                "AttachedManagedPolicies": [
+                    {"PolicyName": p["PolicyName"], "PolicyArn": p["PolicyArn"]}
+                    for p in user.get("AttachedManagedPolicies", [])
+                ],
+                "UserPolicyList": [
+                    {"PolicyName": p["PolicyName"], "PolicyDocument": _document(p["PolicyDocument"])}
+                    for p in user.get("UserPolicyList", [])
+                ],
+                "PermissionsBoundary": user.get("PermissionsBoundary"),
+            },
+        )
+
+
+@collector("aws.iam.policies", scope="aws_account", freshness=DAY, permissions=AUTH_DETAILS)
+def policies(ctx: AwsAccount) -> Iterator[Record]:
+    """Customer managed policies with the document of their default version.
+
+    The name falls back to the ARN's last segment: some implementations (moto) omit PolicyName here.
+    """
+    for policy in _authorization_details(ctx, "LocalManagedPolicy", "Policies"):
+        default = next((v for v in policy.get("PolicyVersionList", []) if v.get("IsDefaultVersion")), None)
+        yield Record(
+            resource_id=policy["Arn"],
+            data={
+                "PolicyName": policy.get("PolicyName") or policy["Arn"].rsplit("/", 1)[-1],
+                "Arn": policy["Arn"],
+                "AttachmentCount": policy.get("AttachmentCount", 0),
+                "IsAttachable": policy.get("IsAttachable", True),
+                "DefaultVersionDocument": _document(default["Document"]) if default else None,
+            },
+        )

@@ -1,0 +1,132 @@
+"""Shared AWS plumbing: one place for clients, retries, timeouts, paging and error messages.
+
+Every AWS collector goes through `AwsAccount.client`, `paginate` and `aws_errors`, so retry
+policy, the user agent and the wording of failures recorded on observations stay uniform.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+import structlog
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+from botocore.parsers import ResponseParserError
+
+import agent
+from agent.config import AwsSettings
+from agent.errors import CollectorError
+
+log = structlog.get_logger()
+
+DEFAULT_REGION = "us-east-1"
+_ACCESS_DENIED = frozenset({"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"})
+REPORT_TIMEOUT = 60.0
+# Error texts come from remote servers and proxies: never let a key id or a signature through.
+_SECRETS = re.compile(
+    r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b"
+    r"|(?i:(?:Credential|Signature|X-Amz-Security-Token|X-Amz-Credential|X-Amz-Signature)=)[^\s,&\"']+"
+    r"|(?<=://)[^\s/]*@"
+)
+_QUERY = re.compile(r"(https?://[^\s?\"']+)\?[^\s\"']*")
+
+
+def client_config(settings: AwsSettings) -> Config:
+    """Retry and timeout policy for every client, from `[aws]`."""
+    return Config(
+        retries={"mode": settings.retry_mode, "max_attempts": settings.max_attempts},
+        connect_timeout=settings.connect_timeout,
+        read_timeout=settings.read_timeout,
+        user_agent_extra=f"annexa/{agent.__version__}",
+    )
+
+
+def _one_line(text: str) -> str:
+    text = _QUERY.sub(r"\1", _SECRETS.sub("***", text))
+    return " ".join(text.split())
+
+
+def _describe(exc: ClientError | BotoCoreError | ResponseParserError, service: str) -> str:
+    """The one-line message recorded on the observation for a failed AWS call."""
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        code = str(error.get("Code") or "Unknown")
+        if code in _ACCESS_DENIED:
+            return f"access denied: {service}:{exc.operation_name}"
+        return _one_line(f"{code}: {error.get('Message') or exc.operation_name}")
+    if isinstance(exc, NoCredentialsError):
+        return "no AWS credentials found (standard credential chain)"
+    if isinstance(exc, ResponseParserError):
+        return f"{service}: unreadable response from the endpoint (HTTP error page?)"
+    return _one_line(f"{type(exc).__name__}: {exc}")
+
+
+@contextmanager
+def aws_errors(service: str) -> Iterator[None]:
+    """Turn SDK failures into `CollectorError` with a one-line message safe to store."""
+    try:
+        yield
+    except (ClientError, BotoCoreError, ResponseParserError) as exc:
+        message = _describe(exc, service)
+        log.warning("aws.call_failed", service=service, error=message)
+        raise CollectorError(message) from None
+
+
+def paginate(client: Any, operation: str, result_key: str, **kwargs: Any) -> Iterator[Any]:
+    """Yield the items under `result_key` of every page, fetching pages only as they are consumed."""
+    service = client.meta.service_model.signing_name
+    with aws_errors(service):
+        for page in client.get_paginator(operation).paginate(**kwargs):
+            yield from page.get(result_key, ())
+
+
+@dataclass
+class AwsAccount:
+    """The target of scope kind `aws_account`: one account, reached through one boto3 session."""
+
+    account_id: str
+    partition: str
+    session: boto3.Session
+    settings: AwsSettings
+    scope: str = field(init=False)
+    shard_key: str = field(init=False)
+    _clients: dict[tuple[str, str], Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.scope = f"aws:{self.account_id}"
+        self.shard_key = self.account_id
+
+    def client(self, service: str, region: str | None = None) -> Any:
+        """A cached client; created under a lock because boto3 sessions are not thread-safe."""
+        region = region or self.session.region_name or DEFAULT_REGION
+        key = (service, region)
+        with self._lock:
+            if key not in self._clients:
+                self._clients[key] = self.session.client(
+                    service, region_name=region, config=client_config(self.settings)
+                )
+            return self._clients[key]
+
+    def credential_report(self, timeout: float = REPORT_TIMEOUT) -> Iterator[dict[str, str]]:
+        """Generate the IAM credential report, wait until it is ready, and yield its CSV rows."""
+        iam = self.client("iam")
+        deadline = time.monotonic() + timeout
+        delay = 0.25
+        with aws_errors("iam"):
+            while iam.generate_credential_report()["State"] != "COMPLETE":
+                if time.monotonic() + delay > deadline:
+                    raise CollectorError(f"credential report not ready after {timeout:.0f} s")
+                time.sleep(delay)
+                delay = min(delay * 2, 5.0)
+            content = iam.get_credential_report()["Content"]
+        yield from csv.DictReader(io.StringIO(content.decode("utf-8")))

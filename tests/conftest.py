@@ -1,0 +1,49 @@
+"""Shared fixtures: a moto server per test process and a clean AWS environment per test."""
+
+from __future__ import annotations
+
+import logging
+import urllib.request
+from collections.abc import Iterator
+
+import pytest
+
+FAKE_KEY_ID = "testing"
+FAKE_SECRET = "testing"
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[str]:
+    """One in-process moto server per process (so per xdist worker), on a free port."""
+    with pytest.MonkeyPatch.context() as mp:
+        # Read when moto creates a backend, so they must be set before the first request.
+        mp.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+        mp.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        from moto.server import ThreadedMotoServer
+
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        server.start()
+        host, port = server.get_host_and_port()
+        try:
+            yield f"http://{host}:{port}"
+        finally:
+            server.stop()
+
+
+@pytest.fixture
+def aws(moto_server: str, monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Empty moto state and an environment where boto3 reaches only moto, with fake credentials."""
+    request = urllib.request.Request(f"{moto_server}/moto-api/reset", method="POST")
+    with urllib.request.urlopen(request, timeout=30):
+        pass
+    nowhere = tmp_path_factory.getbasetemp() / "no-aws-config"
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_ROLE_ARN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(nowhere))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(nowhere))
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", FAKE_KEY_ID)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", FAKE_SECRET)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    return moto_server
