@@ -7,6 +7,7 @@ configuration error, 3 internal error, 130 interrupted. User errors are one line
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 from pathlib import Path
@@ -36,12 +37,16 @@ app.add_typer(nc_app, name="nc")
 
 ConfigOpt = Annotated[
     Path | None,
-    typer.Option("--config", "-c", help="Config file (else $ANNEXA_CONFIG, else ./annexa.toml).", dir_okay=True),
+    typer.Option(
+        "--config", "-c", help="Config file (else $ANNEXA_CONFIG, else ./annexa.toml).", dir_okay=True
+    ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout and nothing else.")]
 FailOnOpt = Annotated[
     Severity | None,
-    typer.Option("--fail-on", help="Exit 1 if a check of this severity or higher fails or cannot be evaluated."),
+    typer.Option(
+        "--fail-on", help="Exit 1 if a check of this severity or higher fails or cannot be evaluated."
+    ),
 ]
 
 _log_level: list[str] = []
@@ -89,7 +94,9 @@ def _gate(outcomes: list[Any], fail_on: Severity | None) -> int:
     if fail_on is None:
         return 0
     blocking = [
-        o for o in outcomes if o.check.severity.rank >= fail_on.rank and o.status in (Status.FAIL, Status.ERROR)
+        o
+        for o in outcomes
+        if o.check.severity.rank >= fail_on.rank and o.status in (Status.FAIL, Status.ERROR)
     ]
     return 1 if blocking else 0
 
@@ -165,7 +172,9 @@ def status(json_out: JsonOpt = False, config: ConfigOpt = None) -> None:
     for col in ("run", "kind", "status", "started", "root"):
         runs.add_column(col)
     for r in doc["runs"]:
-        runs.add_row(str(r["id"]), r["kind"], styled(r["status"]), r["started_at"][:19], (r["root_hash"] or "")[:16])
+        runs.add_row(
+            str(r["id"]), r["kind"], styled(r["status"]), r["started_at"][:19], (r["root_hash"] or "")[:16]
+        )
     console.print(runs)
     ev = Table(title="Evidence", title_justify="left")
     for col in ("source", "scope", "state", "age (h)", "limit (h)", "records", "error"):
@@ -182,13 +191,17 @@ def status(json_out: JsonOpt = False, config: ConfigOpt = None) -> None:
             e["error"] or "",
         )
     console.print(ev)
-    console.print("open nonconformities: " + ", ".join(f"{k} {v}" for k, v in doc["open_nonconformities"].items()))
+    console.print(
+        "open nonconformities: " + ", ".join(f"{k} {v}" for k, v in doc["open_nonconformities"].items())
+    )
 
 
 @app.command()
 def controls(
     json_out: JsonOpt = False,
-    all_controls: Annotated[bool, typer.Option("--all", help="Also list controls with no automated check.")] = False,
+    all_controls: Annotated[
+        bool, typer.Option("--all", help="Also list controls with no automated check.")
+    ] = False,
     config: ConfigOpt = None,
 ) -> None:
     """Status of the 93 Annex A controls: passing, failing, error, manual or excluded."""
@@ -205,7 +218,9 @@ def controls(
 
 @nc_app.command("list")
 def nc_list(
-    state: Annotated[list[str] | None, typer.Option("--state", help="Only these states (repeatable).")] = None,
+    state: Annotated[
+        list[str] | None, typer.Option("--state", help="Only these states (repeatable).")
+    ] = None,
     json_out: JsonOpt = False,
     config: ConfigOpt = None,
 ) -> None:
@@ -252,7 +267,9 @@ def nc_show(
         doc["transitions"] = history(s, nc)
         last = s.execute(
             select(CheckRun).where(
-                CheckRun.run_id == nc.last_run_id, CheckRun.check_id == nc.check_id, CheckRun.scope == nc.scope
+                CheckRun.run_id == nc.last_run_id,
+                CheckRun.check_id == nc.check_id,
+                CheckRun.scope == nc.scope,
             )
         ).scalar_one_or_none()
     spec = registry.checks.get(nc.check_id)
@@ -268,7 +285,9 @@ def nc_show(
 
 @app.command()
 def demo(
-    store_path: Annotated[Path, typer.Option("--store", help="Demo store (recreated).")] = Path("annexa-demo.db"),
+    store_path: Annotated[Path, typer.Option("--store", help="Demo store (recreated).")] = Path(
+        "annexa-demo.db"
+    ),
     json_out: JsonOpt = False,
 ) -> None:
     """Collect from a simulated organisation (in-process moto) and show what an auditor would find."""
@@ -284,7 +303,11 @@ def demo(
         ncs = [nc_document(nc) for nc in list_ncs(s)]
     if json_out:
         emit_json(
-            {**summary_document(summary), "controls": [c.document() for c in statuses], "nonconformities": ncs}
+            {
+                **summary_document(summary),
+                "controls": [c.document() for c in statuses],
+                "nonconformities": ncs,
+            }
         )
         return
     print_summary(summary)
@@ -332,4 +355,11 @@ def run(argv: list[str] | None = None) -> int:
 
 def main() -> None:
     signal.signal(signal.SIGTERM, _interrupt)
-    sys.exit(run())
+    code = run()
+    if code == 130:
+        # Collector threads may still sit in a network read. The run is sealed, so nothing they
+        # return can be stored: exit now rather than wait for their timeouts.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)

@@ -31,7 +31,8 @@ STATUS_STYLE = {
     "running": "cyan",
 }
 
-console = Console(highlight=False, soft_wrap=False)
+# On a terminal Rich uses its width; piped output (CI logs, `make demo | tee`) gets room for ids.
+console = Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 160)
 
 
 def emit_json(document: Any) -> None:
@@ -109,7 +110,7 @@ def print_summary(summary: RunSummary) -> None:
     )
     table = Table(title="Checks", title_justify="left")
     for col in ("check", "scope", "severity", "outcome", "pass", "fail", "error", "n/a", "NC"):
-        table.add_column(col)
+        table.add_column(col, no_wrap=col in ("check", "scope", "NC"))
     for o in sorted(summary.outcomes, key=lambda o: (o.status.value != "fail", o.check.id, o.scope)):
         counts = Counter(r.status.value for r in o.results)
         table.add_row(
@@ -146,7 +147,7 @@ def print_controls(statuses: list[ControlStatus], *, all_controls: bool) -> None
 def print_ncs(documents: list[dict[str, Any]]) -> None:
     table = Table(title="Nonconformities", title_justify="left")
     for col in ("id", "state", "severity", "check", "scope", "controls", "failing", "last seen"):
-        table.add_column(col)
+        table.add_column(col, no_wrap=col in ("id", "check", "scope", "last seen"))
     for nc in documents:
         table.add_row(
             nc["id"],
@@ -156,7 +157,7 @@ def print_ncs(documents: list[dict[str, Any]]) -> None:
             nc["scope"],
             ", ".join(nc["controls"]),
             str(len(nc["failing_resources"])),
-            nc["last_seen"][:19],
+            nc["last_seen"][:16].replace("T", " "),
         )
     console.print(table)
 
@@ -173,4 +174,6 @@ def print_nc(doc: dict[str, Any]) -> None:
         console.print(f"    - {res}" + (f": {reason}" if reason else ""))
     console.print("  history:")
     for t in doc.get("transitions", []):
-        console.print(f"    {t['at'][:19]} {t['actor']}: {t['from_state'] or '-'} -> {t['to_state']} ({t['reason']})")
+        console.print(
+            f"    {t['at'][:19]} {t['actor']}: {t['from_state'] or '-'} -> {t['to_state']} ({t['reason']})"
+        )

@@ -33,7 +33,7 @@ from agent.store.types import utcnow
 log = structlog.get_logger()
 
 HEARTBEAT_EVERY = 60.0
-ABORT_GRACE = 30.0
+ABORT_GRACE = 5.0  # seconds in-flight collectors get to notice the stop
 
 
 class Progress(Protocol):

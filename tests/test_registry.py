@@ -6,9 +6,9 @@ import pytest
 
 from agent.catalog import annex_a
 from agent.config import Settings
+from agent.errors import PluginError
 from agent.evaluate import Evaluator
 from agent.model import Status
-from agent.errors import PluginError
 from agent.registry import REGISTRY, check, load_plugins
 from agent.store import Store
 from agent.store.evidence import EvidenceBuffer, write_observation

@@ -16,7 +16,7 @@ from agent.registry import CheckSpec, CollectorSpec, Registry, ScopeKindSpec
 from agent.runner import Runner
 from agent.store import Store
 from agent.store.runs import GENESIS, start_run
-from agent.store.schema import Blob, Nonconformity, NcTransition, Observation, Run, TreeEntry
+from agent.store.schema import Blob, NcTransition, Nonconformity, Observation, Run, TreeEntry
 from agent.store.types import utcnow
 
 

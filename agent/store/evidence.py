@@ -17,13 +17,17 @@ from sqlmodel import Session
 from agent import __version__
 from agent.canonical import canonical_json, content_hash, sha256_hex
 from agent.errors import InputDataError
-from agent.model import Record
+from agent.model import Record, RunStatus
 from agent.store.db import Store
 from agent.store.runs import COUNTED
 from agent.store.schema import Blob, Observation, Run, Tree, TreeEntry
 from agent.store.types import utcnow
 
 BATCH = 500
+
+
+class RunSealed(Exception):
+    """A collector finished after its run was sealed (aborted); its evidence is dropped."""
 
 
 def _chunks(items: Sequence[Any], size: int = BATCH) -> Iterable[Sequence[Any]]:
@@ -116,6 +120,10 @@ def write_observation(
         hash="",
     )
     with store.write() as s:
+        # Locks the run row: an observation can never slip into a run already sealed (aborted).
+        owner = s.get(Run, run.id, with_for_update=True)
+        if owner is None or owner.status != RunStatus.RUNNING.value:
+            raise RunSealed(f"run {run.id} is no longer running; {source} at {scope} not stored")
         if error is None and buffer is not None:
             tree_hash, items = buffer.tree()
             insert_missing(s, Blob, "hash", [{"hash": h, "data": d} for h, d in buffer.blobs.items()])

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 import threading
 import time
 from collections.abc import Iterator
@@ -25,25 +24,23 @@ from botocore.parsers import ResponseParserError
 import agent
 from agent.config import AwsSettings
 from agent.errors import CollectorError
+from agent.redact import redact
 
 log = structlog.get_logger()
 
 DEFAULT_REGION = "us-east-1"
 _ACCESS_DENIED = frozenset({"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"})
 REPORT_TIMEOUT = 60.0
-# Error texts come from remote servers and proxies: never let a key id or a signature through.
-_SECRETS = re.compile(
-    r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b"
-    r"|(?i:(?:Credential|Signature|X-Amz-Security-Token|X-Amz-Credential|X-Amz-Signature)=)[^\s,&\"']+"
-    r"|(?<=://)[^\s/]*@"
-)
-_QUERY = re.compile(r"(https?://[^\s?\"']+)\?[^\s\"']*")
 
 
 def client_config(settings: AwsSettings) -> Config:
-    """Retry and timeout policy for every client, from `[aws]`."""
+    """Retry and timeout policy for every client, from `[aws]`.
+
+    `max_attempts` counts every attempt, as AWS_MAX_ATTEMPTS does; botocore's own `max_attempts`
+    key would count retries only (one more request than configured).
+    """
     return Config(
-        retries={"mode": settings.retry_mode, "max_attempts": settings.max_attempts},
+        retries={"mode": settings.retry_mode, "total_max_attempts": settings.max_attempts},
         connect_timeout=settings.connect_timeout,
         read_timeout=settings.read_timeout,
         user_agent_extra=f"annexa/{agent.__version__}",
@@ -51,8 +48,8 @@ def client_config(settings: AwsSettings) -> Config:
 
 
 def _one_line(text: str) -> str:
-    text = _QUERY.sub(r"\1", _SECRETS.sub("***", text))
-    return " ".join(text.split())
+    """Error texts come from remote servers and proxies: mask anything secret-looking."""
+    return " ".join(redact(text).split())
 
 
 def _describe(exc: ClientError | BotoCoreError | ResponseParserError, service: str) -> str:
@@ -125,7 +122,7 @@ class AwsAccount:
         with aws_errors("iam"):
             while iam.generate_credential_report()["State"] != "COMPLETE":
                 if time.monotonic() + delay > deadline:
-                    raise CollectorError(f"credential report not ready after {timeout:.0f} s")
+                    raise CollectorError(f"credential report not ready after {timeout:g} s")
                 time.sleep(delay)
                 delay = min(delay * 2, 5.0)
             content = iam.get_credential_report()["Content"]
