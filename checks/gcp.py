@@ -1,0 +1,1 @@
+"""GCP IAM checks across the organisation hierarchy."""

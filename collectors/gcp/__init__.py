@@ -1,0 +1,1 @@
+"""GCP collectors (google-cloud-resource-manager, REST transport)."""

@@ -1,0 +1,1 @@
+"""HR collectors: BambooHR and generic CSV/JSON exports."""
