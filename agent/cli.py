@@ -10,6 +10,7 @@ import logging
 import os
 import signal
 import sys
+from datetime import date
 from pathlib import Path
 from types import FrameType
 from typing import Annotated, Any
@@ -113,9 +114,18 @@ def init(
         raise UsageError(f"{path} already exists (use --force to overwrite)")
     if not path.parent.is_dir():
         raise UsageError(f"{path.parent} is not a directory")
+    from agent.signing import create_key_pair, fingerprint
+
     text, _ = config_file("annexa.example.toml")
     path.write_text(text, encoding="utf-8")
     typer.echo(f"wrote {path}: review [aws], [entra], [gcp] and [hr], then run `annexa collect`")
+    key_path = path.parent / "annexa-signing.key"
+    if key_path.exists():
+        typer.echo(f"kept the existing signing key {key_path}")
+        return
+    public = create_key_pair(key_path)
+    typer.echo(f"wrote {key_path} (private, mode 0600) and {key_path.with_suffix('.pub')}")
+    typer.echo(f"bundle signing key fingerprint: {fingerprint(public)} (give it to your auditor)")
 
 
 @app.command()
@@ -281,6 +291,253 @@ def nc_show(
         emit_json(doc)
     else:
         print_nc(doc)
+
+
+Actor = Annotated[str | None, typer.Option("--by", help="Who is acting (default: the OS user).")]
+
+
+def _act(ref: str, action: str, by: str | None, config: Path | None, json_out: bool, **change: Any) -> None:
+    import getpass
+
+    from agent.lifecycle import Change, apply
+    from agent.nonconformity import history, nc_document
+    from agent.render import emit_json, print_nc
+
+    _, store, _ = _open(config)
+    actor = by or getpass.getuser()
+    with store.write() as s:
+        nc = apply(s, ref, action, actor, Change(**change))
+        doc = nc_document(nc)
+        doc["transitions"] = history(s, nc)
+    if json_out:
+        emit_json(doc)
+    else:
+        print_nc(doc)
+
+
+def _due(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"--due {value!r} is not a date such as 2026-12-31") from None
+
+
+@nc_app.command("accept")
+def nc_accept(
+    nc_id: Annotated[str, typer.Argument(help="NC-0001, or its number.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why it is accepted.")] = "",
+    severity: Annotated[Severity | None, typer.Option("--severity", help="Grade it differently.")] = None,
+    nature: Annotated[str | None, typer.Option("--nature", help="The nature of the nonconformity.")] = None,
+    by: Actor = None,
+    json_out: JsonOpt = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Accept a draft: it becomes an open nonconformity."""
+    _act(nc_id, "accept", by, config, json_out, reason=reason, severity=severity, nature=nature)
+
+
+@nc_app.command("plan")
+def nc_plan(
+    nc_id: Annotated[str, typer.Argument(help="NC-0001, or its number.")],
+    action: Annotated[str | None, typer.Option("--action", help="The corrective action.")] = None,
+    owner: Annotated[str | None, typer.Option("--owner", help="Who carries it out.")] = None,
+    due: Annotated[str | None, typer.Option("--due", help="Due date (YYYY-MM-DD).")] = None,
+    root_cause: Annotated[str | None, typer.Option("--root-cause", help="Why it happened.")] = None,
+    correction: Annotated[
+        str | None, typer.Option("--correction", help="Immediate correction taken.")
+    ] = None,
+    severity: Annotated[Severity | None, typer.Option("--severity", help="Grade it differently.")] = None,
+    reason: Annotated[str, typer.Option("--reason", help="A note for the history.")] = "",
+    by: Actor = None,
+    json_out: JsonOpt = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Record the corrective action, its owner and due date (and root cause, correction)."""
+    _act(
+        nc_id, "plan", by, config, json_out, reason=reason, severity=severity, corrective_action=action,
+        owner=owner, due_date=_due(due), root_cause=root_cause, correction=correction,
+    )  # fmt: skip
+
+
+@nc_app.command("resolve")
+def nc_resolve(
+    nc_id: Annotated[str, typer.Argument(help="NC-0001, or its number.")],
+    note: Annotated[str, typer.Option("--note", help="What was done.")] = "",
+    by: Actor = None,
+    json_out: JsonOpt = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Declare the corrective action carried out; the NC then waits for verification."""
+    _act(nc_id, "resolve", by, config, json_out, reason=note)
+
+
+@nc_app.command("close")
+def nc_close(
+    nc_id: Annotated[str, typer.Argument(help="NC-0001, or its number.")],
+    effectiveness: Annotated[
+        str | None, typer.Option("--effectiveness", help="How the action's effectiveness was verified.")
+    ] = None,
+    by: Actor = None,
+    json_out: JsonOpt = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Close a resolved NC after verifying it: refused while its check still fails."""
+    _act(
+        nc_id, "close", by, config, json_out, effectiveness_review=effectiveness, reason="verified and closed"
+    )
+
+
+@nc_app.command("reject")
+def nc_reject(
+    nc_id: Annotated[str, typer.Argument(help="NC-0001, or its number.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why this is not a nonconformity.")] = "",
+    by: Actor = None,
+    json_out: JsonOpt = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Reject a draft or open NC (a false positive, an accepted risk), with the reason."""
+    _act(nc_id, "reject", by, config, json_out, reason=reason)
+
+
+@app.command()
+def attest(
+    control: Annotated[str, typer.Argument(help="Annex A control, e.g. A.5.1.")],
+    file: Annotated[Path, typer.Option("--file", help="The evidence (policy, minutes, report).")],
+    note: Annotated[str, typer.Option("--note", help="What the file shows.")] = "",
+    valid_for: Annotated[
+        int | None, typer.Option("--valid-for", help="Days until it must be renewed.")
+    ] = None,
+    by: Actor = None,
+    json_out: JsonOpt = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Store manual evidence for a control no API can prove."""
+    import getpass
+
+    from agent.attest import attest as store_attestation
+    from agent.render import emit_json
+
+    _, store, _ = _open(config)
+    row = store_attestation(
+        store, control, file, actor=by or getpass.getuser(), note=note, valid_for_days=valid_for
+    )
+    doc = {
+        "control": row.control_id,
+        "file": row.filename,
+        "sha256": row.attachment,
+        "by": row.actor,
+        "at": row.at.isoformat(),
+        "expires_at": row.expires_at.isoformat() if row.expires_at else None,
+    }
+    if json_out:
+        emit_json(doc)
+    else:
+        typer.echo(
+            f"attested {control} with {row.filename} (sha256 {row.attachment}), expires {doc['expires_at'] or 'never'}"
+        )
+
+
+@app.command()
+def soa(
+    fmt: Annotated[str, typer.Option("--format", help="csv, xlsx or json.")] = "csv",
+    out: Annotated[Path | None, typer.Option("--out", help="Write to this file (needed for xlsx).")] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """The Statement of Applicability: all 93 controls, applicability, status, checks, NCs."""
+    from agent.soa import soa_rows, write_soa
+
+    if fmt not in ("csv", "xlsx", "json"):
+        raise UsageError(f"--format {fmt!r} is not one of csv, xlsx, json")
+    settings, store, registry = _open(config)
+    text = write_soa(soa_rows(store, settings, registry, utcnow()), fmt, out)
+    if text is not None:
+        sys.stdout.write(text)
+
+
+@app.command("export")
+def export_cmd(
+    out: Annotated[Path, typer.Option("--out", help="The bundle to write (a .zip).")],
+    start: Annotated[
+        str | None, typer.Option("--from", help="First day (YYYY-MM-DD) of runs to include.")
+    ] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last day (YYYY-MM-DD) of runs to include.")] = None,
+    controls: Annotated[
+        str | None, typer.Option("--controls", help="Only these controls, e.g. A.5.15,A.8.5.")
+    ] = None,
+    json_out: JsonOpt = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Write a signed evidence bundle an auditor can verify offline."""
+    from agent.bundle.export import export_bundle
+    from agent.catalog import annex_a
+    from agent.render import emit_json
+
+    def day(value: str | None, flag: str) -> date | None:
+        if value is None:
+            return None
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise UsageError(f"{flag} {value!r} is not a date such as 2026-11-01") from None
+
+    first, last = day(start, "--from"), day(end, "--to")
+    if first and last and first > last:
+        raise UsageError("--from is after --to")
+    wanted = [c.strip() for c in controls.split(",") if c.strip()] if controls else None
+    for c in wanted or []:
+        if c not in annex_a():
+            raise UsageError(f"--controls: {c!r} is not an Annex A 2022 control")
+    if out.suffix != ".zip":
+        raise UsageError(f"--out {out}: a bundle is a .zip file")
+    settings, store, registry = _open(config)
+    summary = export_bundle(store, settings, registry, out, start=first, end=last, controls=wanted)
+    if json_out:
+        emit_json(summary)
+    else:
+        typer.echo(
+            f"wrote {out}: runs {summary['first_run']}-{summary['last_run']}, {summary['files']} files, "
+            f"chain head {summary['head']}"
+        )
+        typer.echo(f"signed by {summary['fingerprint']}")
+
+
+@app.command()
+def verify(
+    bundle: Annotated[Path | None, typer.Argument(help="The bundle (.zip) to verify.")] = None,
+    public_key: Annotated[
+        Path | None, typer.Option("--public-key", help="The key the bundle must be signed with (PEM).")
+    ] = None,
+    store_flag: Annotated[
+        bool, typer.Option("--store", help="Verify the store's own hash chain instead.")
+    ] = False,
+    json_out: JsonOpt = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Re-check every hash, the signature and the run chain; exit 1 if anything is off."""
+    from agent.bundle.verify import verify_bundle, verify_store
+    from agent.render import emit_json
+
+    if store_flag == (bundle is not None):
+        raise UsageError("give either a bundle to verify or --store")
+    if store_flag:
+        _, store, _ = _open(config)
+        report = verify_store(store)
+    else:
+        report = verify_bundle(bundle, public_key)  # type: ignore[arg-type]
+    if json_out:
+        emit_json(report.document())
+    else:
+        for problem in report.problems:
+            typer.echo(f"FAIL {problem}")
+        what = "store" if store_flag else str(bundle)
+        verdict = "verified" if report.ok else f"NOT verified ({len(report.problems)} problem(s))"
+        typer.echo(
+            f"{what}: {verdict}: {report.runs} run(s), {report.checked_files} file(s), {report.records} record(s)"
+            + (f", signed by {report.fingerprint}" if report.fingerprint else "")
+        )
+    raise typer.Exit(0 if report.ok else 1)
 
 
 @app.command()

@@ -14,7 +14,7 @@ import tomllib
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     BaseModel,
@@ -93,6 +93,8 @@ class RunnerSettings(Section):
 class AwsSettings(Section):
     enabled: bool = False
     accounts: list[Annotated[str, Field(pattern=r"^\d{12}$")]] = []
+    discover_organization: bool = False
+    exclude_accounts: list[Annotated[str, Field(pattern=r"^\d{12}$")]] = []
     regions: list[Annotated[str, Field(pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")]] = []
     profile: str = ""
     role_name: str = ""
@@ -105,10 +107,20 @@ class AwsSettings(Section):
 
 class GcpSettings(Section):
     enabled: bool = False
-    organization_ids: list[str] = []
-    project_ids: list[str] = []
-    api_endpoint: str = ""
+    organization_ids: list[Annotated[str, Field(pattern=r"^\d+$")]] = []
+    project_ids: list[Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")]] = []
+    api_endpoint: str = Field("", pattern=r"^(https?://\S+)?$")
     access_token_env: str = ""
+    deep_inventory: bool = False  # service-account keys and bucket IAM, two calls or more per project
+    max_attempts: int = Field(6, ge=1, le=20)
+    initial_backoff: float = Field(1.0, gt=0, le=60)
+    timeout: float = Field(60, gt=0)
+
+    @model_validator(mode="after")
+    def _token(self) -> GcpSettings:
+        if self.enabled and self.access_token_env:
+            _secret_from(self.access_token_env, "", "Google access token", "access_token_env")
+        return self
 
 
 class EntraSettings(Section):
@@ -119,8 +131,12 @@ class EntraSettings(Section):
     client_secret_file: str = ""
     certificate_path: str = ""
     managed_identity: bool = False
+    workload_identity: bool = False
     access_token_env: str = ""
     graph_url: str = "https://graph.microsoft.com"
+    max_attempts: int = Field(5, ge=1, le=10)
+    max_retry_wait: float = Field(60, gt=0, le=600)
+    timeout: float = Field(60, gt=0)
 
     @model_validator(mode="after")
     def _credentials(self) -> EntraSettings:
@@ -128,6 +144,9 @@ class EntraSettings(Section):
             return self
         if not self.tenant_id:
             raise ValueError("tenant_id: required when [entra] is enabled")
+        needs_client = self.client_secret_env or self.client_secret_file or self.certificate_path
+        if needs_client and not self.access_token_env and not self.client_id:
+            raise ValueError("client_id: required with a client secret or certificate")
         if self.access_token_env:
             _secret_from(self.access_token_env, "", "Graph access token", "access_token_env")
         elif self.client_secret_env or self.client_secret_file:
@@ -137,10 +156,10 @@ class EntraSettings(Section):
         elif self.certificate_path:
             if not Path(self.certificate_path).is_file():
                 raise ValueError(f"certificate_path: {self.certificate_path} is not a readable file")
-        elif not self.managed_identity:
+        elif not (self.managed_identity or self.workload_identity):
             raise ValueError(
                 "no credentials: set client_secret_env, client_secret_file, certificate_path, "
-                "managed_identity or access_token_env"
+                "managed_identity, workload_identity or access_token_env"
             )
         return self
 
@@ -153,9 +172,22 @@ class HrSettings(Section):
     base_url: str = ""
     path: str = ""
     columns: dict[str, str] = {}
+    status_values: dict[str, Literal["active", "leave", "terminated"]] = {}
+    aliases: dict[str, str] = {}
+    max_attempts: int = Field(5, ge=1, le=10)
+    max_retry_wait: float = Field(60, gt=0, le=600)
+    timeout: float = Field(60, gt=0)
+
+    FIELDS: ClassVar[tuple[str, ...]] = (
+        "employee_id", "email", "name", "status", "hire_date", "termination_date", "manager_email",
+        "department", "screening_completed", "terms_signed", "nda_signed", "training_completed",
+    )  # fmt: skip
 
     @model_validator(mode="after")
     def _provider(self) -> HrSettings:
+        unknown = sorted(set(self.columns) - set(self.FIELDS))
+        if unknown:
+            raise ValueError(f"columns: {unknown[0]} is not one of {', '.join(self.FIELDS)}")
         if not self.enabled:
             return self
         if self.provider == "bamboohr":
@@ -191,6 +223,10 @@ class ControlsSettings(Section):
         return self
 
 
+class ExportSettings(Section):
+    signing_key: str = "annexa-signing.key"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", case_sensitive=False
@@ -205,6 +241,7 @@ class Settings(BaseSettings):
     schedule: ScheduleSettings = ScheduleSettings()
     checks: ChecksSettings = ChecksSettings()
     controls: ControlsSettings = ControlsSettings()
+    export: ExportSettings = ExportSettings()
     plugins: dict[str, dict[str, Any]] = {}
 
     @classmethod
@@ -317,4 +354,8 @@ def load_settings(explicit: Path | None = None) -> tuple[Settings, Path | None]:
         settings = Settings(**data)
     except ValidationError as exc:
         raise ConfigError(_describe(exc, origin)) from None
+    key = Path(settings.export.signing_key)
+    if used is not None and not key.is_absolute():
+        # Files a config names sit next to it, wherever the command is run from.
+        settings.export.signing_key = str(used.parent / key)
     return settings, used

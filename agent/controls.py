@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from agent.attest import attestations, current
 from agent.catalog import annex_a
 from agent.config import Settings
 from agent.evaluate import active_checks
@@ -15,7 +16,8 @@ from agent.nonconformity import ACTIVE
 from agent.registry import Registry
 from agent.store import Store
 from agent.store.results import latest_check_runs
-from agent.store.schema import Nonconformity
+from agent.store.schema import Attestation, Nonconformity
+from agent.store.types import utcnow
 
 # How one check's outcomes across scopes roll up, worst first.
 _CHECK_ORDER = ("fail", "error", "pass", "not_applicable")
@@ -31,6 +33,7 @@ class ControlStatus:
     status: str
     checks: dict[str, str]
     open_nonconformities: list[str]
+    attestation: dict[str, Any] | None = None
 
     def document(self) -> dict[str, Any]:
         return {
@@ -43,6 +46,7 @@ class ControlStatus:
             "checks": sorted(self.checks),
             "check_outcomes": self.checks,
             "open_nonconformities": self.open_nonconformities,
+            "attestation": self.attestation,
         }
 
 
@@ -65,6 +69,19 @@ def _control_status(check_outcomes: dict[str, str]) -> str:
     return "manual"
 
 
+def _attestation_doc(row: Attestation | None) -> dict[str, Any] | None:
+    if row is None:
+        return None
+    return {
+        "file": row.filename,
+        "sha256": row.attachment,
+        "by": row.actor,
+        "at": row.at.isoformat(),
+        "expires_at": row.expires_at.isoformat() if row.expires_at else None,
+        "note": row.note,
+    }
+
+
 def control_statuses(store: Store, settings: Settings, registry: Registry) -> list[ControlStatus]:
     checks = active_checks(registry, settings)
     outcomes: dict[str, list[str]] = defaultdict(list)
@@ -79,6 +96,8 @@ def control_statuses(store: Store, settings: Settings, registry: Registry) -> li
             for control in nc.controls:
                 nc_by_control[control].append(nc.ref)
     excluded = settings.controls.excluded
+    now = utcnow()
+    vouched = current(attestations(store), now)
     out = []
     for control in annex_a().values():
         mapped = {c.id: _check_outcome(outcomes.get(c.id, [])) for c in checks if control.id in c.controls}
@@ -93,6 +112,7 @@ def control_statuses(store: Store, settings: Settings, registry: Registry) -> li
                 status=_control_status(mapped) if applicable else "excluded",
                 checks=mapped,
                 open_nonconformities=nc_by_control.get(control.id, []),
+                attestation=_attestation_doc(vouched.get(control.id)),
             )
         )
     return out

@@ -13,6 +13,7 @@ from agent.config import Settings, load_settings
 from agent.errors import UsageError
 from agent.registry import Registry, load_plugins
 from agent.runner import Runner, RunSummary
+from agent.signing import create_key_pair
 from agent.store import Store
 
 _DEMO_ENV = {
@@ -63,12 +64,16 @@ def moto_endpoint() -> Iterator[str]:
 def write_demo_config(store_path: Path) -> Path:
     """A config next to the demo store so later commands (`nc show`, `controls`) can read it."""
     config = store_path.with_suffix(".toml")
+    key = store_path.with_suffix(".key")
     config.write_text(
         "# Written by `annexa demo`.\n"
         f'[store]\nurl = "sqlite:///{store_path.resolve()}"\n\n'
-        "[aws]\nenabled = true\nmax_attempts = 2\n",
+        "[aws]\nenabled = true\nmax_attempts = 2\n\n"
+        f'[export]\nsigning_key = "{key.resolve()}"\n',
         encoding="utf-8",
     )
+    if not key.exists():
+        create_key_pair(key)
     return config
 
 

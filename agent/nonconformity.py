@@ -119,6 +119,16 @@ def record_outcome(
                 at=at,
                 run_id=run.id,
             )
+        elif nc.state == NcState.RESOLVED:
+            transition(
+                session,
+                nc,
+                NcState.OPEN,
+                actor=SYSTEM_ACTOR,
+                reason=f"still failing after resolution, in run {run.id}: {_failing_summary(failing)}",
+                at=at,
+                run_id=run.id,
+            )
         still_unknown = set(nc.failing_resources) & errored
         nc.failing_resources = sorted({r.resource_id for r in failing} | still_unknown)
         nc.evidence_hashes = sorted({h for r in failing for h in r.evidence})

@@ -14,24 +14,20 @@ from agent.store import Store
 from agent.store.evidence import latest_observations
 from agent.store.schema import Nonconformity, Run
 
+_WORST = ("error", "stale", "fresh")
 
-def status_document(store: Store, settings: Settings, registry: Registry, now: datetime) -> dict[str, Any]:
-    with store.read() as s:
-        runs = s.execute(select(Run).order_by(Run.id.desc()).limit(10)).scalars().all()  # type: ignore[union-attr]
-        nc_counts = dict(
-            s.execute(
-                select(Nonconformity.severity, func.count())
-                .where(Nonconformity.state.in_([st.value for st in ACTIVE]))  # type: ignore[attr-defined]
-                .group_by(Nonconformity.severity)
-            ).all()
-        )
-    evidence = []
+
+def evidence_states(
+    store: Store, settings: Settings, registry: Registry, now: datetime
+) -> list[dict[str, Any]]:
+    """Each source and scope's latest observation: fresh, stale or error, with its age and limit."""
+    out = []
     for obs in latest_observations(store, registry.collectors, None):
         spec = registry.collectors[obs.source]
         limit = settings.freshness_for(obs.source, spec.freshness)
         age = now - obs.collected_at
         state = "error" if obs.status != "ok" else ("stale" if age > limit else "fresh")
-        evidence.append(
+        out.append(
             {
                 "source": obs.source,
                 "scope": obs.scope,
@@ -43,6 +39,25 @@ def status_document(store: Store, settings: Settings, registry: Registry, now: d
                 "error": obs.error,
             }
         )
+    return out
+
+
+def worst_state(states: list[str]) -> str:
+    """`error` beats `stale` beats `fresh`; nothing collected is `missing`."""
+    return next((s for s in _WORST if s in states), "missing")
+
+
+def status_document(store: Store, settings: Settings, registry: Registry, now: datetime) -> dict[str, Any]:
+    with store.read() as s:
+        runs = s.execute(select(Run).order_by(Run.id.desc()).limit(10)).scalars().all()  # type: ignore[union-attr]
+        nc_counts = dict(
+            s.execute(
+                select(Nonconformity.severity, func.count())
+                .where(Nonconformity.state.in_([st.value for st in ACTIVE]))  # type: ignore[attr-defined]
+                .group_by(Nonconformity.severity)
+            ).all()
+        )
+    evidence = evidence_states(store, settings, registry, now)
     return {
         "runs": [
             {

@@ -68,3 +68,6 @@ def aws(moto_server: str, monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pyt
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", FAKE_SECRET)
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
     return moto_server
+
+
+from tests.fakeplugin import fake_registry, fake_settings, fake_store, fake_world  # noqa: E402, F401

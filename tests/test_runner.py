@@ -2,87 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import func, select
 
-from agent.config import Settings
 from agent.errors import CollectorError
 from agent.evaluate import Evaluator
-from agent.model import Record, Result, RunStatus, Severity, Status
-from agent.registry import CheckSpec, CollectorSpec, Registry, ScopeKindSpec
+from agent.model import RunStatus, Status
+from agent.registry import CheckSpec, ScopeKindSpec
 from agent.runner import Runner
-from agent.store import Store
 from agent.store.runs import GENESIS, start_run
 from agent.store.schema import Blob, NcTransition, Nonconformity, Observation, Run, TreeEntry
 from agent.store.types import utcnow
-
-
-@dataclass
-class Box:
-    scope: str
-    shard_key: str
-
-
-class World:
-    """What the test collectors see; tests change it between runs."""
-
-    def __init__(self) -> None:
-        self.items = {"fake:a": {"x": True, "y": True}, "fake:b": {"x": True, "y": False}}
-        self.broken: set[str] = set()
-
-    def list_items(self, target: Box):
-        if target.scope in self.broken:
-            yield Record("partial", {"ok": True})  # half a listing must never be stored
-            raise CollectorError(f"access denied: fake:ListItems in {target.scope}")
-        for name, good in self.items[target.scope].items():
-            yield Record(name, {"name": name, "good": good})
-
-
-def good_items(ev):
-    for rec in ev.records("fake.things.items"):
-        yield Result.of(rec, passed=rec.data["good"], reason=f"{rec.data['name']} is not good")
-
-
-@pytest.fixture
-def world():
-    return World()
-
-
-@pytest.fixture
-def registry(world):
-    reg = Registry()
-    reg.scope_kinds["fake_box"] = ScopeKindSpec(
-        "fake_box", "fake", lambda s: [Box("fake:a", "a"), Box("fake:b", "b")]
-    )
-    reg.collectors["fake.things.items"] = CollectorSpec(
-        "fake.things.items", "fake_box", world.list_items, timedelta(hours=1), ("fake:ListItems",), ""
-    )
-    reg.checks["fake.things.good"] = CheckSpec(
-        id="fake.things.good",
-        title="Things are good",
-        controls={"A.8.9": "configuration"},
-        severity=Severity.MINOR,
-        needs=("fake.things.items",),
-        rationale="Bad things are bad.",
-        remediation="Make them good.",
-        func=good_items,
-    )
-    return reg
-
-
-@pytest.fixture
-def settings(tmp_path):
-    return Settings(store={"url": f"sqlite:///{tmp_path / 'a.db'}"}, plugins={"fake": {"enabled": True}})
-
-
-@pytest.fixture
-def store(settings):
-    s = Store(settings.store.url)
-    yield s
-    s.close()
 
 
 def outcomes(summary):
@@ -97,129 +28,135 @@ def nc_of(store, scope):
         return s.execute(select(Nonconformity).where(Nonconformity.scope == scope)).scalar_one_or_none()
 
 
-def test_a_clean_run_stores_evidence_judges_it_and_opens_a_draft(store, settings, registry):
-    summary = Runner(store, settings, registry).collect([])
+def test_a_clean_run_stores_evidence_judges_it_and_opens_a_draft(fake_store, fake_settings, fake_registry):
+    summary = Runner(fake_store, fake_settings, fake_registry).collect([])
     assert summary.run.status == RunStatus.COMPLETE
     assert summary.run.prev_root_hash == GENESIS and len(summary.run.root_hash) == 64
     got = outcomes(summary)
     assert got[("fake.things.good", "fake:a")] == (Status.PASS, {"x": Status.PASS, "y": Status.PASS})
     assert got[("fake.things.good", "fake:b")] == (Status.FAIL, {"x": Status.PASS, "y": Status.FAIL})
-    nc = nc_of(store, "fake:b")
+    nc = nc_of(fake_store, "fake:b")
     assert nc.state == "draft" and nc.failing_resources == ["y"] and len(nc.evidence_hashes) == 1
-    assert nc_of(store, "fake:a") is None
+    assert nc_of(fake_store, "fake:a") is None
 
 
-def test_unchanged_evidence_is_stored_once_and_runs_chain(store, settings, registry):
-    first = Runner(store, settings, registry).collect([])
-    with store.read() as s:
+def test_unchanged_evidence_is_stored_once_and_runs_chain(fake_store, fake_settings, fake_registry):
+    first = Runner(fake_store, fake_settings, fake_registry).collect([])
+    with fake_store.read() as s:
         blobs, entries = (
             s.scalar(select(func.count()).select_from(Blob)),
             s.scalar(select(func.count()).select_from(TreeEntry)),
         )
-    second = Runner(store, settings, registry).collect([])
-    with store.read() as s:
+    second = Runner(fake_store, fake_settings, fake_registry).collect([])
+    with fake_store.read() as s:
         assert s.scalar(select(func.count()).select_from(Blob)) == blobs
         assert s.scalar(select(func.count()).select_from(TreeEntry)) == entries
         assert s.scalar(select(func.count()).select_from(Observation)) == 4
     assert second.run.prev_root_hash == first.run.root_hash
-    nc = nc_of(store, "fake:b")
+    nc = nc_of(fake_store, "fake:b")
     assert nc.first_seen < nc.last_seen and nc.last_run_id == second.run.id
 
 
-def test_a_failing_collector_gives_error_and_keeps_the_nc_open(store, settings, registry, world):
-    Runner(store, settings, registry).collect([])
-    world.broken.add("fake:b")
-    summary = Runner(store, settings, registry).collect([])
+def test_a_failing_collector_gives_error_and_keeps_the_nc_open(
+    fake_store, fake_settings, fake_registry, fake_world
+):
+    Runner(fake_store, fake_settings, fake_registry).collect([])
+    fake_world.broken.add("fake:b")
+    summary = Runner(fake_store, fake_settings, fake_registry).collect([])
     assert summary.run.status == RunStatus.PARTIAL
     status, results = outcomes(summary)[("fake.things.good", "fake:b")]
     assert status == Status.ERROR and results == {"x": Status.ERROR, "y": Status.ERROR}
     reason = next(o for o in summary.outcomes if o.scope == "fake:b").results[0].reason
     assert "access denied: fake:ListItems in fake:b" in reason
     assert outcomes(summary)[("fake.things.good", "fake:a")][0] == Status.PASS
-    nc = nc_of(store, "fake:b")
+    nc = nc_of(fake_store, "fake:b")
     assert nc.state == "draft" and nc.failing_resources == ["y"]
-    with store.read() as s:
+    with fake_store.read() as s:
         failed = s.execute(select(Observation).where(Observation.status == "error")).scalar_one()
         assert failed.tree_hash is None and failed.record_count == 0
 
 
-def test_every_collector_failing_marks_the_run_failed(store, settings, registry, world):
-    world.broken.update({"fake:a", "fake:b"})
-    summary = Runner(store, settings, registry).collect([])
+def test_every_collector_failing_marks_the_run_failed(fake_store, fake_settings, fake_registry, fake_world):
+    fake_world.broken.update({"fake:a", "fake:b"})
+    summary = Runner(fake_store, fake_settings, fake_registry).collect([])
     assert summary.run.status == RunStatus.FAILED
     assert {o.status for o in summary.outcomes} == {Status.ERROR}
-    with store.read() as s:
+    with fake_store.read() as s:
         assert s.scalar(select(func.count()).select_from(Nonconformity)) == 0
 
 
-def test_unresolvable_targets_are_recorded_as_errors(store, settings, registry):
+def test_unresolvable_targets_are_recorded_as_errors(fake_store, fake_settings, fake_registry):
     def no_targets(_settings):
         raise CollectorError("no credentials")
 
-    registry.scope_kinds["fake_box"] = ScopeKindSpec("fake_box", "fake", no_targets)
-    summary = Runner(store, settings, registry).collect([])
+    fake_registry.scope_kinds["fake_box"] = ScopeKindSpec("fake_box", "fake", no_targets)
+    summary = Runner(fake_store, fake_settings, fake_registry).collect([])
     assert summary.run.status == RunStatus.FAILED
     [outcome] = summary.outcomes
     assert outcome.scope == "fake" and outcome.status == Status.ERROR
     assert "no credentials" in outcome.results[0].reason
 
 
-def test_stale_evidence_counts_as_missing(store, settings, registry):
-    Runner(store, settings, registry).collect([])
-    with store.read() as s:
+def test_stale_evidence_counts_as_missing(fake_store, fake_settings, fake_registry):
+    Runner(fake_store, fake_settings, fake_registry).collect([])
+    with fake_store.read() as s:
         run = s.execute(select(Run)).scalars().first()
     later = utcnow() + timedelta(hours=3)  # freshness limit is 1 h
-    judged = Evaluator(store, settings, registry, run, later).evaluate(list(registry.checks.values()))
+    judged = Evaluator(fake_store, fake_settings, fake_registry, run, later).evaluate(
+        list(fake_registry.checks.values())
+    )
     assert {o.status for o in judged} == {Status.ERROR}
     assert "stale" in judged[0].results[0].reason
-    assert nc_of(store, "fake:b").state == "draft"
+    assert nc_of(fake_store, "fake:b").state == "draft"
 
 
 def test_a_draft_closes_itself_when_the_check_passes_and_reopens_on_regression(
-    store, settings, registry, world
+    fake_store, fake_settings, fake_registry, fake_world
 ):
-    Runner(store, settings, registry).collect([])
-    world.items["fake:b"]["y"] = True
-    fixed = Runner(store, settings, registry).collect([])
-    nc = nc_of(store, "fake:b")
+    Runner(fake_store, fake_settings, fake_registry).collect([])
+    fake_world.items["fake:b"]["y"] = True
+    fixed = Runner(fake_store, fake_settings, fake_registry).collect([])
+    nc = nc_of(fake_store, "fake:b")
     assert nc.state == "closed" and nc.last_run_id == fixed.run.id
-    world.items["fake:b"]["y"] = False
-    Runner(store, settings, registry).collect([])
-    assert nc_of(store, "fake:b").state == "draft"
-    with store.read() as s:
+    fake_world.items["fake:b"]["y"] = False
+    Runner(fake_store, fake_settings, fake_registry).collect([])
+    assert nc_of(fake_store, "fake:b").state == "draft"
+    with fake_store.read() as s:
         states = s.execute(select(NcTransition.to_state).order_by(NcTransition.id)).scalars().all()
     assert states == ["draft", "closed", "draft"]
 
 
-def test_an_accepted_nc_is_never_closed_by_the_machine(store, settings, registry, world):
-    Runner(store, settings, registry).collect([])
-    with store.write() as s:
+def test_an_accepted_nc_is_never_closed_by_the_machine(fake_store, fake_settings, fake_registry, fake_world):
+    Runner(fake_store, fake_settings, fake_registry).collect([])
+    with fake_store.write() as s:
         nc = s.execute(select(Nonconformity)).scalar_one()
         nc.state = "open"
-    world.items["fake:b"]["y"] = True
-    Runner(store, settings, registry).collect([])
-    nc = nc_of(store, "fake:b")
+    fake_world.items["fake:b"]["y"] = True
+    Runner(fake_store, fake_settings, fake_registry).collect([])
+    nc = nc_of(fake_store, "fake:b")
     assert nc.state == "open" and nc.ready_for_verification
 
 
-def test_a_crashing_check_gives_error_not_pass(store, settings, registry):
+def test_a_crashing_check_gives_error_not_pass(fake_store, fake_settings, fake_registry):
     def crash(ev):
         yield from ()
         raise ValueError("bad date 'yesterday'")
 
-    spec = registry.checks["fake.things.good"]
-    registry.checks["fake.things.good"] = CheckSpec(**{**spec.__dict__, "func": crash})
-    summary = Runner(store, settings, registry).collect([])
+    spec = fake_registry.checks["fake.things.good"]
+    fake_registry.checks["fake.things.good"] = CheckSpec(**{**spec.__dict__, "func": crash})
+    summary = Runner(fake_store, fake_settings, fake_registry).collect([])
     assert {o.status for o in summary.outcomes} == {Status.ERROR}
     assert "ValueError: bad date" in summary.outcomes[0].results[0].reason
 
 
-def test_runs_left_running_by_a_dead_process_are_aborted_and_not_counted(store, settings, registry):
-    ghost = start_run(store, "collect", [])
-    with store.write() as s:
+def test_runs_left_running_by_a_dead_process_are_aborted_and_not_counted(
+    fake_store, fake_settings, fake_registry
+):
+    ghost = start_run(fake_store, "collect", [])
+    with fake_store.write() as s:
         s.get(Run, ghost.id).pid = 2**22 + 12345  # no such process
-    summary = Runner(store, settings, registry).collect([])
-    with store.read() as s:
+    summary = Runner(fake_store, fake_settings, fake_registry).collect([])
+    with fake_store.read() as s:
         reaped = s.get(Run, ghost.id)
     assert reaped.status == RunStatus.ABORTED and reaped.root_hash
     assert summary.run.prev_root_hash == reaped.root_hash

@@ -15,10 +15,11 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 from agent import __version__
-from agent.canonical import canonical_json, content_hash, sha256_hex
+from agent.canonical import canonical_json, sha256_hex
 from agent.errors import InputDataError
 from agent.model import Record, RunStatus
 from agent.store.db import Store
+from agent.store.hashing import observation_hash, tree_hash
 from agent.store.runs import COUNTED
 from agent.store.schema import Blob, Observation, Run, Tree, TreeEntry
 from agent.store.types import utcnow
@@ -78,24 +79,7 @@ class EvidenceBuffer:
 
     def tree(self) -> tuple[str, list[tuple[str, str]]]:
         items = sorted(self.entries.items())
-        return content_hash([list(i) for i in items]), items
-
-
-def _observation_hash(obs: Observation, run_uid: str) -> str:
-    return content_hash(
-        {
-            "run": run_uid,
-            "source": obs.source,
-            "scope": obs.scope,
-            "status": obs.status,
-            "error": obs.error,
-            "tree": obs.tree_hash,
-            "count": obs.record_count,
-            "started_at": obs.started_at,
-            "collected_at": obs.collected_at,
-            "agent_version": obs.agent_version,
-        }
-    )
+        return tree_hash(items), items
 
 
 def write_observation(
@@ -136,7 +120,7 @@ def write_observation(
                     )
             obs.tree_hash = tree_hash
             obs.record_count = len(items)
-        obs.hash = _observation_hash(obs, run.uid)
+        obs.hash = observation_hash(obs.model_dump(), run.uid)
         s.add(obs)
     return obs
 

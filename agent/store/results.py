@@ -9,10 +9,10 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from agent.canonical import content_hash
 from agent.model import Result, Status
 from agent.store.db import Store
 from agent.store.evidence import insert_missing
+from agent.store.hashing import check_run_hash, result_set_hash
 from agent.store.runs import COUNTED
 from agent.store.schema import CheckRun, ResultRow, ResultSet, Run
 
@@ -41,7 +41,7 @@ def add_check_run(
         }
         for r in ordered
     ]
-    set_hash = content_hash(rows)
+    set_hash = result_set_hash(rows)
     if session.get(ResultSet, set_hash) is None:
         insert_missing(session, ResultSet, "hash", [{"hash": set_hash, "count": len(rows)}])
         session.execute(ResultRow.__table__.insert(), [{"set_hash": set_hash, **r} for r in rows])  # type: ignore[attr-defined]
@@ -58,9 +58,7 @@ def add_check_run(
         errored=counts[Status.ERROR],
         not_applicable=counts[Status.NOT_APPLICABLE],
         result_set=set_hash,
-        hash=content_hash(
-            {"run": run.uid, "check": check_id, "scope": scope, "at": evaluated_at, "results": set_hash}
-        ),
+        hash=check_run_hash(run.uid, check_id, scope, evaluated_at, set_hash),
     )
     session.add(check_run)
     return check_run

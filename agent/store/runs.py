@@ -13,15 +13,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from agent import __version__
-from agent.canonical import content_hash
 from agent.model import RunStatus
 from agent.store.db import Store
+from agent.store.hashing import GENESIS, run_root
 from agent.store.schema import CheckRun, Observation, Run
 from agent.store.types import utcnow
 
 log = structlog.get_logger()
 
-GENESIS = "0" * 64
 # Runs whose evidence checks may rely on; an aborted run's data stays, but is never judged.
 COUNTED = (RunStatus.COMPLETE.value, RunStatus.PARTIAL.value, RunStatus.FAILED.value)
 STALE_HEARTBEAT = timedelta(minutes=10)
@@ -66,22 +65,6 @@ def _chain_head(s: object) -> str:
     return head or GENESIS
 
 
-def run_root(run: Run, prev: str, observations: list[str], checks: list[str]) -> str:
-    """What a run commits to: its identity, outcome, every observation and every check run."""
-    return content_hash(
-        {
-            "prev": prev,
-            "run": run.uid,
-            "kind": run.kind,
-            "status": run.status,
-            "started_at": run.started_at,
-            "finished_at": run.finished_at,
-            "observations": sorted(observations),
-            "checks": sorted(checks),
-        }
-    )
-
-
 def finish_run(store: Store, run_id: int, status: RunStatus, error: str | None = None) -> Run:
     """Seal the run: status, end time, and a root hash linked to the current head of the chain."""
     for _attempt in range(5):
@@ -99,7 +82,7 @@ def finish_run(store: Store, run_id: int, status: RunStatus, error: str | None =
                 checks = s.execute(select(CheckRun.hash).where(CheckRun.run_id == run_id)).scalars().all()
                 prev = _chain_head(s)
                 run.prev_root_hash = prev
-                run.root_hash = run_root(run, prev, list(obs), list(checks))
+                run.root_hash = run_root(run.model_dump(), prev, obs, checks)
             log.info("run_finished", run=run_id, status=status.value, root=run.root_hash)
             return run
         except IntegrityError:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Column, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from agent.store.types import JsonColumn, UTCDateTime
@@ -160,3 +160,24 @@ class NcTransition(SQLModel, table=True):
     to_state: str = Field(max_length=24)
     reason: str = Field(sa_column=Column(Text, nullable=False))
     run_id: int | None = Field(default=None, foreign_key="run.id")
+
+
+class Attachment(SQLModel, table=True):
+    """A file a person supplied as evidence (a policy, minutes of a management review), by content."""
+
+    hash: str = Field(sa_column=Column(String(HASH), primary_key=True))
+    size: int
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class Attestation(SQLModel, table=True):
+    """Manual evidence for a control no API can prove: who vouched for which file, when, until when."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    control_id: str = Field(max_length=16, index=True)
+    attachment: str = _hash_fk("attachment.hash")
+    filename: str = Field(max_length=255)
+    note: str = Field(default="", sa_column=Column(Text, nullable=False))
+    actor: str = Field(max_length=255)
+    at: datetime = Field(sa_type=UTCDateTime)
+    expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

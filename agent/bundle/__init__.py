@@ -1,0 +1,1 @@
+"""Evidence bundles: signed export and offline verification."""

@@ -1,0 +1,87 @@
+"""The bundle's index.html: control -> checks -> results -> evidence -> NCs, with no external asset."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from sqlalchemy import select
+
+from agent.evaluate import related, system_of
+from agent.store import Store
+from agent.store.schema import CheckRun, Observation, ResultRow, Run
+
+LISTED = 200  # failing/error results shown per check and scope; the rest are in results/*.json
+
+_env = Environment(
+    loader=PackageLoader("agent.bundle", "templates"), autoescape=select_autoescape(["html", "j2"])
+)
+
+
+def _problems(store: Store, set_hash: str) -> tuple[list[ResultRow], int]:
+    with store.read() as s:
+        rows = list(
+            s.execute(
+                select(ResultRow)
+                .where(ResultRow.set_hash == set_hash, ResultRow.status.in_(["fail", "error"]))  # type: ignore[attr-defined]
+                .order_by(ResultRow.status.desc(), ResultRow.resource_id)  # type: ignore[attr-defined]
+                .limit(LISTED + 1)
+            ).scalars()
+        )
+    return rows[:LISTED], max(0, len(rows) - LISTED)
+
+
+def render_index(
+    *,
+    runs: list[Run],
+    controls: list[dict[str, Any]],
+    checks: list[dict[str, Any]],
+    check_runs: list[CheckRun],
+    store: Store,
+    trees: dict[tuple[str, str], str],
+    observations: list[Observation],
+    ncs: list[dict[str, Any]],
+    attestations: list[dict[str, Any]],
+    fingerprint: str,
+) -> str:
+    by_check: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for cr in sorted(check_runs, key=lambda c: (c.check_id, c.scope)):
+        spec = next(c for c in checks if c["id"] == cr.check_id)
+        primary = system_of(spec["needs"][0])
+        evidence = [
+            {
+                "source": o.source,
+                "scope": o.scope,
+                "status": o.status,
+                "error": o.error,
+                "path": trees.get((o.source, o.tree_hash or "")),
+            }
+            for o in observations
+            if o.source in spec["needs"] and related(cr.scope, o.scope, system_of(o.source) == primary)
+        ]
+        rows, more = _problems(store, cr.result_set)
+        by_check[cr.check_id].append(
+            {
+                "run": cr,
+                "problems": rows,
+                "more": more,
+                "evidence": evidence,
+                "results_path": f"results/{cr.result_set}.json",
+            }
+        )
+    nc_by_control: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for nc in ncs:
+        for control in nc["controls"]:
+            nc_by_control[control].append(nc)
+    return _env.get_template("index.html.j2").render(
+        runs=runs,
+        controls=controls,
+        checks=checks,
+        by_check=by_check,
+        ncs=ncs,
+        nc_by_control=nc_by_control,
+        attestations=attestations,
+        fingerprint=fingerprint,
+        head=runs[-1],
+    )

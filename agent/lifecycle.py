@@ -1,0 +1,108 @@
+"""What people do to a nonconformity: accept, plan, resolve, close, reject (ISO 27001 clause 10.2).
+
+Each action is allowed only from certain states, records who did it, when and why, and changes
+nothing when refused. Closing needs a recorded effectiveness review and a check that no longer fails.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from agent.errors import UsageError
+from agent.model import Severity
+from agent.nonconformity import NcState, parse_ref, transition
+from agent.store.schema import CheckRun, Nonconformity
+from agent.store.types import utcnow
+
+ALLOWED: dict[str, tuple[set[NcState], NcState]] = {
+    "accept": ({NcState.DRAFT}, NcState.OPEN),
+    "plan": ({NcState.OPEN, NcState.ACTION_PLANNED}, NcState.ACTION_PLANNED),
+    "resolve": ({NcState.OPEN, NcState.ACTION_PLANNED}, NcState.RESOLVED),
+    "close": ({NcState.RESOLVED}, NcState.CLOSED),
+    "reject": ({NcState.DRAFT, NcState.OPEN}, NcState.REJECTED),
+}
+
+
+@dataclass(frozen=True)
+class Change:
+    """The clause 10.2 facts an action may record; None leaves a field as it is."""
+
+    reason: str = ""
+    severity: Severity | None = None
+    nature: str | None = None
+    correction: str | None = None
+    root_cause: str | None = None
+    corrective_action: str | None = None
+    owner: str | None = None
+    due_date: date | None = None
+    effectiveness_review: str | None = None
+
+
+def find(session: Session, ref: str) -> Nonconformity:
+    number = parse_ref(ref)
+    if number is None:
+        raise UsageError(f"{ref!r} is not a nonconformity id such as NC-0001")
+    nc = session.get(Nonconformity, number, with_for_update=True)
+    if nc is None:
+        raise UsageError(f"no nonconformity {ref}")
+    return nc
+
+
+def _still_failing(session: Session, nc: Nonconformity) -> bool:
+    latest = session.execute(
+        select(CheckRun.outcome)
+        .where(CheckRun.check_id == nc.check_id, CheckRun.scope == nc.scope)
+        .order_by(CheckRun.evaluated_at.desc())  # type: ignore[attr-defined]
+        .limit(1)
+    ).scalar_one_or_none()
+    return latest not in {"pass", "not_applicable"}
+
+
+def _require(value: str | None, what: str, action: str) -> None:
+    if not (value or "").strip():
+        raise UsageError(f"nc {action} needs {what}")
+
+
+def apply(session: Session, ref: str, action: str, actor: str, change: Change) -> Nonconformity:
+    """Validate and apply one action inside the caller's transaction."""
+    nc = find(session, ref)
+    sources, target = ALLOWED[action]
+    if NcState(nc.state) not in sources:
+        allowed = (
+            ", ".join(sorted(a for a, (src, _) in ALLOWED.items() if NcState(nc.state) in src)) or "none"
+        )
+        raise UsageError(f"{nc.ref} is {nc.state}: cannot {action} it (possible now: {allowed})")
+    if action == "plan":
+        _require(change.corrective_action or nc.corrective_action, "--action (the corrective action)", action)
+        _require(change.owner or nc.owner, "--owner", action)
+        if (change.due_date or nc.due_date) is None:
+            raise UsageError("nc plan needs --due (the corrective action's due date)")
+    if action == "resolve":
+        _require(change.reason, "--note (what was done)", action)
+    if action == "close":
+        _require(change.effectiveness_review, "--effectiveness (how the action was verified)", action)
+        if _still_failing(session, nc):
+            raise UsageError(
+                f"{nc.ref}: the latest evaluation of {nc.check_id} in {nc.scope} is not a pass; "
+                "collect again once fixed, then close"
+            )
+    if action == "reject":
+        _require(change.reason, "--reason (why this is not a nonconformity)", action)
+    for field in ("nature", "correction", "root_cause", "corrective_action", "owner", "due_date"):
+        value = getattr(change, field)
+        if value is not None:
+            setattr(nc, field, value)
+    if change.effectiveness_review is not None:
+        nc.effectiveness_review = change.effectiveness_review
+    notes = [change.reason] if change.reason else []
+    if change.severity is not None and change.severity.value != nc.severity:
+        notes.append(f"severity {nc.severity} -> {change.severity.value}")
+        nc.severity = change.severity.value
+    transition(session, nc, target, actor=actor, reason="; ".join(notes) or action, at=utcnow())
+    if target == NcState.CLOSED:
+        nc.ready_for_verification = False
+    return nc
