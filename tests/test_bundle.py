@@ -280,3 +280,33 @@ def test_the_html_report_renders_in_a_real_browser(bundle, tmp_path):
     assert "NC-0001" in html and "aws.iam.root_mfa" in html and "draft" in html
     assert "policy.pdf" in html  # the attestation
     assert "http://" not in html.split("<main>")[0] and "<script src" not in html  # no external asset
+
+
+def test_statement_of_applicability_in_every_format(workdir, tmp_path):
+    config = str(workdir / "annexa.toml")
+    rows = json.loads(annexa("soa", "--format", "json", "--config", config).stdout)
+    assert len(rows) == 93 and {r["implementation"] for r in rows} >= {"failing", "manual", "excluded"}
+    policy = next(r for r in rows if r["control"] == "A.5.1")
+    assert policy["implementation"] == "manual" and policy["attestation"] == "policy.pdf"
+    csv_text = annexa("soa", "--config", config).stdout
+    assert csv_text.splitlines()[0].startswith("control,theme,title,applicable,justification,implementation")
+    assert len(csv_text.splitlines()) == 94
+    out = tmp_path / "soa.xlsx"
+    assert annexa("soa", "--format", "xlsx", "--out", str(out), "--config", config).returncode == 0
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(out).active
+    assert sheet.max_row == 94 and sheet["A2"].value == "A.5.1"
+    bad = annexa("soa", "--format", "xlsx", "--config", config)
+    assert bad.returncode == 2 and "needs --out" in bad.stderr
+
+
+def test_attest_rejects_bad_input(workdir):
+    config = str(workdir / "annexa.toml")
+    for args, message in [
+        (["A.9.9", "--file", str(workdir / "policy.pdf")], "not an Annex A 2022 control"),
+        (["A.5.1", "--file", str(workdir / "missing.pdf")], "missing.pdf"),
+        (["A.5.1", "--file", str(workdir / "policy.pdf"), "--valid-for", "0"], "--valid-for"),
+    ]:
+        proc = annexa("attest", *args, "--config", config)
+        assert proc.returncode == 2 and message in proc.stderr and len(proc.stderr.strip().splitlines()) == 1

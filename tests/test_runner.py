@@ -160,3 +160,10 @@ def test_runs_left_running_by_a_dead_process_are_aborted_and_not_counted(
         reaped = s.get(Run, ghost.id)
     assert reaped.status == RunStatus.ABORTED and reaped.root_hash
     assert summary.run.prev_root_hash == reaped.root_hash
+
+
+def test_a_check_with_nothing_to_judge_is_recorded(fake_store, fake_settings, fake_registry, fake_world):
+    fake_world.items["fake:a"] = {}
+    summary = Runner(fake_store, fake_settings, fake_registry).collect([])
+    empty = next(o for o in summary.outcomes if o.scope == "fake:a")
+    assert empty.status == Status.NOT_APPLICABLE and empty.results == []

@@ -44,7 +44,8 @@ def add_check_run(
     set_hash = result_set_hash(rows)
     if session.get(ResultSet, set_hash) is None:
         insert_missing(session, ResultSet, "hash", [{"hash": set_hash, "count": len(rows)}])
-        session.execute(ResultRow.__table__.insert(), [{"set_hash": set_hash, **r} for r in rows])  # type: ignore[attr-defined]
+        if rows:  # an empty list would be executed as one INSERT of default values
+            session.execute(ResultRow.__table__.insert(), [{"set_hash": set_hash, **r} for r in rows])  # type: ignore[attr-defined]
     counts = Counter(r.status for r in ordered)
     outcome = outcome_of(ordered)
     check_run = CheckRun(
