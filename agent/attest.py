@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 
@@ -70,3 +71,15 @@ def current(rows: list[Attestation], now: datetime) -> dict[str, Attestation]:
         if row.expires_at is None or row.expires_at > now:
             out[row.control_id] = row
     return out
+
+
+def attestation_document(row: Attestation) -> dict[str, Any]:
+    return {
+        "control": row.control_id,
+        "file": row.filename,
+        "sha256": row.attachment,
+        "by": row.actor,
+        "at": row.at.isoformat(),
+        "expires_at": row.expires_at.isoformat() if row.expires_at else None,
+        "note": row.note,
+    }

@@ -417,20 +417,14 @@ def attest(
     import getpass
 
     from agent.attest import attest as store_attestation
+    from agent.attest import attestation_document
     from agent.render import emit_json
 
     _, store, _ = _open(config)
     row = store_attestation(
         store, control, file, actor=by or getpass.getuser(), note=note, valid_for_days=valid_for
     )
-    doc = {
-        "control": row.control_id,
-        "file": row.filename,
-        "sha256": row.attachment,
-        "by": row.actor,
-        "at": row.at.isoformat(),
-        "expires_at": row.expires_at.isoformat() if row.expires_at else None,
-    }
+    doc = attestation_document(row)
     if json_out:
         emit_json(doc)
     else:

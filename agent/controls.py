@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from agent.attest import attestations, current
+from agent.attest import attestation_document, attestations, current
 from agent.catalog import annex_a
 from agent.config import Settings
 from agent.evaluate import active_checks
@@ -16,7 +16,7 @@ from agent.nonconformity import ACTIVE
 from agent.registry import Registry
 from agent.store import Store
 from agent.store.results import latest_check_runs
-from agent.store.schema import Attestation, Nonconformity
+from agent.store.schema import Nonconformity
 from agent.store.types import utcnow
 
 # How one check's outcomes across scopes roll up, worst first.
@@ -69,19 +69,6 @@ def _control_status(check_outcomes: dict[str, str]) -> str:
     return "manual"
 
 
-def _attestation_doc(row: Attestation | None) -> dict[str, Any] | None:
-    if row is None:
-        return None
-    return {
-        "file": row.filename,
-        "sha256": row.attachment,
-        "by": row.actor,
-        "at": row.at.isoformat(),
-        "expires_at": row.expires_at.isoformat() if row.expires_at else None,
-        "note": row.note,
-    }
-
-
 def control_statuses(store: Store, settings: Settings, registry: Registry) -> list[ControlStatus]:
     checks = active_checks(registry, settings)
     outcomes: dict[str, list[str]] = defaultdict(list)
@@ -112,7 +99,7 @@ def control_statuses(store: Store, settings: Settings, registry: Registry) -> li
                 status=_control_status(mapped) if applicable else "excluded",
                 checks=mapped,
                 open_nonconformities=nc_by_control.get(control.id, []),
-                attestation=_attestation_doc(vouched.get(control.id)),
+                attestation=attestation_document(vouched[control.id]) if control.id in vouched else None,
             )
         )
     return out

@@ -22,6 +22,7 @@ from typing import IO, Any
 from sqlalchemy import select
 
 from agent import __version__
+from agent.attest import attestation_document
 from agent.bundle.report import render_index
 from agent.config import Settings
 from agent.controls import control_statuses
@@ -272,18 +273,7 @@ def _write_attestations(w: _Writer, store: Store, controls: list[str]) -> list[d
             path = f"attachments/{a.attachment}"
             if path not in {f["path"] for f in w.files}:
                 w.write(path, s.get(Attachment, a.attachment).content)  # type: ignore[union-attr]
-            docs.append(
-                {
-                    "control": a.control_id,
-                    "file": a.filename,
-                    "sha256": a.attachment,
-                    "path": path,
-                    "note": a.note,
-                    "by": a.actor,
-                    "at": a.at.isoformat(),
-                    "expires_at": a.expires_at.isoformat() if a.expires_at else None,
-                }
-            )
+            docs.append({**attestation_document(a), "path": path})
     w.json("attestations.json", docs)
     return docs
 
