@@ -1,0 +1,198 @@
+"""Identity resolution: which employee an account in Entra, AWS IAM or GCP belongs to.
+
+Every cross-source check links accounts to people through this one module, so the rules are
+the same everywhere and stated once:
+
+1. an account carrying an employee id that HR knows is that employee's (`via="employee_id"`);
+2. otherwise each identifier the account has (mail, UPN, IAM user name, GCP member email) is
+   looked up, case-insensitively, in the configured aliases (`via="alias"`) and then in the
+   employees' work emails (`via="email"`);
+3. one person found: `matched`; none: `unmatched`; several: `ambiguous`, with the candidates —
+   never a guess. A rehire's earlier, terminated record sharing the email with the current one
+   is the same human and does not make the link ambiguous.
+
+The `hr.employees` record shape the HR collectors produce (and this module reads):
+resource_id `hr:<employee_id>`; data `employee_id`, `email`, `name`, `status` (`active`,
+`leave`, `terminated`), `hire_date`, `termination_date` (ISO dates or null), `manager_email`,
+`department`, `aliases` (account identifiers configured to belong to the person) and, when the
+HR system holds them, `screening_completed`, `terms_signed`, `nda_signed`, `training_completed`
+(an ISO date, true/false, or null when unknown).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+
+from agent.model import Record
+
+EMPLOYEES = "hr.employees"
+ACTIVE, LEAVE, TERMINATED = "active", "leave", "terminated"
+STATUSES = frozenset({ACTIVE, LEAVE, TERMINATED})
+MATCHED, UNMATCHED, AMBIGUOUS = "matched", "unmatched", "ambiguous"
+
+
+def employee_resource_id(employee_id: str) -> str:
+    """The stable resource id of an employee record, whatever HR system it came from."""
+    return f"hr:{employee_id}"
+
+
+def normalize(identifier: str | None) -> str:
+    """How identifiers are compared: trimmed and case-insensitive (mailboxes are, in practice)."""
+    return (identifier or "").strip().lower()
+
+
+def _date(value: object, what: str, employee_id: str) -> date | None:
+    if value is None or value == "":
+        return None
+    try:
+        return date.fromisoformat(value[:10])  # type: ignore[index]
+    except (TypeError, ValueError):
+        raise ValueError(f"employee {employee_id}: {what} {value!r} is not an ISO date") from None
+
+
+@dataclass(frozen=True)
+class Person:
+    """One employee from an `hr.employees` record."""
+
+    employee_id: str
+    email: str | None
+    name: str
+    status: str
+    hire_date: date | None
+    termination_date: date | None
+    record: Record = field(compare=False, repr=False)
+
+    @classmethod
+    def from_record(cls, record: Record) -> Person:
+        """Read a record; malformed data raises, so a check errors rather than misjudging."""
+        data = record.data
+        employee_id = str(data.get("employee_id") or "").strip()
+        if not employee_id:
+            raise ValueError(f"{record.resource_id}: employee record without employee_id")
+        status = data.get("status")
+        if status not in STATUSES:
+            raise ValueError(f"employee {employee_id}: unknown status {status!r}")
+        email = data.get("email")
+        return cls(
+            employee_id,
+            normalize(email) or None if email else None,
+            str(data.get("name") or employee_id),
+            status,
+            _date(data.get("hire_date"), "hire_date", employee_id),
+            _date(data.get("termination_date"), "termination_date", employee_id),
+            record,
+        )
+
+    def has_left(self, today: date) -> bool:
+        """Terminated in HR, or past a recorded termination date (HR often updates status late)."""
+        return self.status == TERMINATED or (
+            self.termination_date is not None and self.termination_date <= today
+        )
+
+    @property
+    def label(self) -> str:
+        """How reasons name a person: name and employee id, never more personal data."""
+        return f"{self.name} ({self.employee_id})"
+
+
+@dataclass(frozen=True)
+class Match:
+    status: str  # "matched" | "unmatched" | "ambiguous"
+    person: Person | None
+    via: str  # "employee_id" | "email" | "alias" | "" — how it was linked
+    candidates: tuple[Person, ...] = ()
+
+    @property
+    def matched(self) -> bool:
+        return self.status == MATCHED
+
+    def describe(self) -> str:
+        """A phrase for a result's reason: who the account belongs to, or why nobody."""
+        if self.person is not None:
+            return f"{self.person.label}, linked by {self.via.replace('_', ' ')}"
+        if self.status == AMBIGUOUS:
+            return "ambiguous: " + ", ".join(p.label for p in self.candidates)
+        return "no employee in HR"
+
+
+UNMATCHED_MATCH = Match(UNMATCHED, None, "")
+
+
+class Directory:
+    """The employees of the HR evidence, indexed for linking accounts in O(1) each."""
+
+    def __init__(self, people: Iterable[Person], aliases: Mapping[str, str] | None = None) -> None:
+        self._by_id: dict[str, Person] = {}
+        self._by_email: dict[str, list[Person]] = {}
+        self._aliases: dict[str, str] = {}
+        for person in people:
+            if person.employee_id in self._by_id:
+                raise ValueError(f"employee id {person.employee_id} appears twice in the HR evidence")
+            self._by_id[person.employee_id] = person
+            if person.email:
+                self._by_email.setdefault(person.email, []).append(person)
+            for alias in person.record.data.get("aliases") or ():
+                self._aliases[normalize(alias)] = person.employee_id
+        for alias, employee_id in (aliases or {}).items():
+            self._aliases[normalize(alias)] = str(employee_id)
+        for alias, employee_id in self._aliases.items():
+            if employee_id not in self._by_id:
+                raise ValueError(f"alias {alias} names employee id {employee_id}, which HR does not list")
+
+    @classmethod
+    def from_records(cls, employees: Iterable[Record], aliases: Mapping[str, str] | None = None) -> Directory:
+        """Build from `hr.employees` records plus extra aliases (account identifier → employee id)."""
+        return cls((Person.from_record(r) for r in employees), aliases)
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def __iter__(self) -> Iterator[Person]:
+        return iter(self._by_id.values())
+
+    def get(self, employee_id: str) -> Person | None:
+        return self._by_id.get(str(employee_id).strip())
+
+    def resolve(
+        self,
+        *,
+        employee_id: str | None = None,
+        emails: Iterable[str] = (),
+        accounts: Iterable[str] = (),
+    ) -> Match:
+        """Link one account: by employee id, else by its emails/UPNs, else by other account names.
+
+        `accounts` are identifiers that are not mailboxes (an IAM user name or ARN): they link
+        only through aliases, or by email when they happen to be one.
+        """
+        if employee_id and (person := self._by_id.get(str(employee_id).strip())):
+            return Match(MATCHED, person, "employee_id")
+        found: dict[str, tuple[Person, str]] = {}
+        for identifier in (*emails, *accounts):
+            key = normalize(identifier)
+            if not key:
+                continue
+            if key in self._aliases:
+                person = self._by_id[self._aliases[key]]
+                found.setdefault(person.employee_id, (person, "alias"))
+                continue
+            for person in _current_of(self._by_email.get(key, ())):
+                found.setdefault(person.employee_id, (person, "email"))
+        if not found:
+            return UNMATCHED_MATCH
+        if len(found) == 1:
+            person, via = next(iter(found.values()))
+            return Match(MATCHED, person, via)
+        candidates = tuple(sorted((p for p, _ in found.values()), key=lambda p: p.employee_id))
+        return Match(AMBIGUOUS, None, "", candidates)
+
+
+def _current_of(people: Iterable[Person]) -> list[Person]:
+    """Of several records sharing an email, the one not terminated, if exactly one is (a rehire)."""
+    people = list(people)
+    if len(people) < 2:
+        return people
+    current = [p for p in people if p.status != TERMINATED]
+    return current if len(current) == 1 else people

@@ -1,0 +1,58 @@
+"""Authentication-method registration per user (the MFA registration report)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+from kiota_abstractions.base_request_configuration import RequestConfiguration
+from msgraph.generated.reports.authentication_methods.user_registration_details.user_registration_details_request_builder import (
+    UserRegistrationDetailsRequestBuilder,
+)
+
+from agent.model import Record
+from agent.registry import collector
+from collectors.entra.client import enum_value, iso, require_id
+from collectors.entra.targets import EntraTenant
+
+WHAT = "GET /reports/authenticationMethods/userRegistrationDetails"
+PAGE_SIZE = 999
+SELECT = [
+    "id",
+    "userPrincipalName",
+    "isMfaRegistered",
+    "isMfaCapable",
+    "isAdmin",
+    "methodsRegistered",
+    "userType",
+    "lastUpdatedDateTime",
+]
+
+
+@collector(
+    "entra.auth_methods",
+    scope="entra_tenant",
+    freshness=timedelta(hours=24),
+    permissions=["AuditLog.Read.All", "UserAuthenticationMethod.Read.All"],
+)
+def auth_methods(tenant: EntraTenant) -> Iterator[Record]:
+    """Whether each user has MFA registered and which methods, keyed by the user's object id."""
+    query = UserRegistrationDetailsRequestBuilder.UserRegistrationDetailsRequestBuilderGetQueryParameters(
+        select=SELECT, top=PAGE_SIZE
+    )
+    with tenant.graph() as graph:
+        builder = graph.client.reports.authentication_methods.user_registration_details
+        for detail in graph.pages(WHAT, builder, RequestConfiguration(query_parameters=query)):
+            yield Record(
+                resource_id=require_id(detail, WHAT),
+                data={
+                    "id": detail.id,
+                    "userPrincipalName": detail.user_principal_name,
+                    "isMfaRegistered": detail.is_mfa_registered,
+                    "isMfaCapable": detail.is_mfa_capable,
+                    "isAdmin": detail.is_admin,
+                    "methodsRegistered": sorted(detail.methods_registered or []),
+                    "userType": enum_value(detail.user_type),
+                    "lastUpdatedDateTime": iso(detail.last_updated_date_time),
+                },
+            )

@@ -1,0 +1,42 @@
+"""The Entra ID tenant to collect from: one `[entra]` section, one tenant."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from agent.config import EntraSettings, Settings
+from agent.registry import scope_kind
+from collectors.entra.client import Graph
+
+
+@dataclass(frozen=True)
+class EntraTenant:
+    """The target of scope kind `entra_tenant`; each collector run opens its own `Graph`."""
+
+    tenant_id: str
+    settings: EntraSettings = field(repr=False)
+
+    @property
+    def scope(self) -> str:
+        return f"entra:{self.tenant_id}"
+
+    @property
+    def shard_key(self) -> str:
+        return self.tenant_id
+
+    @contextmanager
+    def graph(self) -> Iterator[Graph]:
+        """A Graph client bound to the calling thread, closed when the listing ends."""
+        graph = Graph(self.settings)
+        try:
+            yield graph
+        finally:
+            graph.close()
+
+
+@scope_kind("entra_tenant", system="entra")
+def entra_tenants(settings: Settings) -> Iterator[EntraTenant]:
+    """The tenant named by `[entra] tenant_id`."""
+    yield EntraTenant(settings.entra.tenant_id, settings.entra)
