@@ -115,6 +115,7 @@ class GcpSettings(Section):
     max_attempts: int = Field(6, ge=1, le=20)
     initial_backoff: float = Field(1.0, gt=0, le=60)
     timeout: float = Field(60, gt=0)
+    max_concurrency: int = Field(16, ge=1, le=64)  # API calls in flight per GCP collector
 
     @model_validator(mode="after")
     def _token(self) -> GcpSettings:
