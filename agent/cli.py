@@ -18,7 +18,7 @@ from typing import Annotated, Any
 import typer
 
 from agent import __version__, logs
-from agent.config import DEFAULT_PATH, Settings, load_settings
+from agent.config import DEFAULT_PATH, Settings, enabled_systems, load_settings
 from agent.errors import AnnexaError, ConfigError, StoreError, UsageError
 from agent.model import Severity, Status
 from agent.registry import Registry, load_plugins
@@ -73,7 +73,7 @@ def _open(config: Path | None, *, quiet: bool = False) -> tuple[Settings, Store,
     """Load and validate everything a command needs before it touches anything."""
     logs.configure(_log_level[0] if _log_level else "info", quiet=quiet)
     settings, used = load_settings(config)
-    registry = load_plugins()
+    registry = load_plugins(systems=enabled_systems(settings))
     origin = str(used) if used else "environment/defaults"
     try:
         for spec in registry.checks.values():

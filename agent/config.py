@@ -279,6 +279,12 @@ class Settings(BaseSettings):
         return {**defaults, **given}
 
 
+def enabled_systems(settings: Settings) -> set[str]:
+    """The systems (config sections or `[plugins.<name>]`) switched on."""
+    names = {"aws", "gcp", "entra", "hr", *settings.plugins}
+    return {n for n in names if settings.system_enabled(n)}
+
+
 def config_path(explicit: Path | None) -> tuple[Path | None, bool]:
     """The file to read and whether it must exist (it must when named explicitly)."""
     if explicit is not None:

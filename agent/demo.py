@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from agent.config import Settings, load_settings
+from agent.config import Settings, enabled_systems, load_settings
 from agent.errors import UsageError
 from agent.registry import Registry, load_plugins
 from agent.runner import Runner, RunSummary
@@ -85,7 +85,7 @@ def run_demo(store_path: Path, progress: Any = None) -> tuple[RunSummary, Settin
     for suffix in ("", "-wal", "-shm"):
         Path(f"{store_path}{suffix}").unlink(missing_ok=True)
     settings, _ = load_settings(write_demo_config(store_path))
-    registry = load_plugins()
+    registry = load_plugins(systems=enabled_systems(settings))
     store = Store(settings.store.url)
     with moto_endpoint() as endpoint:
         seed_demo_org(endpoint)

@@ -85,7 +85,7 @@ class Registry:
     collectors: dict[str, CollectorSpec] = field(default_factory=dict)
     checks: dict[str, CheckSpec] = field(default_factory=dict)
     scope_kinds: dict[str, ScopeKindSpec] = field(default_factory=dict)
-    loaded: bool = False
+    loaded: set[str] = field(default_factory=set)
 
     def collectors_for(self, kind: str) -> list[CollectorSpec]:
         return [c for c in self.collectors.values() if c.scope_kind == kind]
@@ -182,17 +182,26 @@ def scope_kind(
     return register
 
 
-def load_plugins(registry: Registry = REGISTRY) -> Registry:
-    """Import every module named by the two entry-point groups (once per process)."""
-    if registry.loaded:
-        return registry
+def load_plugins(registry: Registry = REGISTRY, systems: Iterable[str] | None = None) -> Registry:
+    """Import the modules the two entry-point groups name (each once per process).
+
+    A collector entry point is named after its system (`aws`, `entra`, ...); with `systems` given,
+    only those systems' collectors are imported, so an agent never pays for SDKs it does not use.
+    Checks are light and always loaded.
+    """
+    wanted = None if systems is None else set(systems)
     for group in ("annexa.collectors", "annexa.checks"):
         for ep in sorted(entry_points(group=group), key=lambda e: e.name):
+            key = f"{group}:{ep.name}"
+            if key in registry.loaded or (
+                group == "annexa.collectors" and wanted is not None and ep.name not in wanted
+            ):
+                continue
             try:
                 ep.load()
             except Exception as exc:
                 raise PluginError(
                     f"plugin {ep.name!r} ({ep.value}) in {group} failed to load: {exc}"
                 ) from exc
-    registry.loaded = True
+            registry.loaded.add(key)
     return registry
