@@ -7,6 +7,7 @@ judged last time (or the scope itself) gets an `error` result naming what is wro
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -62,10 +63,7 @@ def active_checks(
     for spec in sorted(registry.checks.values(), key=lambda c: c.id):
         if spec.id in disabled or (wanted is not None and not wanted.intersection(spec.needs)):
             continue
-        if all(
-            n in registry.collectors and settings.system_enabled(registry.collectors[n].system)
-            for n in spec.needs
-        ):
+        if all(registry.source_active(n, settings) for n in spec.needs):
             out.append(spec)
     return out
 
@@ -147,34 +145,54 @@ class Evaluator:
         by_source: dict[str, list[Observation]] = defaultdict(list)
         for obs in latest_observations(self.store, needed, self.run.id):
             by_source[obs.source].append(obs)
-        for source, observations in by_source.items():
-            by_source[source] = _without_superseded(observations, system_of(source))
+        index = {
+            source: _ScopeIndex(_without_superseded(observations, system_of(source)))
+            for source, observations in by_source.items()
+        }
         outcomes: list[Outcome] = []
         for spec in checks:
-            primary = spec.primary_source
-            scopes = [o.scope for o in by_source[primary]] or [system_of(primary)]
-            for scope in scopes:
-                outcomes.append(self._evaluate_scope(spec, scope, by_source))
+            primary = index.get(spec.primary_source)
+            scopes = primary.scopes() if primary else [system_of(spec.primary_source)]
+            judged = [(scope, self._results_in(spec, scope, index)) for scope in scopes]
+            with self.store.write() as s:  # one transaction per check, however many scopes
+                for scope, results in judged:
+                    add_check_run(s, self.run, spec.id, scope, results, self.now)
+                    nc = record_outcome(s, spec, scope, results, self.run, self.now)
+                    status = outcome_of(results)
+                    outcomes.append(Outcome(spec, scope, status, results, nc.ref if nc is not None else None))
+            log.info("check_evaluated", check=spec.id, scopes=len(judged))
         return outcomes
 
-    def _evaluate_scope(
-        self, spec: CheckSpec, scope: str, by_source: dict[str, list[Observation]]
-    ) -> Outcome:
+    def _results_in(self, spec: CheckSpec, scope: str, index: dict[str, _ScopeIndex]) -> list[Result]:
         primary_system = system_of(spec.primary_source)
-        chosen: dict[str, list[Observation]] = {
-            need: [o for o in by_source[need] if related(scope, o.scope, system_of(need) == primary_system)]
+        empty = _ScopeIndex([])
+        chosen = {
+            need: index.get(need, empty).related(scope, system_of(need) == primary_system)
             for need in spec.needs
         }
         problems = [p for need, obs in chosen.items() for p in self._problems(need, obs, scope)]
         if problems:
-            results = self._errors(spec, scope, "; ".join(problems))
-        else:
-            sources = {need: [r for o in obs for r in self._records_of(o)] for need, obs in chosen.items()}
-            results = self._judge(spec, scope, sources)
-        with self.store.write() as s:
-            add_check_run(s, self.run, spec.id, scope, results, self.now)
-            nc = record_outcome(s, spec, scope, results, self.run, self.now)
-            ref = nc.ref if nc is not None else None
-        status = outcome_of(results)
-        log.info("check_evaluated", check=spec.id, scope=scope, outcome=status.value, results=len(results))
-        return Outcome(spec, scope, status, results, ref)
+            return self._errors(spec, scope, "; ".join(problems))
+        sources = {need: [r for o in obs for r in self._records_of(o)] for need, obs in chosen.items()}
+        return self._judge(spec, scope, sources)
+
+
+class _ScopeIndex:
+    """One source's observations by scope, for prefix lookups instead of a scan per scope."""
+
+    def __init__(self, observations: list[Observation]) -> None:
+        self._by_scope = {o.scope: o for o in observations}
+        self._sorted = sorted(self._by_scope)
+
+    def scopes(self) -> list[str]:
+        return list(self._sorted)
+
+    def related(self, scope: str, same_system: bool) -> list[Observation]:
+        if not same_system:
+            return [self._by_scope[s] for s in self._sorted]
+        parts = scope.split(":")
+        ancestors = [":".join(parts[:n]) for n in range(1, len(parts) + 1)]
+        found = [self._by_scope[a] for a in ancestors if a in self._by_scope]
+        lo = bisect_left(self._sorted, scope + ":")
+        hi = bisect_left(self._sorted, scope + ";")  # ';' follows ':' in code-point order
+        return found + [self._by_scope[s] for s in self._sorted[lo:hi]]

@@ -78,6 +78,7 @@ class ScopeKindSpec:
     name: str
     system: str
     resolve: Callable[[Settings], Iterable[Target]]
+    when: Callable[[Settings], bool] | None = None
 
 
 @dataclass
@@ -89,6 +90,17 @@ class Registry:
 
     def collectors_for(self, kind: str) -> list[CollectorSpec]:
         return [c for c in self.collectors.values() if c.scope_kind == kind]
+
+    def collector_active(self, spec: CollectorSpec, settings: Settings) -> bool:
+        """Its system is enabled and its scope kind is not switched off by configuration."""
+        kind = self.scope_kinds.get(spec.scope_kind)
+        return settings.system_enabled(spec.system) and (
+            kind is None or kind.when is None or kind.when(settings)
+        )
+
+    def source_active(self, source: str, settings: Settings) -> bool:
+        spec = self.collectors.get(source)
+        return spec is not None and self.collector_active(spec, settings)
 
     def checks_needing(self, sources: Iterable[str]) -> list[CheckSpec]:
         wanted = set(sources)
@@ -171,12 +183,16 @@ def check(
 
 
 def scope_kind(
-    name: str, *, system: str
+    name: str, *, system: str, when: Callable[[Settings], bool] | None = None
 ) -> Callable[[Callable[[Settings], Iterable[Target]]], Callable[[Settings], Iterable[Target]]]:
-    """Register how the targets of one scope kind (e.g. every AWS account) are found from the config."""
+    """Register how the targets of one scope kind (e.g. every AWS account) are found from the config.
+
+    `when` switches an optional kind (a deeper inventory) on from the configuration; while it is
+    off its collectors do not run and the checks that need them are not active.
+    """
 
     def register(func: Callable[[Settings], Iterable[Target]]) -> Callable[[Settings], Iterable[Target]]:
-        REGISTRY.scope_kinds[name] = ScopeKindSpec(name=name, system=system, resolve=func)
+        REGISTRY.scope_kinds[name] = ScopeKindSpec(name=name, system=system, resolve=func, when=when)
         return func
 
     return register

@@ -75,7 +75,7 @@ def describe_error(exc: BaseException) -> str:
 
 
 def select_collectors(registry: Registry, settings: Settings, patterns: list[str]) -> list[CollectorSpec]:
-    enabled = [c for c in registry.collectors.values() if settings.system_enabled(c.system)]
+    enabled = [c for c in registry.collectors.values() if registry.collector_active(c, settings)]
     for pattern in patterns:
         if not any(fnmatchcase(c.source, pattern) for c in registry.collectors.values()):
             known = ", ".join(sorted(registry.collectors)) or "none"

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from agent.errors import CollectorError
-from agent.evaluate import Evaluator
+from agent.evaluate import Evaluator, _ScopeIndex, related
 from agent.model import RunStatus, Status
 from agent.registry import CheckSpec, ScopeKindSpec
 from agent.runner import Runner
@@ -167,3 +169,16 @@ def test_a_check_with_nothing_to_judge_is_recorded(fake_store, fake_settings, fa
     summary = Runner(fake_store, fake_settings, fake_registry).collect([])
     empty = next(o for o in summary.outcomes if o.scope == "fake:a")
     assert empty.status == Status.NOT_APPLICABLE and empty.results == []
+
+
+@given(
+    st.lists(
+        st.sampled_from(["aws", "aws:1", "aws:1:eu-west-1", "aws:12", "aws:1:us-east-1", "gcp:o/1"]),
+        unique=True,
+    ),
+    st.sampled_from(["aws:1", "aws:1:eu-west-1", "aws", "aws:12:x", "gcp:o/1"]),
+)
+def test_the_scope_index_agrees_with_related(scopes, scope):
+    observations = [Observation(scope=s, source="x.y.z") for s in scopes]
+    fast = {o.scope for o in _ScopeIndex(observations).related(scope, same_system=True)}
+    assert fast == {s for s in scopes if related(scope, s, same_system=True)}

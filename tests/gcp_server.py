@@ -1,0 +1,286 @@
+"""A loopback HTTP server speaking the JSON of the Google APIs the GCP collectors call.
+
+Resource Manager v3 (organizations, folders, projects and their IAM policies), IAM v1 (service
+accounts and their keys) and Cloud Storage JSON v1 (buckets and bucket IAM), as the real SDK
+clients send them: paging with `pageToken`/`nextPageToken`, unknown query parameters such as
+`$alt=json;enum-encoding=int` ignored, enums as integers, base64 etags, Google's error body.
+Faults (403, 429, 500, malformed JSON) are injected per request path for the tests; `latency`
+stands in for the real API's round trip in the benchmark.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import threading
+import time
+import urllib.parse
+from collections import Counter
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+ACTIVE = 1  # Organization/Folder/Project.State.ACTIVE with enum-encoding=int
+STATUS_NAMES = {
+    400: "INVALID_ARGUMENT",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    429: "RESOURCE_EXHAUSTED",
+    500: "INTERNAL",
+    503: "UNAVAILABLE",
+}
+
+
+def etag(value: Any) -> str:
+    """A valid base64 etag derived from the content, as the clients decode etags to bytes."""
+    digest = hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).digest()[:8]
+    return base64.b64encode(digest).decode()
+
+
+def binding(role: str, *members: str, condition: dict[str, str] | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {"role": role, "members": list(members)}
+    if condition:
+        out["condition"] = condition
+    return out
+
+
+@dataclass
+class Fault:
+    """An answer given instead of the real one: `times` None means every time."""
+
+    status: int
+    message: str = "injected fault"
+    times: int | None = None
+    body: str | None = None  # raw body (malformed JSON) instead of Google's error document
+
+
+@dataclass
+class GcpWorld:
+    """The state the server answers from; tests and the benchmark fill it directly."""
+
+    organizations: dict[str, dict[str, Any]] = field(default_factory=dict)  # "organizations/1" -> fields
+    folders: dict[str, dict[str, Any]] = field(default_factory=dict)  # "folders/2" -> parent, displayName
+    projects: dict[str, dict[str, Any]] = field(default_factory=dict)  # project id -> parent, number, ...
+    policies: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # resource name -> bindings
+    service_accounts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # project id -> SAs
+    buckets: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # project id -> buckets
+    faults: dict[str, Fault] = field(default_factory=dict)  # regex on "METHOD /path" -> fault
+    page_size: int = 3  # when the client names none: small, so tests page
+    latency: float = 0.0
+
+    def add_organization(self, org_id: str, display_name: str) -> str:
+        name = f"organizations/{org_id}"
+        self.organizations[name] = {"displayName": display_name, "directoryCustomerId": "C0abc123"}
+        return name
+
+    def add_folder(self, folder_id: str, parent: str, display_name: str) -> str:
+        name = f"folders/{folder_id}"
+        self.folders[name] = {"parent": parent, "displayName": display_name}
+        return name
+
+    def add_project(self, project_id: str, parent: str, *, state: int = ACTIVE) -> str:
+        number = str(100000000000 + len(self.projects))
+        self.projects[project_id] = {"parent": parent, "number": number, "state": state}
+        return f"projects/{project_id}"
+
+
+def _error(status: int, message: str) -> dict[str, Any]:
+    return {"error": {"code": status, "message": message, "status": STATUS_NAMES.get(status, "UNKNOWN")}}
+
+
+def _find(items: list[dict[str, Any]], key: str, value: str) -> dict[str, Any]:
+    for item in items:
+        if item[key] == value:
+            return item
+    raise LookupError(value)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as Google's front ends
+    disable_nagle_algorithm = True  # headers and body go out in two writes: no delayed-ACK stalls
+    server: _Server
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        self._serve("GET")
+
+    def do_POST(self) -> None:
+        self._serve("POST")
+
+    def _send(self, status: int, payload: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=UTF-8")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def _serve(self, method: str) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        url = urllib.parse.urlsplit(self.path)
+        path = urllib.parse.unquote(url.path)
+        query = {k: v[-1] for k, v in urllib.parse.parse_qs(url.query).items()}
+        key = f"{method} {path}"
+        server = self.server
+        with server.lock:
+            server.hits[key] += 1
+            server.authorizations.add(self.headers.get("Authorization", ""))
+            fault = next((f for pat, f in server.world.faults.items() if re.search(pat, key)), None)
+            if fault is not None and fault.times is not None:
+                fault.times -= 1
+                if fault.times < 0:
+                    fault = None
+        with server.lock:
+            server.inflight += 1
+            server.max_inflight = max(server.max_inflight, server.inflight)
+        if server.world.latency:
+            time.sleep(server.world.latency)
+        with server.lock:
+            server.inflight -= 1
+        if fault is not None:
+            raw = fault.body if fault.body is not None else json.dumps(_error(fault.status, fault.message))
+            self._send(fault.status, raw.encode())
+            return
+        try:
+            status, doc = server.route(method, path, query, body)
+        except LookupError as exc:
+            status, doc = 404, _error(404, f"{exc} not found")
+        self._send(status, json.dumps(doc).encode())
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, world: GcpWorld) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.world = world
+        self.lock = threading.Lock()
+        self.hits: Counter[str] = Counter()
+        self.authorizations: set[str] = set()
+        self.inflight = self.max_inflight = 0
+
+    # --- paging ---------------------------------------------------------------------------------
+    def _page(self, items: list[dict[str, Any]], query: dict[str, str], key: str, size_param: str):
+        size = int(query.get(size_param) or self.world.page_size)
+        start = int(query.get("pageToken") or 0)
+        doc: dict[str, Any] = {key: items[start : start + size]} if items else {}
+        if start + size < len(items):
+            doc["nextPageToken"] = str(start + size)
+        return 200, doc
+
+    # --- resources as the APIs render them --------------------------------------------------------
+    def _org(self, name: str) -> dict[str, Any]:
+        org = self.world.organizations[name]
+        doc = {"name": name, "state": ACTIVE, **org}
+        return doc | {"etag": etag(doc)}
+
+    def _folder(self, name: str) -> dict[str, Any]:
+        doc = {"name": name, "state": ACTIVE, **self.world.folders[name]}
+        return doc | {"etag": etag(doc)}
+
+    def _project(self, project_id: str) -> dict[str, Any]:
+        p = self.world.projects[project_id]
+        doc = {
+            "name": f"projects/{p['number']}",
+            "parent": p["parent"],
+            "projectId": project_id,
+            "state": p["state"],
+            "displayName": p.get("displayName", project_id),
+            "createTime": "2024-01-02T03:04:05.678Z",
+        }
+        return doc | {"etag": etag(doc)}
+
+    def _policy(self, resource: str) -> dict[str, Any]:
+        kind, _, ident = resource.partition("/")
+        if kind == "projects":
+            by_number = {p["number"]: pid for pid, p in self.world.projects.items()}
+            ident = by_number.get(ident, ident)
+            if ident not in self.world.projects:
+                raise LookupError(resource)
+            resource = f"projects/{ident}"
+        elif resource not in self.world.organizations and resource not in self.world.folders:
+            raise LookupError(resource)
+        bindings = self.world.policies.get(resource, [])
+        doc: dict[str, Any] = {"version": 3 if any("condition" in b for b in bindings) else 1}
+        if bindings:
+            doc["bindings"] = bindings
+        return doc | {"etag": etag(bindings)}
+
+    # --- routing --------------------------------------------------------------------------------
+    def route(self, method: str, path: str, query: dict[str, str], body: bytes) -> tuple[int, Any]:
+        w = self.world
+        if m := re.fullmatch(r"/v3/((?:organizations|folders|projects)/[^/:]+):getIamPolicy", path):
+            if method != "POST":
+                return 405, _error(405, "method not allowed")
+            json.loads(body or b"{}")  # the request must be JSON
+            return 200, self._policy(m.group(1))
+        if path == "/v3/organizations:search":
+            return self._page(
+                [self._org(n) for n in sorted(w.organizations)], query, "organizations", "pageSize"
+            )
+        if m := re.fullmatch(r"/v3/(organizations/[^/:]+)", path):
+            return 200, self._org(m.group(1))
+        if path == "/v3/folders":
+            parent = query.get("parent", "")
+            children = [self._folder(n) for n, f in sorted(w.folders.items()) if f["parent"] == parent]
+            return self._page(children, query, "folders", "pageSize")
+        if m := re.fullmatch(r"/v3/projects/([^/:]+)", path):
+            if m.group(1) not in w.projects:
+                raise LookupError(path)
+            return 200, self._project(m.group(1))
+        if path == "/v3/projects:search":
+            return self._page([self._project(pid) for pid in w.projects], query, "projects", "pageSize")
+        if m := re.fullmatch(r"/v1/projects/([^/]+)/serviceAccounts", path):
+            accounts = [
+                {k: v for k, v in sa.items() if k != "keys"} for sa in w.service_accounts.get(m.group(1), [])
+            ]
+            return self._page(accounts, query, "accounts", "pageSize")
+        if m := re.fullmatch(r"/v1/projects/([^/]+)/serviceAccounts/([^/]+)/keys", path):
+            sa = _find(w.service_accounts.get(m.group(1), []), "email", m.group(2))
+            wanted = query.get("keyTypes")
+            keys = [k for k in sa.get("keys", []) if not wanted or k["keyType"] == wanted]
+            return 200, {"keys": keys} if keys else {}
+        if path == "/storage/v1/b":
+            items = [
+                {k: v for k, v in b.items() if k != "bindings"} for b in w.buckets.get(query["project"], [])
+            ]
+            return self._page(items, query, "items", "maxResults")
+        if m := re.fullmatch(r"/storage/v1/b/([^/]+)/iam", path):
+            bucket = _find([b for bs in w.buckets.values() for b in bs], "name", m.group(1))
+            return 200, {"kind": "storage#policy", "bindings": bucket.get("bindings", []), "etag": "CAE="}
+        raise LookupError(path)
+
+
+class GcpServer:
+    """`with GcpServer(world) as server:` serves `world` on `server.url` from a daemon thread."""
+
+    def __init__(self, world: GcpWorld) -> None:
+        self.world = world
+        self._server = _Server(world)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
+
+    @property
+    def hits(self) -> Counter[str]:
+        return self._server.hits
+
+    @property
+    def max_inflight(self) -> int:
+        """The most requests the server was answering at once."""
+        return self._server.max_inflight
+
+    @property
+    def authorizations(self) -> set[str]:
+        return self._server.authorizations
+
+    def __enter__(self) -> GcpServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
