@@ -68,7 +68,7 @@ def write_demo_config(store_path: Path) -> Path:
     config.write_text(
         "# Written by `annexa demo`.\n"
         f'[store]\nurl = "sqlite:///{store_path.resolve()}"\n\n'
-        "[aws]\nenabled = true\nmax_attempts = 2\n\n"
+        '[aws]\nenabled = true\nmax_attempts = 2\nregions = ["eu-west-1"]\n\n'
         f'[export]\nsigning_key = "{key.resolve()}"\n',
         encoding="utf-8",
     )

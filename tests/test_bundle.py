@@ -30,7 +30,7 @@ def workdir(moto_server, tmp_path_factory):
     create_key_pair(tmp / "signing.key")
     create_key_pair(tmp / "intruder.key")
     (tmp / "annexa.toml").write_text(
-        f'[store]\nurl = "sqlite:///{tmp / "store.db"}"\n[aws]\nenabled = true\nmax_attempts = 1\n'
+        f'[store]\nurl = "sqlite:///{tmp / "store.db"}"\n[aws]\nenabled = true\nmax_attempts = 1\nregions = ["eu-west-1"]\n'
         '[export]\nsigning_key = "signing.key"\n'
         '[controls.excluded]\n"A.7.4" = "No premises of our own; the landlord monitors the building."\n'
     )
@@ -44,7 +44,7 @@ def workdir(moto_server, tmp_path_factory):
         "AWS_SHARED_CREDENTIALS_FILE": str(nowhere),
     }
     config = str(tmp / "annexa.toml")
-    assert annexa("collect", "--config", config, env=env).returncode == 0
+    assert annexa("collect", "--source", "aws.iam.*", "--config", config, env=env).returncode == 0
     (tmp / "policy.pdf").write_bytes(b"%PDF-1.4 information security policy v3, approved by the board")
     attested = annexa_json(
         "attest",
@@ -59,7 +59,7 @@ def workdir(moto_server, tmp_path_factory):
         config,
     )
     assert attested["control"] == "A.5.1" and attested["by"] == "ciso"
-    assert annexa("collect", "--config", config, env=env).returncode == 0
+    assert annexa("collect", "--source", "aws.iam.*", "--config", config, env=env).returncode == 0
     return tmp
 
 

@@ -19,6 +19,8 @@ from tests.faultproxy import Fault, FaultProxy
 
 pytestmark = pytest.mark.slow
 
+IAM = ("--source", "aws.iam.*")  # these tests are about the pipeline; the AWS services have their own
+
 
 @pytest.fixture
 def org(aws):
@@ -29,7 +31,7 @@ def org(aws):
 def config(tmp_path):
     path = tmp_path / "annexa.toml"
     path.write_text(
-        f'[store]\nurl = "sqlite:///{tmp_path / "store.db"}"\n\n[aws]\nenabled = true\nmax_attempts = 1\n'
+        f'[store]\nurl = "sqlite:///{tmp_path / "store.db"}"\n\n[aws]\nenabled = true\nmax_attempts = 1\nregions = ["eu-west-1"]\n'
     )
     return path
 
@@ -43,7 +45,7 @@ def failing_by_check(ncs):
 
 
 def test_collect_finds_exactly_the_planted_weaknesses(org, config):
-    doc = annexa_json("collect", "--config", str(config))
+    doc = annexa_json("collect", *IAM, "--config", str(config))
     assert doc["run"]["status"] == "complete" and doc["observations"] == {"ok": 5, "error": 0}
     ncs = annexa_json("nc", "list", "--config", str(config))
     assert failing_by_check(ncs) == {k: v for k, v in org.expected_failures.items() if v}
@@ -70,9 +72,9 @@ def test_collect_finds_exactly_the_planted_weaknesses(org, config):
 
 
 def test_second_run_updates_the_same_ncs_and_check_rejudges(org, config):
-    annexa_json("collect", "--config", str(config))
+    annexa_json("collect", *IAM, "--config", str(config))
     first = annexa_json("nc", "list", "--config", str(config))
-    second_run = annexa_json("collect", "--config", str(config))
+    second_run = annexa_json("collect", *IAM, "--config", str(config))
     rejudged = annexa_json("check", "--config", str(config))
     again = annexa_json("nc", "list", "--config", str(config))
     assert [n["id"] for n in again] == [n["id"] for n in first]
@@ -81,7 +83,7 @@ def test_second_run_updates_the_same_ncs_and_check_rejudges(org, config):
 
 
 def test_fail_on_gates_on_severity(org, config):
-    assert annexa("collect", "--config", str(config), "--fail-on", "major").returncode == 1
+    assert annexa("collect", *IAM, "--config", str(config), "--fail-on", "major").returncode == 1
     proc = annexa(
         "collect", "--config", str(config), "--source", "aws.iam.password_policy", "--fail-on", "major"
     )
@@ -89,7 +91,7 @@ def test_fail_on_gates_on_severity(org, config):
 
 
 def test_human_output_names_failing_checks(org, config):
-    proc = annexa("collect", "--config", str(config))
+    proc = annexa("collect", *IAM, "--config", str(config))
     assert proc.returncode == 0, proc.stderr
     assert "aws.iam.root_mfa" in proc.stdout and "NC-0001" in proc.stdout
 
@@ -103,11 +105,11 @@ def test_human_output_names_failing_checks(org, config):
     ],
 )  # fmt: skip
 def test_aws_errors_give_error_results_and_keep_ncs_open(org, config, fault, message, monkeypatch):
-    annexa_json("collect", "--config", str(config))
+    annexa_json("collect", *IAM, "--config", str(config))
     before = failing_by_check(annexa_json("nc", "list", "--config", str(config)))
     with FaultProxy(os.environ["AWS_ENDPOINT_URL"], {"GetAccountAuthorizationDetails": fault}) as proxy:
         monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.url)
-        doc = annexa_json("collect", "--config", str(config))
+        doc = annexa_json("collect", *IAM, "--config", str(config))
     assert doc["run"]["status"] == "partial" and doc["observations"] == {"ok": 3, "error": 2}
     outcomes = {c["check_id"]: c["outcome"] for c in doc["checks"]}
     for check_id in (
@@ -135,7 +137,7 @@ def test_no_credentials_fails_closed(config, tmp_path, monkeypatch):
     }
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
         monkeypatch.delenv(name, raising=False)
-    doc = annexa_json("collect", "--config", str(config), env=env)
+    doc = annexa_json("collect", *IAM, "--config", str(config), env=env)
     assert doc["run"]["status"] == "failed"
     assert {c["outcome"] for c in doc["checks"]} == {"error"}
     assert annexa_json("nc", "list", "--config", str(config)) == []
@@ -145,7 +147,7 @@ def _start_slow_collect(config, proxy_url):
     env = {**os.environ, "AWS_ENDPOINT_URL": proxy_url}
     env = {k: v for k, v in env.items() if not k.startswith("ANNEXA_")}
     return subprocess.Popen(
-        [ANNEXA, "collect", "--json", "--config", str(config)],
+        [ANNEXA, "collect", *IAM, "--json", "--config", str(config)],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -190,6 +192,6 @@ def test_an_interrupted_run_is_aborted_and_its_data_never_judged(org, config, si
 
 
 def test_json_output_is_exactly_one_document(org, config):
-    proc = annexa("collect", "--config", str(config), "--json")
+    proc = annexa("collect", *IAM, "--config", str(config), "--json")
     json.loads(proc.stdout)  # nothing else on stdout
     assert proc.returncode == 0

@@ -8,20 +8,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from urllib.parse import unquote
 
 from agent.model import Record
 from agent.registry import collector
-from collectors.aws.session import AwsAccount, aws_errors, paginate
+from collectors.aws.session import AwsAccount, aws_errors, iso, paginate
 
 DAY = timedelta(hours=24)
 AUTH_DETAILS = ["iam:GetAccountAuthorizationDetails"]
-
-
-def _iso(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat()
 
 
 def _document(doc: Any) -> dict[str, Any]:
@@ -82,7 +78,7 @@ def users(ctx: AwsAccount) -> Iterator[Record]:
                 "UserName": user["UserName"],
                 "UserId": user["UserId"],
                 "Arn": user["Arn"],
-                "CreateDate": _iso(user["CreateDate"]),
+                "CreateDate": iso(user["CreateDate"]),
                 "GroupList": list(user.get("GroupList", [])),
                 "AttachedManagedPolicies": [
                     {"PolicyName": p["PolicyName"], "PolicyArn": p["PolicyArn"]}

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -31,6 +33,9 @@ log = structlog.get_logger()
 DEFAULT_REGION = "us-east-1"
 _ACCESS_DENIED = frozenset({"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"})
 REPORT_TIMEOUT = 60.0
+# Hosts of AWS's own endpoints; anything else is an override (a proxy, a test server).
+_AWS_HOST = re.compile(r"\.(amazonaws\.com|amazonaws\.com\.cn|api\.aws|c2s\.ic\.gov|sc2s\.sgov\.gov)$")
+_ACCOUNT_HOST_PREFIX = re.compile(r"^(https?://)\d{12}\.")
 
 
 def client_config(settings: AwsSettings) -> Config:
@@ -78,12 +83,47 @@ def aws_errors(service: str) -> Iterator[None]:
         raise CollectorError(message) from None
 
 
+def iso(value: datetime | str | None) -> str | None:
+    """Timestamps as ISO 8601 UTC strings, the form evidence stores them in (some APIs send strings)."""
+    if value is None or isinstance(value, str):
+        return value or None
+    return value.astimezone(UTC).isoformat()
+
+
+def error_code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code") or "")
+
+
+def call(client: Any, operation: str, absent: Collection[str] = (), **kwargs: Any) -> dict[str, Any] | None:
+    """One API call; None when AWS answers with an `absent` code, i.e. "nothing is configured".
+
+    Only the named codes mean absence: access denied and every other failure still raise.
+    """
+    with aws_errors(client.meta.service_model.signing_name):
+        try:
+            response: dict[str, Any] = getattr(client, operation)(**kwargs)
+        except ClientError as exc:
+            if error_code(exc) in absent:
+                return None
+            raise
+    return response
+
+
 def paginate(client: Any, operation: str, result_key: str, **kwargs: Any) -> Iterator[Any]:
     """Yield the items under `result_key` of every page, fetching pages only as they are consumed."""
-    service = client.meta.service_model.signing_name
-    with aws_errors(service):
+    with aws_errors(client.meta.service_model.signing_name):
         for page in client.get_paginator(operation).paginate(**kwargs):
             yield from page.get(result_key, ())
+
+
+def _strip_account_host_prefix(request: Any, **_: Any) -> None:
+    """s3control puts the account id in front of the host, which only AWS's own DNS resolves."""
+    request.url = _ACCOUNT_HOST_PREFIX.sub(r"\1", request.url)
+
+
+def _endpoint_overridden(client: Any) -> bool:
+    host = (client.meta.endpoint_url or "").split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
+    return not _AWS_HOST.search(host)
 
 
 @dataclass
@@ -103,16 +143,26 @@ class AwsAccount:
         self.scope = f"aws:{self.account_id}"
         self.shard_key = self.account_id
 
+    @property
+    def home_region(self) -> str:
+        """Where account-wide (global) services are called: the first configured region, else the session's."""
+        return (self.settings.regions or [None])[0] or self.session.region_name or DEFAULT_REGION
+
     def client(self, service: str, region: str | None = None) -> Any:
         """A cached client; created under a lock because boto3 sessions are not thread-safe."""
-        region = region or self.session.region_name or DEFAULT_REGION
+        region = region or self.home_region
         key = (service, region)
         with self._lock:
             if key not in self._clients:
-                self._clients[key] = self.session.client(
-                    service, region_name=region, config=client_config(self.settings)
-                )
+                client = self.session.client(service, region_name=region, config=client_config(self.settings))
+                if service == "s3control" and _endpoint_overridden(client):
+                    client.meta.events.register("before-send.s3-control", _strip_account_host_prefix)
+                self._clients[key] = client
             return self._clients[key]
+
+    def arn(self, service: str, region: str, resource: str) -> str:
+        """An ARN in this account, for evidence about a setting rather than a listed resource."""
+        return f"arn:{self.partition}:{service}:{region}:{self.account_id}:{resource}"
 
     def credential_report(self, timeout: float = REPORT_TIMEOUT) -> Iterator[dict[str, str]]:
         """Generate the IAM credential report, wait until it is ready, and yield its CSV rows."""
@@ -127,3 +177,36 @@ class AwsAccount:
                 delay = min(delay * 2, 5.0)
             content = iam.get_credential_report()["Content"]
         yield from csv.DictReader(io.StringIO(content.decode("utf-8")))
+
+
+@dataclass
+class AwsRegion:
+    """The target of scope kind `aws_region`: one region of one account, sharing the account's session.
+
+    `failure` is set when the account's regions could not be listed: every collector of the
+    target then fails with it, so regional checks report `error` for the account instead of
+    silently covering no region.
+    """
+
+    account: AwsAccount
+    region: str
+    failure: str | None = None
+    scope: str = field(init=False)
+    shard_key: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        base = self.account.scope
+        self.scope = f"{base}:{self.region}" if self.region else base
+        self.shard_key = self.account.shard_key
+
+    @property
+    def account_id(self) -> str:
+        return self.account.account_id
+
+    def client(self, service: str) -> Any:
+        if self.failure is not None:
+            raise CollectorError(self.failure)
+        return self.account.client(service, self.region)
+
+    def arn(self, service: str, resource: str) -> str:
+        return self.account.arn(service, self.region, resource)

@@ -1,8 +1,14 @@
-"""Which AWS accounts to collect from: the caller's own, or each listed account through a role."""
+"""Which AWS accounts and regions to collect from.
+
+Accounts come from `[aws] accounts` and/or Organizations discovery; each is reached through an
+assumed read-only role. Regions come from `[aws] regions` or each account's enabled regions.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 import boto3
@@ -13,11 +19,14 @@ from botocore.credentials import CredentialProvider, CredentialResolver, Deferre
 from agent.config import AwsSettings, Settings
 from agent.errors import CollectorError
 from agent.registry import scope_kind
-from collectors.aws.session import DEFAULT_REGION, AwsAccount, aws_errors, client_config
+from collectors.aws.session import DEFAULT_REGION, AwsAccount, AwsRegion, aws_errors, client_config, paginate
 
 log = structlog.get_logger()
 
 SESSION_NAME = "annexa"
+REGION_LOOKUPS = 16
+# What resolving targets calls, beyond the collectors' own permissions.
+TARGET_PERMISSIONS = ("organizations:ListAccounts", "ec2:DescribeRegions")
 
 
 class _AssumedRole(CredentialProvider):
@@ -53,32 +62,117 @@ def _role_refresher(sts: Any, role_arn: str, external_id: str) -> Callable[[], d
     return refresh
 
 
-def _assumed_session(base: boto3.Session, sts: Any, role_arn: str, settings: AwsSettings) -> boto3.Session:
+@dataclass(frozen=True)
+class _Caller:
+    core: botocore.session.Session
+    session: boto3.Session
+    sts: Any
+    account_id: str
+    partition: str
+
+
+def _assumed_session(caller: _Caller, role_arn: str, settings: AwsSettings) -> boto3.Session:
     core = botocore.session.Session()
-    refresh = _role_refresher(sts, role_arn, settings.external_id)
+    # Service models are large JSON files: sharing the caller's loader makes each account's clients
+    # ten times cheaper to create, which matters with hundreds of accounts x regions x services.
+    core.register_component("data_loader", caller.core.get_component("data_loader"))
+    refresh = _role_refresher(caller.sts, role_arn, settings.external_id)
     core.register_component("credential_provider", CredentialResolver([_AssumedRole(refresh)]))
-    return boto3.Session(botocore_session=core, region_name=base.region_name)
+    return boto3.Session(botocore_session=core, region_name=caller.session.region_name)
+
+
+def _caller(aws: AwsSettings) -> _Caller:
+    with aws_errors("sts"):
+        core = botocore.session.Session(profile=aws.profile or None)
+        base = boto3.Session(botocore_session=core)
+        sts = base.client("sts", region_name=base.region_name or DEFAULT_REGION, config=client_config(aws))
+        arn = sts.get_caller_identity()["Arn"]
+    return _Caller(core, base, sts, arn.split(":")[4], arn.split(":")[1])
+
+
+def _organization_accounts(caller: _Caller, aws: AwsSettings) -> list[str]:
+    """ACTIVE member accounts of the caller's Organization (management or delegated admin account)."""
+    org = caller.session.client("organizations", region_name=DEFAULT_REGION, config=client_config(aws))
+    accounts = paginate(org, "list_accounts", "Accounts")
+    return [a["Id"] for a in accounts if (a.get("State") or a.get("Status")) == "ACTIVE"]
+
+
+def _account_ids(caller: _Caller, aws: AwsSettings) -> list[str]:
+    wanted = list(aws.accounts)
+    if aws.discover_organization:
+        wanted += _organization_accounts(caller, aws)
+    excluded = set(aws.exclude_accounts)
+    return [a for a in dict.fromkeys(wanted or [caller.account_id]) if a not in excluded]
+
+
+def resolve_accounts(settings: Settings) -> list[AwsAccount]:
+    """The accounts to audit: `[aws] accounts` and/or the Organization's, minus `exclude_accounts`.
+
+    The caller's own account is reached with the caller's credentials; every other one through
+    `role_name` (with `external_id`), assumed lazily so one unreachable account fails alone.
+    """
+    aws = settings.aws
+    caller = _caller(aws)
+    ids = _account_ids(caller, aws)
+    if any(a != caller.account_id for a in ids) and not aws.role_name:
+        raise CollectorError(
+            f"[aws] role_name is needed to reach accounts other than {caller.account_id} (the caller's)"
+        )
+    out = []
+    for acct in ids:
+        if acct == caller.account_id:
+            log.info("aws.target", account=acct, via="credential chain")
+            out.append(AwsAccount(acct, caller.partition, caller.session, aws))
+            continue
+        role_arn = f"arn:{caller.partition}:iam::{acct}:role/{aws.role_name}"
+        log.info("aws.target", account=acct, via=role_arn)
+        out.append(AwsAccount(acct, caller.partition, _assumed_session(caller, role_arn, aws), aws))
+    return out
+
+
+def _enabled_regions(account: AwsAccount) -> list[str]:
+    """Regions the account can use: opted in, or needing no opt-in."""
+    with aws_errors("ec2"):
+        regions = account.client("ec2").describe_regions(AllRegions=False)["Regions"]
+    return sorted(r["RegionName"] for r in regions if r.get("OptInStatus") != "not-opted-in")
+
+
+def _regions_of(account: AwsAccount) -> list[AwsRegion]:
+    if account.settings.regions:
+        return [AwsRegion(account, r) for r in dict.fromkeys(account.settings.regions)]
+    try:
+        return [AwsRegion(account, r) for r in _enabled_regions(account)]
+    except CollectorError as exc:
+        failure = f"cannot list the enabled regions of {account.account_id}: {exc}"
+        log.warning("aws.regions_unknown", account=account.account_id, error=str(exc))
+        return [AwsRegion(account, "", failure=failure)]
 
 
 @scope_kind("aws_account", system="aws")
 def aws_accounts(settings: Settings) -> Iterator[AwsAccount]:
-    """The standard credential chain's account, or every `[aws] accounts` entry via `role_name`."""
-    aws = settings.aws
-    with aws_errors("sts"):
-        base = boto3.Session(profile_name=aws.profile or None)
-        sts = base.client("sts", region_name=base.region_name or DEFAULT_REGION, config=client_config(aws))
-        caller = sts.get_caller_identity()
-    account_id, partition = caller["Account"], caller["Arn"].split(":")[1]
-    listed = list(dict.fromkeys(aws.accounts))
-    if not listed or (listed == [account_id] and not aws.role_name):
-        log.info("aws.target", account=account_id, via="credential chain")
-        yield AwsAccount(account_id, partition, base, aws)
+    """Every account, once: where global services (IAM, S3, CloudTrail's trail list) are collected."""
+    yield from resolve_accounts(settings)
+
+
+@scope_kind("aws_region", system="aws")
+def aws_regions(settings: Settings) -> Iterator[AwsRegion]:
+    """Every account x region: `[aws] regions`, else each account's enabled regions.
+
+    Listing regions is one call per account, made concurrently so target resolution stays
+    short for large Organizations; an account whose regions cannot be listed yields one
+    failing target, so its regional evidence is `error` and never silently empty.
+    """
+    accounts = resolve_accounts(settings)
+    if not accounts:
         return
-    if not aws.role_name:
-        raise CollectorError(
-            f"[aws] role_name is needed to reach accounts other than {account_id} (the caller's)"
-        )
-    for acct in listed:
-        role_arn = f"arn:{partition}:iam::{acct}:role/{aws.role_name}"
-        log.info("aws.target", account=acct, via=role_arn)
-        yield AwsAccount(acct, partition, _assumed_session(base, sts, role_arn, aws), aws)
+    with ThreadPoolExecutor(max_workers=min(REGION_LOOKUPS, len(accounts))) as pool:
+        for regions in pool.map(_regions_of, accounts):
+            yield from regions
+
+
+@scope_kind("aws_organization", system="aws")
+def aws_organization(settings: Settings) -> Iterator[AwsAccount]:
+    """The caller's account, from which the Organization (accounts, SCPs) is read once."""
+    aws = settings.aws
+    caller = _caller(aws)
+    yield AwsAccount(caller.account_id, caller.partition, caller.session, aws)

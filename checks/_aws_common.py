@@ -1,0 +1,69 @@
+"""Helpers shared by the AWS service checks: reading ARNs, ages and per-region settings records."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator
+from datetime import datetime
+
+from agent.evidence import Evidence
+from agent.model import Record, Result, Status
+from checks._dates import days_between, parse_timestamp
+
+WORLD = frozenset({"0.0.0.0/0", "::/0"})
+CheckFunc = Callable[[Evidence], Iterator[Result]]
+
+
+def judges(what: str) -> Callable[[CheckFunc], CheckFunc]:
+    """Say so when a scope holds nothing to judge, rather than yielding no result at all.
+
+    An auditor reads "no RDS instances in aws:1:eu-west-1" as evidence the region was looked at.
+    """
+
+    def wrap(func: CheckFunc) -> CheckFunc:
+        @functools.wraps(func)
+        def run(ev: Evidence) -> Iterator[Result]:
+            empty = True
+            for result in func(ev):
+                empty = False
+                yield result
+            if empty:
+                yield Result(ev.scope, Status.NOT_APPLICABLE, f"no {what} in {ev.scope}")
+
+        return run
+
+    return wrap
+
+
+def arn_account(arn: str) -> str:
+    parts = arn.split(":")
+    return parts[4] if len(parts) > 5 else ""
+
+
+def arn_region(arn: str) -> str:
+    parts = arn.split(":")
+    return parts[3] if len(parts) > 5 else ""
+
+
+def scope_account(scope: str) -> str:
+    """`123456789012` for `aws:123456789012` and `aws:123456789012:eu-west-1`."""
+    parts = scope.split(":")
+    return parts[1] if len(parts) > 1 else scope
+
+
+def age_days(value: str | None, now: datetime) -> int | None:
+    when = parse_timestamp(value)
+    return None if when is None else days_between(when, now)
+
+
+def judge_each(ev: Evidence, source: str, what: str, judge: Callable[[Record], Result]) -> Iterator[Result]:
+    """Judge the settings records a collector yields once per region or account.
+
+    Such a collector always yields a record, so none at all means incomplete evidence: `error`.
+    """
+    records = ev.records(source)
+    if not records:
+        yield Result.error(ev.scope, f"no {what} record was collected for {ev.scope}")
+        return
+    for rec in records:
+        yield judge(rec)

@@ -1,0 +1,57 @@
+"""AWS Backup evidence, per region: backup plans with their rules' retention, and backup vaults."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+from agent.model import Record
+from agent.registry import collector
+from collectors.aws.session import AwsRegion, aws_errors, paginate
+
+DAY = timedelta(hours=24)
+
+
+@collector(
+    "aws.backup.plans",
+    scope="aws_region",
+    freshness=DAY,
+    permissions=["backup:ListBackupPlans", "backup:GetBackupPlan"],
+)
+def plans(ctx: AwsRegion) -> Iterator[Record]:
+    """One record per region listing its backup plans and rules; an empty list is evidence too."""
+    client = ctx.client("backup")
+    listed = []
+    for summary in paginate(client, "list_backup_plans", "BackupPlansList"):
+        with aws_errors("backup"):
+            plan = client.get_backup_plan(BackupPlanId=summary["BackupPlanId"])["BackupPlan"]
+        listed.append(
+            {
+                "BackupPlanName": plan.get("BackupPlanName"),
+                "BackupPlanArn": summary.get("BackupPlanArn"),
+                "Rules": [
+                    {
+                        "RuleName": r.get("RuleName"),
+                        "ScheduleExpression": r.get("ScheduleExpression"),
+                        "DeleteAfterDays": r.get("Lifecycle", {}).get("DeleteAfterDays"),
+                    }
+                    for r in plan.get("Rules", [])
+                ],
+            }
+        )
+    yield Record(resource_id=ctx.arn("backup", "backup-plans"), data={"plans": listed})
+
+
+@collector("aws.backup.vaults", scope="aws_region", freshness=DAY, permissions=["backup:ListBackupVaults"])
+def vaults(ctx: AwsRegion) -> Iterator[Record]:
+    """Backup vaults with their encryption key and whether Vault Lock makes their copies immutable."""
+    for vault in paginate(ctx.client("backup"), "list_backup_vaults", "BackupVaultList"):
+        yield Record(
+            resource_id=vault["BackupVaultArn"],
+            data={
+                "BackupVaultName": vault["BackupVaultName"],
+                "EncryptionKeyArn": vault.get("EncryptionKeyArn"),
+                "Locked": bool(vault.get("Locked")),
+                "NumberOfRecoveryPoints": vault.get("NumberOfRecoveryPoints", 0),
+            },
+        )

@@ -1,0 +1,72 @@
+"""CloudTrail evidence, once per account: every trail visible from the home region with its status.
+
+Multi-region and organization trails appear in every region as "shadow" trails, so one region
+shows all trails that can cover the whole account, including an Organization trail owned by the
+management account. Status and event selectors are read in each trail's home region.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+from agent.model import Record
+from agent.registry import collector
+from collectors.aws.session import AwsAccount, aws_errors, iso
+
+DAY = timedelta(hours=24)
+
+
+def _management_events(selectors: dict[str, object], custom: bool) -> str:
+    """Which management events the trail records: All, ReadOnly, WriteOnly or None.
+
+    Without custom selectors a trail records all management events. Advanced selectors are
+    summarised conservatively: management events count only when a selector asks for them.
+    """
+    if not custom:
+        return "All"
+    kinds = {
+        s.get("ReadWriteType", "All")
+        for s in selectors.get("EventSelectors") or []  # type: ignore[union-attr]
+        if s.get("IncludeManagementEvents", True)
+    }
+    for adv in selectors.get("AdvancedEventSelectors") or []:  # type: ignore[union-attr]
+        fields = {f["Field"]: f.get("Equals", []) for f in adv.get("FieldSelectors", [])}
+        if fields.get("eventCategory") == ["Management"]:
+            ro = fields.get("readOnly")
+            kinds.add("All" if not ro else ("ReadOnly" if ro == ["true"] else "WriteOnly"))
+    if "All" in kinds or {"ReadOnly", "WriteOnly"} <= kinds:
+        return "All"
+    return next(iter(kinds), "None")
+
+
+@collector(
+    "aws.cloudtrail.trails",
+    scope="aws_account",
+    freshness=DAY,
+    permissions=["cloudtrail:DescribeTrails", "cloudtrail:GetTrailStatus", "cloudtrail:GetEventSelectors"],
+)
+def trails(ctx: AwsAccount) -> Iterator[Record]:
+    """Trails with multi-region, log-file validation, KMS key, logging status and management events."""
+    with aws_errors("cloudtrail"):
+        listed = ctx.client("cloudtrail").describe_trails(includeShadowTrails=True)["trailList"]
+        for trail in {t["TrailARN"]: t for t in listed}.values():
+            home = ctx.client("cloudtrail", trail["HomeRegion"])
+            status = home.get_trail_status(Name=trail["TrailARN"])
+            selectors = home.get_event_selectors(TrailName=trail["TrailARN"])
+            yield Record(
+                resource_id=trail["TrailARN"],
+                data={
+                    "Name": trail["Name"],
+                    "HomeRegion": trail["HomeRegion"],
+                    "IsMultiRegionTrail": bool(trail.get("IsMultiRegionTrail")),
+                    "IsOrganizationTrail": bool(trail.get("IsOrganizationTrail")),
+                    "LogFileValidationEnabled": bool(trail.get("LogFileValidationEnabled")),
+                    "KmsKeyId": trail.get("KmsKeyId"),
+                    "IsLogging": bool(status.get("IsLogging")),
+                    "LatestDeliveryTime": iso(status.get("LatestDeliveryTime")),
+                    "ManagementEvents": _management_events(
+                        selectors, bool(trail.get("HasCustomEventSelectors"))
+                    ),
+                },
+            )

@@ -1,0 +1,126 @@
+"""EC2 and VPC evidence, per region: security groups, volumes, EBS default encryption, VPCs with
+their flow logs, and instances' metadata-service settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+from agent.model import Record
+from agent.registry import collector
+from collectors.aws.session import AwsRegion, call, paginate
+
+DAY = timedelta(hours=24)
+
+
+def _rules(permissions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Ingress rules reduced to what network checks judge: protocol, ports and sources."""
+    return [
+        {
+            "IpProtocol": p.get("IpProtocol"),
+            "FromPort": p.get("FromPort"),
+            "ToPort": p.get("ToPort"),
+            "Cidrs": [r["CidrIp"] for r in p.get("IpRanges", [])],
+            "Ipv6Cidrs": [r["CidrIpv6"] for r in p.get("Ipv6Ranges", [])],
+            "Groups": [g["GroupId"] for g in p.get("UserIdGroupPairs", []) if "GroupId" in g],
+            "PrefixLists": [pl["PrefixListId"] for pl in p.get("PrefixListIds", [])],
+        }
+        for p in permissions
+    ]
+
+
+@collector(
+    "aws.ec2.security_groups", scope="aws_region", freshness=DAY, permissions=["ec2:DescribeSecurityGroups"]
+)
+def security_groups(ctx: AwsRegion) -> Iterator[Record]:
+    """Security groups with their ingress and egress rules."""
+    for sg in paginate(ctx.client("ec2"), "describe_security_groups", "SecurityGroups"):
+        yield Record(
+            resource_id=ctx.arn("ec2", f"security-group/{sg['GroupId']}"),
+            data={
+                "GroupId": sg["GroupId"],
+                "GroupName": sg.get("GroupName"),
+                "VpcId": sg.get("VpcId"),
+                "Ingress": _rules(sg.get("IpPermissions", [])),
+                "Egress": _rules(sg.get("IpPermissionsEgress", [])),
+            },
+        )
+
+
+@collector("aws.ec2.volumes", scope="aws_region", freshness=DAY, permissions=["ec2:DescribeVolumes"])
+def volumes(ctx: AwsRegion) -> Iterator[Record]:
+    """EBS volumes: encryption, key and attachment."""
+    for vol in paginate(ctx.client("ec2"), "describe_volumes", "Volumes"):
+        yield Record(
+            resource_id=ctx.arn("ec2", f"volume/{vol['VolumeId']}"),
+            data={
+                "VolumeId": vol["VolumeId"],
+                "Encrypted": bool(vol.get("Encrypted")),
+                "KmsKeyId": vol.get("KmsKeyId"),
+                "State": vol.get("State"),
+                "Attachments": [a["InstanceId"] for a in vol.get("Attachments", [])],
+            },
+        )
+
+
+@collector(
+    "aws.ec2.ebs_encryption_default",
+    scope="aws_region",
+    freshness=DAY,
+    permissions=["ec2:GetEbsEncryptionByDefault"],
+)
+def ebs_encryption_default(ctx: AwsRegion) -> Iterator[Record]:
+    """Whether new EBS volumes in the region are encrypted by default."""
+    resp = call(ctx.client("ec2"), "get_ebs_encryption_by_default") or {}
+    yield Record(
+        resource_id=ctx.arn("ec2", "ebs-encryption-by-default"),
+        data={"EbsEncryptionByDefault": bool(resp.get("EbsEncryptionByDefault"))},
+    )
+
+
+@collector(
+    "aws.ec2.vpcs",
+    scope="aws_region",
+    freshness=DAY,
+    permissions=["ec2:DescribeVpcs", "ec2:DescribeFlowLogs"],
+)
+def vpcs(ctx: AwsRegion) -> Iterator[Record]:
+    """VPCs with the flow logs attached to each (a VPC-level flow log covers all its traffic)."""
+    ec2 = ctx.client("ec2")
+    flow_logs: dict[str, list[dict[str, Any]]] = {}
+    for fl in paginate(ec2, "describe_flow_logs", "FlowLogs"):
+        flow_logs.setdefault(fl.get("ResourceId", ""), []).append(
+            {
+                "FlowLogId": fl["FlowLogId"],
+                "TrafficType": fl.get("TrafficType"),
+                "Status": fl.get("FlowLogStatus"),
+            }
+        )
+    for vpc in paginate(ec2, "describe_vpcs", "Vpcs"):
+        yield Record(
+            resource_id=ctx.arn("ec2", f"vpc/{vpc['VpcId']}"),
+            data={
+                "VpcId": vpc["VpcId"],
+                "IsDefault": bool(vpc.get("IsDefault")),
+                "FlowLogs": flow_logs.get(vpc["VpcId"], []),
+            },
+        )
+
+
+@collector("aws.ec2.instances", scope="aws_region", freshness=DAY, permissions=["ec2:DescribeInstances"])
+def instances(ctx: AwsRegion) -> Iterator[Record]:
+    """Instances with their state and instance metadata service options."""
+    for reservation in paginate(ctx.client("ec2"), "describe_instances", "Reservations"):
+        for inst in reservation.get("Instances", []):
+            options = inst.get("MetadataOptions", {})
+            yield Record(
+                resource_id=ctx.arn("ec2", f"instance/{inst['InstanceId']}"),
+                data={
+                    "InstanceId": inst["InstanceId"],
+                    "State": inst.get("State", {}).get("Name"),
+                    "HttpTokens": options.get("HttpTokens"),
+                    "HttpEndpoint": options.get("HttpEndpoint"),
+                },
+            )

@@ -1,0 +1,79 @@
+"""GuardDuty evidence, per region: detectors and their protections, and unarchived high-severity findings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+from agent.model import Record
+from agent.registry import collector
+from collectors.aws.session import AwsRegion, aws_errors, iso, paginate
+
+HOURS_6 = timedelta(hours=6)
+DAY = timedelta(hours=24)
+HIGH_SEVERITY = 7.0  # GuardDuty's own threshold for "High"
+FINDINGS_PER_CALL = 50  # GetFindings' limit
+
+
+def _detector_ids(ctx: AwsRegion) -> list[str]:
+    return list(paginate(ctx.client("guardduty"), "list_detectors", "DetectorIds"))
+
+
+@collector(
+    "aws.guardduty.detectors",
+    scope="aws_region",
+    freshness=DAY,
+    permissions=["guardduty:ListDetectors", "guardduty:GetDetector"],
+)
+def detectors(ctx: AwsRegion) -> Iterator[Record]:
+    """One record per region listing its detectors; an empty list is evidence GuardDuty is off."""
+    gd = ctx.client("guardduty")
+    listed = []
+    for detector_id in _detector_ids(ctx):
+        with aws_errors("guardduty"):
+            det = gd.get_detector(DetectorId=detector_id)
+        listed.append(
+            {
+                "DetectorId": detector_id,
+                "Status": det.get("Status"),
+                "Features": {f["Name"]: f.get("Status") for f in det.get("Features", [])},
+            }
+        )
+    yield Record(resource_id=ctx.arn("guardduty", "detector"), data={"detectors": listed})
+
+
+def _finding(f: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "Id": f["Id"],
+        "Type": f.get("Type"),
+        "Title": f.get("Title"),
+        "Severity": float(f.get("Severity") or 0),
+        "ResourceType": f.get("Resource", {}).get("ResourceType"),
+        "CreatedAt": iso(f.get("CreatedAt")),
+        "UpdatedAt": iso(f.get("UpdatedAt")),
+        "Archived": bool(f.get("Service", {}).get("Archived")),
+    }
+
+
+@collector(
+    "aws.guardduty.findings",
+    scope="aws_region",
+    freshness=HOURS_6,
+    permissions=["guardduty:ListDetectors", "guardduty:ListFindings", "guardduty:GetFindings"],
+)
+def findings(ctx: AwsRegion) -> Iterator[Record]:
+    """Unarchived findings of high severity (7+), the ones someone must triage."""
+    gd = ctx.client("guardduty")
+    criteria = {"Criterion": {"severity": {"Gte": int(HIGH_SEVERITY)}, "service.archived": {"Eq": ["false"]}}}
+    for detector_id in _detector_ids(ctx):
+        ids = list(
+            paginate(gd, "list_findings", "FindingIds", DetectorId=detector_id, FindingCriteria=criteria)
+        )
+        for start in range(0, len(ids), FINDINGS_PER_CALL):
+            with aws_errors("guardduty"):
+                batch = gd.get_findings(
+                    DetectorId=detector_id, FindingIds=ids[start : start + FINDINGS_PER_CALL]
+                )
+            for f in batch.get("Findings", []):
+                yield Record(resource_id=f["Arn"], data=_finding(f))

@@ -1,0 +1,32 @@
+"""RDS evidence, per region: database instances' encryption, exposure, backups and protection."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+from agent.model import Record
+from agent.registry import collector
+from collectors.aws.session import AwsRegion, paginate
+
+DAY = timedelta(hours=24)
+
+
+@collector("aws.rds.instances", scope="aws_region", freshness=DAY, permissions=["rds:DescribeDBInstances"])
+def instances(ctx: AwsRegion) -> Iterator[Record]:
+    """DB instances with storage encryption, public accessibility, backup retention and deletion protection."""
+    for db in paginate(ctx.client("rds"), "describe_db_instances", "DBInstances"):
+        yield Record(
+            resource_id=db["DBInstanceArn"],
+            data={
+                "DBInstanceIdentifier": db["DBInstanceIdentifier"],
+                "Engine": db.get("Engine"),
+                "Status": db.get("DBInstanceStatus"),
+                "StorageEncrypted": bool(db.get("StorageEncrypted")),
+                "KmsKeyId": db.get("KmsKeyId"),
+                "PubliclyAccessible": bool(db.get("PubliclyAccessible")),
+                "BackupRetentionPeriod": int(db.get("BackupRetentionPeriod") or 0),
+                "DeletionProtection": bool(db.get("DeletionProtection")),
+                "MultiAZ": bool(db.get("MultiAZ")),
+            },
+        )

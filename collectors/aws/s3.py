@@ -1,0 +1,111 @@
+"""S3 evidence, collected once per account (bucket names are global): public access, encryption,
+versioning and access logging of every bucket, and the account-wide public access block.
+
+Each bucket's settings are read from the bucket's own region. A "not configured" answer is
+evidence (recorded as absent); access denied or any other failure fails the whole listing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+from agent.model import Record
+from agent.registry import collector
+from collectors.aws.session import AwsAccount, call, iso, paginate
+
+DAY = timedelta(hours=24)
+PUBLIC_GROUPS = {
+    "http://acs.amazonaws.com/groups/global/AllUsers": "AllUsers",
+    "http://acs.amazonaws.com/groups/global/AuthenticatedUsers": "AuthenticatedUsers",
+}
+NO_PUBLIC_ACCESS_BLOCK = ("NoSuchPublicAccessBlockConfiguration",)
+NO_POLICY = ("NoSuchBucketPolicy",)
+# Real AWS answers SSE-S3 for buckets created since 2023; older buckets and emulators say "none".
+NO_ENCRYPTION = ("ServerSideEncryptionConfigurationNotFoundError",)
+# GetBucketLocation's legacy answers for the two oldest regions.
+LEGACY_LOCATIONS = {None: "us-east-1", "": "us-east-1", "EU": "eu-west-1"}
+
+
+@collector(
+    "aws.s3.account_public_access_block",
+    scope="aws_account",
+    freshness=DAY,
+    permissions=["s3:GetAccountPublicAccessBlock"],
+)
+def account_public_access_block(ctx: AwsAccount) -> Iterator[Record]:
+    """The account-wide S3 public access block; its absence is recorded, not skipped."""
+    resp = call(
+        ctx.client("s3control"), "get_public_access_block", NO_PUBLIC_ACCESS_BLOCK, AccountId=ctx.account_id
+    )
+    config = (resp or {}).get("PublicAccessBlockConfiguration")
+    yield Record(resource_id=ctx.arn("s3", "", "account-public-access-block"), data={"configuration": config})
+
+
+def _region(ctx: AwsAccount, bucket: dict[str, Any]) -> str:
+    if bucket.get("BucketRegion"):
+        return str(bucket["BucketRegion"])
+    location = call(ctx.client("s3"), "get_bucket_location", Bucket=bucket["Name"]) or {}
+    constraint = location.get("LocationConstraint")
+    return LEGACY_LOCATIONS.get(constraint, constraint)
+
+
+def _public_grants(acl: dict[str, Any]) -> list[str]:
+    """Only grants to everyone or to any AWS user: other grantees are not needed as evidence."""
+    return sorted(
+        f"{PUBLIC_GROUPS[g['Grantee']['URI']]}:{g['Permission']}"
+        for g in acl.get("Grants", [])
+        if g.get("Grantee", {}).get("URI") in PUBLIC_GROUPS
+    )
+
+
+def _bucket(ctx: AwsAccount, bucket: dict[str, Any]) -> dict[str, Any]:
+    name = bucket["Name"]
+    region = _region(ctx, bucket)
+    s3 = ctx.client("s3", region)
+    pab = call(s3, "get_public_access_block", NO_PUBLIC_ACCESS_BLOCK, Bucket=name) or {}
+    status = call(s3, "get_bucket_policy_status", NO_POLICY, Bucket=name)
+    encryption = call(s3, "get_bucket_encryption", NO_ENCRYPTION, Bucket=name) or {}
+    rules = encryption.get("ServerSideEncryptionConfiguration", {}).get("Rules", [])
+    versioning = call(s3, "get_bucket_versioning", Bucket=name) or {}
+    logging = (call(s3, "get_bucket_logging", Bucket=name) or {}).get("LoggingEnabled")
+    return {
+        "Name": name,
+        "Region": region,
+        "CreationDate": iso(bucket.get("CreationDate")),
+        "PublicAccessBlock": pab.get("PublicAccessBlockConfiguration"),
+        "PolicyIsPublic": None if status is None else bool(status["PolicyStatus"].get("IsPublic")),
+        "PublicAclGrants": _public_grants(call(s3, "get_bucket_acl", Bucket=name) or {}),
+        "DefaultEncryption": [
+            {
+                "SSEAlgorithm": r["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"],
+                "KMSMasterKeyID": r["ApplyServerSideEncryptionByDefault"].get("KMSMasterKeyID"),
+            }
+            for r in rules
+            if "ApplyServerSideEncryptionByDefault" in r
+        ],
+        "Versioning": versioning.get("Status", "Disabled"),
+        "Logging": {"TargetBucket": logging["TargetBucket"]} if logging else None,
+    }
+
+
+@collector(
+    "aws.s3.buckets",
+    scope="aws_account",
+    freshness=DAY,
+    permissions=[
+        "s3:ListAllMyBuckets",
+        "s3:GetBucketLocation",
+        "s3:GetBucketPublicAccessBlock",
+        "s3:GetBucketPolicyStatus",
+        "s3:GetBucketAcl",
+        "s3:GetEncryptionConfiguration",
+        "s3:GetBucketVersioning",
+        "s3:GetBucketLogging",
+    ],
+)
+def buckets(ctx: AwsAccount) -> Iterator[Record]:
+    """Every bucket with its public access settings, default encryption, versioning and logging."""
+    for bucket in paginate(ctx.client("s3"), "list_buckets", "Buckets"):
+        yield Record(resource_id=f"arn:{ctx.partition}:s3:::{bucket['Name']}", data=_bucket(ctx, bucket))

@@ -1,0 +1,70 @@
+"""Security Hub evidence, per region: whether the hub is enabled, and active critical/high findings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+from agent.model import Record
+from agent.registry import collector
+from collectors.aws.session import AwsRegion, call, iso, paginate
+
+HOURS_6 = timedelta(hours=6)
+DAY = timedelta(hours=24)
+# The answer of an account or region where Security Hub was never enabled.
+NOT_SUBSCRIBED = ("InvalidAccessException",)
+ACTIVE_SEVERE = {
+    "RecordState": [{"Value": "ACTIVE", "Comparison": "EQUALS"}],
+    "WorkflowStatus": [
+        {"Value": "NEW", "Comparison": "EQUALS"},
+        {"Value": "NOTIFIED", "Comparison": "EQUALS"},
+    ],
+    "SeverityLabel": [
+        {"Value": "CRITICAL", "Comparison": "EQUALS"},
+        {"Value": "HIGH", "Comparison": "EQUALS"},
+    ],
+}
+
+
+@collector("aws.securityhub.hub", scope="aws_region", freshness=DAY, permissions=["securityhub:DescribeHub"])
+def hub(ctx: AwsRegion) -> Iterator[Record]:
+    """Whether Security Hub is enabled in the region (its absence is recorded, not an error)."""
+    resp = call(ctx.client("securityhub"), "describe_hub", NOT_SUBSCRIBED)
+    yield Record(
+        resource_id=ctx.arn("securityhub", "hub/default"),
+        data={"Enabled": resp is not None, "SubscribedAt": iso((resp or {}).get("SubscribedAt"))},
+    )
+
+
+def _finding(f: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "Id": f["Id"],
+        "Title": f.get("Title"),
+        "Types": list(f.get("Types", [])),
+        "SeverityLabel": f.get("Severity", {}).get("Label"),
+        "ProductArn": f.get("ProductArn"),
+        "Resources": [r.get("Id") for r in f.get("Resources", [])],
+        "RecordState": f.get("RecordState"),
+        "WorkflowStatus": f.get("Workflow", {}).get("Status"),
+        "CreatedAt": iso(f.get("CreatedAt")),
+    }
+
+
+@collector(
+    "aws.securityhub.findings",
+    scope="aws_region",
+    freshness=HOURS_6,
+    permissions=["securityhub:DescribeHub", "securityhub:GetFindings"],
+)
+def findings(ctx: AwsRegion) -> Iterator[Record]:
+    """Active, unresolved critical and high findings (including Inspector's vulnerability findings).
+
+    A region without Security Hub yields nothing here; the checks join `aws.securityhub.hub`
+    so that never reads as "no findings".
+    """
+    client = ctx.client("securityhub")
+    if call(client, "describe_hub", NOT_SUBSCRIBED) is None:
+        return
+    for f in paginate(client, "get_findings", "Findings", Filters=ACTIVE_SEVERE):
+        yield Record(resource_id=f["Id"], data=_finding(f))
