@@ -100,6 +100,7 @@ class AwsSettings(Section):
     role_name: str = ""
     external_id: str = ""
     retry_mode: Literal["standard", "adaptive", "legacy"] = "adaptive"
+    detail_concurrency: int = Field(8, ge=1, le=64)  # per-resource calls in flight (e.g. per bucket)
     max_attempts: int = Field(8, ge=1, le=20)
     connect_timeout: float = Field(10, gt=0)
     read_timeout: float = Field(60, gt=0)

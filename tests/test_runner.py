@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import func, select
@@ -182,3 +183,29 @@ def test_the_scope_index_agrees_with_related(scopes, scope):
     observations = [Observation(scope=s, source="x.y.z") for s in scopes]
     fast = {o.scope for o in _ScopeIndex(observations).related(scope, same_system=True)}
     assert fast == {s for s in scopes if related(scope, s, same_system=True)}
+
+
+def test_ordered_map_keeps_order_bounds_memory_and_raises_in_place():
+    import threading
+    import time
+
+    from agent.concurrency import ordered_map
+
+    live, peak, lock = [0], [0], threading.Lock()
+
+    def slow_square(n):
+        with lock:
+            live[0] += 1
+            peak[0] = max(peak[0], live[0])
+        time.sleep(0.002 * (n % 3))
+        with lock:
+            live[0] -= 1
+        if n == 40:
+            raise ValueError("boom at 40")
+        return n * n
+
+    results = ordered_map(iter(range(50)), slow_square, workers=4)
+    assert [next(results) for _ in range(40)] == [n * n for n in range(40)]
+    with pytest.raises(ValueError, match="boom at 40"):
+        next(results)
+    assert peak[0] <= 4

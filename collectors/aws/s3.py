@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
+from agent.concurrency import ordered_map
 from agent.model import Record
 from agent.registry import collector
 from collectors.aws.session import AwsAccount, call, iso, paginate
@@ -107,5 +108,8 @@ def _bucket(ctx: AwsAccount, bucket: dict[str, Any]) -> dict[str, Any]:
 )
 def buckets(ctx: AwsAccount) -> Iterator[Record]:
     """Every bucket with its public access settings, default encryption, versioning and logging."""
-    for bucket in paginate(ctx.client("s3"), "list_buckets", "Buckets"):
-        yield Record(resource_id=f"arn:{ctx.partition}:s3:::{bucket['Name']}", data=_bucket(ctx, bucket))
+    listing = paginate(ctx.client("s3"), "list_buckets", "Buckets")
+    for data in ordered_map(
+        listing, lambda bucket: _bucket(ctx, bucket), ctx.settings.detail_concurrency, "s3"
+    ):
+        yield Record(resource_id=f"arn:{ctx.partition}:s3:::{data['Name']}", data=data)

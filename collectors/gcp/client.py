@@ -12,7 +12,6 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import google.auth
@@ -30,6 +29,7 @@ from google.protobuf import json_format
 from googleapiclient import discovery
 from googleapiclient.errors import HttpError
 
+from agent.concurrency import ordered_map
 from agent.config import GcpSettings
 from agent.errors import CollectorError, InputDataError
 from agent.redact import redact
@@ -210,13 +210,8 @@ class GcpApi:
             except CollectorError as exc:
                 return exc
 
-        pool = ThreadPoolExecutor(max_workers=self.settings.max_concurrency, thread_name_prefix="gcp")
-        try:
-            futures = [pool.submit(guarded, item) for item in items]
-            for item, future in zip(items, futures, strict=True):
-                yield item, future.result()
-        finally:
-            pool.shutdown(wait=False, cancel_futures=True)
+        results = ordered_map(items, guarded, self.settings.max_concurrency, "gcp")
+        yield from zip(items, results, strict=True)
 
     def pages(self, what: str, fetch: Callable[[str], tuple[list[T], str]]) -> Iterator[T]:
         """Every item of a paged listing; `fetch(page_token)` returns one page and the next token.
