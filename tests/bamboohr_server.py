@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tests.localserver import LocalServer
+
 FIELD_TYPES = {
     "hireDate": "date",
     "terminationDate": "date",
@@ -63,7 +65,7 @@ def bamboo_employee(
     }
 
 
-class BambooServer:
+class BambooServer(LocalServer):
     """`with BambooServer("acme", "key", employees) as b:` serves on `b.url` (use it as `[hr] base_url`)."""
 
     def __init__(self, company: str, api_key: str, employees: list[dict[str, Any]]) -> None:
@@ -73,21 +75,7 @@ class BambooServer:
         self.faults: list[BambooFault] = []
         self.requests: list[dict[str, Any]] = []
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def __enter__(self) -> BambooServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._listen(ThreadingHTTPServer(("127.0.0.1", 0), self._handler()))
 
     def _next_fault(self) -> BambooFault | None:
         with self._lock:

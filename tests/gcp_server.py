@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tests.localserver import LocalServer
+
 ACTIVE = 1  # Organization/Folder/Project.State.ACTIVE with enum-encoding=int
 STATUS_NAMES = {
     400: "INVALID_ARGUMENT",
@@ -255,14 +257,12 @@ class _Server(ThreadingHTTPServer):
         raise LookupError(path)
 
 
-class GcpServer:
+class GcpServer(LocalServer):
     """`with GcpServer(world) as server:` serves `world` on `server.url` from a daemon thread."""
 
     def __init__(self, world: GcpWorld) -> None:
         self.world = world
-        self._server = _Server(world)
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
+        self._listen(_Server(world))
 
     @property
     def hits(self) -> Counter[str]:
@@ -276,11 +276,3 @@ class GcpServer:
     @property
     def authorizations(self) -> set[str]:
         return self._server.authorizations
-
-    def __enter__(self) -> GcpServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tests.localserver import LocalServer
+
 USER = "#microsoft.graph.user"
 GROUP = "#microsoft.graph.group"
 SERVICE_PRINCIPAL = "#microsoft.graph.servicePrincipal"
@@ -143,7 +145,7 @@ def role(rid: str, name: str, template: str, members: list[tuple[str, str]]) -> 
     }
 
 
-class GraphServer:
+class GraphServer(LocalServer):
     """`with GraphServer(data, token="t") as g:` serves on `g.url` (use it as `[entra] graph_url`)."""
 
     def __init__(self, data: GraphData, *, token: str | None = None, page_size: int = 100) -> None:
@@ -153,21 +155,7 @@ class GraphServer:
         self.faults: list[GraphFault] = []
         self.hits: dict[str, int] = {}
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def __enter__(self) -> GraphServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._listen(ThreadingHTTPServer(("127.0.0.1", 0), self._handler()))
 
     # -- routing -----------------------------------------------------------------------------
     def collection(self, path: str) -> list[dict[str, Any]] | dict[str, Any] | None:
