@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -42,8 +43,12 @@ def _environment(values: dict[str, str], drop: tuple[str, ...]) -> Iterator[None
 
 
 @contextmanager
-def moto_endpoint() -> Iterator[str]:
-    """An in-process moto server on a free loopback port, with the demo's fake credentials."""
+def moto_endpoint(latency: float = 0.0) -> Iterator[str]:
+    """An in-process moto server on a free loopback port, with the demo's fake credentials.
+
+    `latency` (seconds) delays every answer like a network round trip, for benchmarks whose
+    subject is concurrency: moto itself answers in microseconds, real cloud APIs in tens of ms.
+    """
     with _environment(_DEMO_ENV, drop=("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL")):
         try:
             from moto.server import ThreadedMotoServer
@@ -52,6 +57,8 @@ def moto_endpoint() -> Iterator[str]:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         server.start()
+        if latency:
+            _delay_answers(server, latency)
         host, port = server.get_host_and_port()
         endpoint = f"http://{host}:{port}"
         try:
@@ -59,6 +66,17 @@ def moto_endpoint() -> Iterator[str]:
                 yield endpoint
         finally:
             server.stop()
+
+
+def _delay_answers(server: Any, latency: float) -> None:
+    wsgi = server._server  # the werkzeug server moto started
+    inner = wsgi.app
+
+    def delayed(environ: Any, start_response: Any) -> Any:
+        time.sleep(latency)  # sleeping releases the GIL: waiting, not work, as on a network
+        return inner(environ, start_response)
+
+    wsgi.app = delayed
 
 
 def write_demo_config(store_path: Path) -> Path:
