@@ -2,37 +2,14 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Iterator
 from datetime import datetime
 
 from agent.evidence import Evidence
-from agent.model import Record, Result, Status
+from agent.model import Record, Result
 from checks._dates import days_between, parse_timestamp
 
 WORLD = frozenset({"0.0.0.0/0", "::/0"})
-CheckFunc = Callable[[Evidence], Iterator[Result]]
-
-
-def judges(what: str) -> Callable[[CheckFunc], CheckFunc]:
-    """Say so when a scope holds nothing to judge, rather than yielding no result at all.
-
-    An auditor reads "no RDS instances in aws:1:eu-west-1" as evidence the region was looked at.
-    """
-
-    def wrap(func: CheckFunc) -> CheckFunc:
-        @functools.wraps(func)
-        def run(ev: Evidence) -> Iterator[Result]:
-            empty = True
-            for result in func(ev):
-                empty = False
-                yield result
-            if empty:
-                yield Result(ev.scope, Status.NOT_APPLICABLE, f"no {what} in {ev.scope}")
-
-        return run
-
-    return wrap
 
 
 def arn_account(arn: str) -> str:

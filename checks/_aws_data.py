@@ -8,7 +8,8 @@ from typing import Any
 from agent.evidence import Evidence
 from agent.model import Record, Result
 from agent.registry import check
-from checks._aws_common import arn_region, judge_each, judges
+from checks._aws_common import arn_region, judge_each
+from checks._judging import or_nothing_to_judge
 
 BUCKETS = "aws.s3.buckets"
 ACCOUNT_PAB = "aws.s3.account_public_access_block"
@@ -81,7 +82,7 @@ def account_public_access_block(ev: Evidence) -> Iterator[Result]:
     rationale="A bucket without Block Public Access relies on every future policy and ACL edit being right.",
     remediation="Enable all four Block Public Access settings on the bucket, or once for the whole account.",
 )
-@judges("S3 buckets")
+@or_nothing_to_judge("S3 buckets")
 def bucket_public_access_block(ev: Evidence) -> Iterator[Result]:
     """Each bucket must have all four settings on, from its own configuration or the account's."""
     account, cited = _account_flags(ev)
@@ -109,7 +110,7 @@ def bucket_public_access_block(ev: Evidence) -> Iterator[Result]:
     remediation="Remove the public statements from the bucket policy and the AllUsers/AuthenticatedUsers "
     "grants from its ACL, then enable Block Public Access.",
 )
-@judges("S3 buckets")
+@or_nothing_to_judge("S3 buckets")
 def bucket_not_public(ev: Evidence) -> Iterator[Result]:
     """A bucket fails if its policy is public, or its ACL grants to everyone, unless blocked."""
     account, cited = _account_flags(ev)
@@ -136,7 +137,7 @@ def bucket_not_public(ev: Evidence) -> Iterator[Result]:
     remediation="Set default encryption on the bucket (SSE-KMS with a customer managed key where required).",
     params={"require_kms": False},
 )
-@judges("S3 buckets")
+@or_nothing_to_judge("S3 buckets")
 def bucket_default_encryption(ev: Evidence) -> Iterator[Result]:
     """SSE-S3 passes unless `require_kms`; SSE-KMS passes; no default encryption fails."""
     require_kms = bool(ev.param("require_kms"))
@@ -166,7 +167,7 @@ def bucket_default_encryption(ev: Evidence) -> Iterator[Result]:
     rationale="Without versioning an overwrite or delete is final, and ransomware can replace every object.",
     remediation="Enable versioning on the bucket and a lifecycle rule expiring old versions.",
 )
-@judges("S3 buckets")
+@or_nothing_to_judge("S3 buckets")
 def bucket_versioning(ev: Evidence) -> Iterator[Result]:
     """Versioning must be Enabled (Suspended keeps old versions but no new ones)."""
     for bucket in ev.records(BUCKETS):
@@ -187,7 +188,7 @@ def bucket_versioning(ev: Evidence) -> Iterator[Result]:
     rationale="Without access logs a data leak from a bucket cannot be scoped or attributed.",
     remediation="Enable server access logging to a dedicated log bucket (or CloudTrail S3 data events).",
 )
-@judges("S3 buckets")
+@or_nothing_to_judge("S3 buckets")
 def bucket_access_logging(ev: Evidence) -> Iterator[Result]:
     """Each bucket logs access, except buckets that receive other buckets' logs (they would loop)."""
     targets = {
@@ -240,7 +241,7 @@ def ebs_default_encryption(ev: Evidence) -> Iterator[Result]:
     rationale="Unencrypted volumes and their snapshots expose data to anyone who can copy or share them.",
     remediation="Snapshot the volume, copy the snapshot with encryption, restore it, and swap the volumes.",
 )
-@judges("EBS volumes")
+@or_nothing_to_judge("EBS volumes")
 def volume_encryption(ev: Evidence) -> Iterator[Result]:
     """Every volume must be encrypted."""
     for vol in ev.records(VOLUMES):
@@ -257,7 +258,7 @@ def volume_encryption(ev: Evidence) -> Iterator[Result]:
     rationale="Rotation limits how much data one key protects and how long a compromised key stays useful.",
     remediation="Enable automatic key rotation on the key (yearly, or a shorter period where required).",
 )
-@judges("customer managed KMS keys")
+@or_nothing_to_judge("customer managed KMS keys")
 def key_rotation(ev: Evidence) -> Iterator[Result]:
     """Enabled symmetric keys with AWS-generated material must rotate; other keys cannot and are N/A."""
     for key in ev.records(KEYS):
@@ -291,7 +292,7 @@ def _db(ev: Evidence) -> Iterator[tuple[Record, str]]:
     rationale="Unencrypted database storage, snapshots and replicas expose their data if copied or shared.",
     remediation="Restore an encrypted copy from a snapshot (encryption cannot be switched on in place).",
 )
-@judges("RDS instances")
+@or_nothing_to_judge("RDS instances")
 def rds_storage_encrypted(ev: Evidence) -> Iterator[Result]:
     """Every DB instance must encrypt its storage."""
     for db, name in _db(ev):
@@ -312,7 +313,7 @@ def rds_storage_encrypted(ev: Evidence) -> Iterator[Result]:
     remediation="Set the backup retention period to at least the required number of days.",
     params={"min_days": 7},
 )
-@judges("RDS instances")
+@or_nothing_to_judge("RDS instances")
 def rds_backup_retention(ev: Evidence) -> Iterator[Result]:
     """Retention must be at least `min_days` (0 means automated backups are off)."""
     limit = int(ev.param("min_days"))
@@ -335,7 +336,7 @@ def rds_backup_retention(ev: Evidence) -> Iterator[Result]:
     rationale="One mistaken or malicious call can delete a production database and its automated backups.",
     remediation="Enable deletion protection on the DB instance.",
 )
-@judges("RDS instances")
+@or_nothing_to_judge("RDS instances")
 def rds_deletion_protection(ev: Evidence) -> Iterator[Result]:
     """Every DB instance must have deletion protection."""
     for db, name in _db(ev):
@@ -352,7 +353,7 @@ def rds_deletion_protection(ev: Evidence) -> Iterator[Result]:
     rationale="A single-AZ database is down for the whole of a zone outage or a failed host.",
     remediation="Convert the instance to a Multi-AZ deployment (or document why it is not needed).",
 )
-@judges("RDS instances")
+@or_nothing_to_judge("RDS instances")
 def rds_multi_az(ev: Evidence) -> Iterator[Result]:
     """Every DB instance should be Multi-AZ."""
     for db, name in _db(ev):
@@ -414,7 +415,7 @@ def backup_plan_coverage(ev: Evidence) -> Iterator[Result]:
     rationale="Ransomware operators delete backups first; a locked vault keeps them out of reach.",
     remediation="Apply a Vault Lock (governance or compliance mode) with a minimum retention.",
 )
-@judges("backup vaults")
+@or_nothing_to_judge("backup vaults")
 def backup_vault_lock(ev: Evidence) -> Iterator[Result]:
     """Vaults holding recovery points should be locked."""
     for vault in ev.records(BACKUP_VAULTS):

@@ -9,7 +9,8 @@ from collections.abc import Iterator
 from agent.evidence import Evidence
 from agent.model import Record, Result
 from agent.registry import check
-from checks._aws_common import age_days, arn_account, arn_region, judge_each, judges, scope_account
+from checks._aws_common import age_days, arn_account, arn_region, judge_each, scope_account
+from checks._judging import or_nothing_to_judge
 
 TRAILS = "aws.cloudtrail.trails"
 RECORDERS = "aws.config.recorders"
@@ -106,7 +107,7 @@ def _per_trail(ev: Evidence, judge: str, good: str, bad: str) -> Iterator[Result
     rationale="Without validation, deleted or edited log files cannot be detected after an incident.",
     remediation="Enable log file validation on the trail.",
 )
-@judges("CloudTrail trails")
+@or_nothing_to_judge("CloudTrail trails")
 def log_file_validation(ev: Evidence) -> Iterator[Result]:
     """Every trail the account owns must write digest files."""
     yield from _per_trail(
@@ -126,7 +127,7 @@ def log_file_validation(ev: Evidence) -> Iterator[Result]:
     rationale="Logs reveal the whole estate's activity; a KMS key adds a second permission to read them.",
     remediation="Configure the trail to encrypt log files with a customer managed KMS key.",
 )
-@judges("CloudTrail trails")
+@or_nothing_to_judge("CloudTrail trails")
 def trail_kms_encryption(ev: Evidence) -> Iterator[Result]:
     """Every trail the account owns must name a KMS key."""
     yield from _per_trail(ev, "KmsKeyId", "encrypts logs with KMS", "does not encrypt logs with KMS")
@@ -221,7 +222,7 @@ def guardduty_enabled(ev: Evidence) -> Iterator[Result]:
     remediation="Investigate the finding, contain the resource if needed, then archive it with the outcome.",
     params={"max_age_days": 7},
 )
-@judges("GuardDuty detectors or findings")
+@or_nothing_to_judge("GuardDuty detectors or findings")
 def guardduty_high_findings(ev: Evidence) -> Iterator[Result]:
     """Unarchived findings of severity 7+ older than `max_age_days` fail; newer ones are within the window."""
     limit = int(ev.param("max_age_days"))

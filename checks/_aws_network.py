@@ -8,7 +8,8 @@ from typing import Any
 from agent.evidence import Evidence
 from agent.model import Result
 from agent.registry import check
-from checks._aws_common import WORLD, judges
+from checks._aws_common import WORLD
+from checks._judging import or_nothing_to_judge
 
 SECURITY_GROUPS = "aws.ec2.security_groups"
 VPCS = "aws.ec2.vpcs"
@@ -51,7 +52,7 @@ def _all_traffic(rule: Mapping[str, Any]) -> bool:
     "restricted to known addresses.",
     params={"ports": [22, 3389]},
 )
-@judges("security groups")
+@or_nothing_to_judge("security groups")
 def security_group_admin_ports(ev: Evidence) -> Iterator[Result]:
     """Fail each group with an ingress rule from anywhere covering one of `ports`."""
     ports = [int(p) for p in ev.param("ports")]
@@ -81,7 +82,7 @@ def security_group_admin_ports(ev: Evidence) -> Iterator[Result]:
     rationale="All protocols and ports open to anywhere exposes every service on the attached hosts.",
     remediation="Replace the rule with the specific ports the service needs, from the sources that need them.",
 )
-@judges("security groups")
+@or_nothing_to_judge("security groups")
 def security_group_all_traffic(ev: Evidence) -> Iterator[Result]:
     """Fail each group with an ingress rule from anywhere for all protocols or all ports."""
     for sg in ev.records(SECURITY_GROUPS):
@@ -114,7 +115,7 @@ def security_group_all_traffic(ev: Evidence) -> Iterator[Result]:
     rationale="Resources launched without a chosen group land in the default one and inherit its rules.",
     remediation="Delete every inbound and outbound rule of the VPC's default security group.",
 )
-@judges("default security groups")
+@or_nothing_to_judge("default security groups")
 def default_security_group_closed(ev: Evidence) -> Iterator[Result]:
     """Each VPC's default group must have no ingress and no egress rules."""
     for sg in ev.records(SECURITY_GROUPS):
@@ -139,7 +140,7 @@ def default_security_group_closed(ev: Evidence) -> Iterator[Result]:
     rationale="Without flow logs, exfiltration or lateral movement leaves no network trace to investigate.",
     remediation="Create a flow log for the VPC (all traffic) to CloudWatch Logs or S3.",
 )
-@judges("VPCs")
+@or_nothing_to_judge("VPCs")
 def vpc_flow_logs(ev: Evidence) -> Iterator[Result]:
     """Each VPC needs an active flow log."""
     for vpc in ev.records(VPCS):
@@ -162,7 +163,7 @@ def vpc_flow_logs(ev: Evidence) -> Iterator[Result]:
     rationale="IMDSv1 lets a server-side request forgery steal the instance role's credentials.",
     remediation="Set the instance's metadata options to HttpTokens=required (and make it the account default).",
 )
-@judges("EC2 instances")
+@or_nothing_to_judge("EC2 instances")
 def instance_imdsv2(ev: Evidence) -> Iterator[Result]:
     """Running or stopped instances must require tokens, or have the metadata endpoint off."""
     for inst in ev.records(INSTANCES):
@@ -190,7 +191,7 @@ def instance_imdsv2(ev: Evidence) -> Iterator[Result]:
     rationale="A publicly accessible database is one weak password or unpatched flaw away from a breach.",
     remediation="Modify the instance to turn off public accessibility and place it in private subnets.",
 )
-@judges("RDS instances")
+@or_nothing_to_judge("RDS instances")
 def rds_not_publicly_accessible(ev: Evidence) -> Iterator[Result]:
     """Every DB instance must have public accessibility off."""
     for db in ev.records(DATABASES):

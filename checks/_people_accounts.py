@@ -6,15 +6,14 @@ account to a person always goes through `checks.identity`.
 
 from __future__ import annotations
 
-import functools
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime
 from fnmatch import fnmatchcase
 from typing import Any
 
 from agent.evidence import Evidence
-from agent.model import Record, Result, Status
+from agent.model import Record
 from checks._dates import days_ago, days_between, parse_timestamp
 from checks.identity import EMPLOYEES, Directory, Match, Person
 
@@ -25,30 +24,6 @@ DIRECTORY_ROLES = "entra.directory_roles"
 CREDENTIAL_REPORT = "aws.iam.credential_report"
 SIGN_IN_FIELDS = ("lastSignInDateTime", "lastNonInteractiveSignInDateTime", "lastSuccessfulSignInDateTime")
 ROOT_ROW = "<root_account>"
-
-
-CheckFunc = Callable[[Evidence], Iterator[Result]]
-
-
-def or_nothing_to_judge(what: str) -> Callable[[CheckFunc], CheckFunc]:
-    """Say so, as one not-applicable result for the scope, when a check finds nothing to judge.
-
-    "No leavers this month" is itself evidence an auditor reads; an empty result set says nothing.
-    """
-
-    def wrap(func: CheckFunc) -> CheckFunc:
-        @functools.wraps(func)
-        def judged(ev: Evidence) -> Iterator[Result]:
-            empty = True
-            for result in func(ev):
-                empty = False
-                yield result
-            if empty:
-                yield Result(ev.scope, Status.NOT_APPLICABLE, f"no {what} in the evidence of {ev.scope}")
-
-        return judged
-
-    return wrap
 
 
 _last_directory: dict[tuple[str, ...], Directory] = {}

@@ -14,6 +14,7 @@ from agent.evidence import Evidence
 from agent.model import Record, Result
 from agent.registry import check
 from checks._dates import days_ago, days_between, parse_timestamp
+from checks._judging import or_nothing_to_judge
 from checks._people_accounts import (
     AUTH_METHODS,
     CONDITIONAL_ACCESS,
@@ -33,7 +34,6 @@ from checks._people_accounts import (
     link_iam_user,
     link_user,
     mfa_registered,
-    or_nothing_to_judge,
     registrations,
     sign_in_after,
     termination,
