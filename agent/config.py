@@ -12,7 +12,10 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from fnmatch import fnmatchcase
+from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -36,24 +39,151 @@ _DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
-def parse_duration(value: Any) -> Any:
-    """`90s`, `15m`, `24h`, `7d`, `2w`, or a number of seconds."""
+def _seconds(value: Any) -> float:
     if isinstance(value, timedelta):
-        return value
+        return value.total_seconds()
     if isinstance(value, bool):
         raise ValueError("expected a duration such as '24h'")
     if isinstance(value, int | float):
-        seconds = float(value)
-    elif isinstance(value, str) and (m := _DURATION_RE.match(value)):
-        seconds = float(m.group(1)) * _UNITS[m.group(2)]
-    else:
-        raise ValueError(f"expected a duration such as '24h', '15m' or '7d', got {value!r}")
+        return float(value)
+    if isinstance(value, str) and (m := _DURATION_RE.match(value)):
+        return float(m.group(1)) * _UNITS[m.group(2)]
+    raise ValueError(f"expected a duration such as '24h', '15m' or '7d', got {value!r}")
+
+
+def parse_duration(value: Any) -> timedelta:
+    """`90s`, `15m`, `24h`, `7d`, `2w`, or a number of seconds."""
+    seconds = _seconds(value)
     if seconds <= 0:
         raise ValueError("a duration must be positive")
     return timedelta(seconds=seconds)
 
 
+def parse_delay(value: Any) -> timedelta:
+    """A duration that may be zero (a jitter, a grace period)."""
+    seconds = _seconds(value)
+    if seconds < 0:
+        raise ValueError("a duration cannot be negative")
+    return timedelta(seconds=seconds)
+
+
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+Delay = Annotated[timedelta, BeforeValidator(parse_delay)]
+
+
+@dataclass(frozen=True)
+class Cadence:
+    """When a source is collected: every `interval`, or at the times of a 5-field cron expression."""
+
+    interval: timedelta | None = None
+    cron: str | None = None
+
+    @property
+    def label(self) -> str:
+        if self.cron is not None:
+            return self.cron
+        return f"every {int(self.interval.total_seconds())}s"  # type: ignore[union-attr]
+
+    def trigger(self, jitter: timedelta) -> Any:
+        """The APScheduler trigger, in UTC, with `jitter` seconds of random delay per firing."""
+        from apscheduler.triggers.cron import CronTrigger
+        from apscheduler.triggers.interval import IntervalTrigger
+
+        spread = int(jitter.total_seconds()) or None
+        if self.cron is not None:
+            return CronTrigger(**_cron_fields(self.cron), timezone="UTC", jitter=spread)
+        return IntervalTrigger(seconds=self.interval.total_seconds(), timezone="UTC", jitter=spread)  # type: ignore[union-attr]
+
+    @property
+    def period(self) -> timedelta:
+        """The longest wait between two runs: what evidence freshness is derived from."""
+        if self.interval is not None:
+            return self.interval
+        trigger = self.trigger(timedelta(0))
+        now = datetime(2030, 1, 1, tzinfo=UTC)  # a fixed start, so the answer does not vary by day
+        fires: list[datetime] = []
+        previous = None
+        for _ in range(400):  # over a year of daily firings: covers monthly and weekday patterns
+            nxt = trigger.get_next_fire_time(previous, now)
+            if nxt is None:
+                break
+            fires.append(nxt)
+            previous, now = nxt, nxt
+        gaps = [b - a for a, b in pairwise(fires)]
+        return max(gaps) if gaps else timedelta(days=366)
+
+
+_CRON_FIELDS = ("minute", "hour", "day", "month", "day_of_week")
+_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+
+
+def _weekday_number(token: str) -> int:
+    token = token.lower()
+    if token[:3] in _WEEKDAYS:
+        return _WEEKDAYS.index(token[:3])
+    number = int(token)
+    if not 0 <= number <= 7:
+        raise ValueError(f"day of week {token} is not 0-7")
+    return number % 7
+
+
+def _crontab_weekdays(field: str) -> str:
+    """Crontab counts weekdays from Sunday = 0; APScheduler 3 from Monday = 0: spell them out by name."""
+    if field == "*":
+        return "*"
+    days: set[int] = set()
+    for part in field.split(","):
+        span, _, step = part.partition("/")
+        if span == "*":
+            first, last = 0, 6
+        elif "-" in span:
+            a, b = span.split("-", 1)
+            first, last = _weekday_number(a), _weekday_number(b)
+            last = 7 if last == 0 and first > 0 else last  # `5-7`, `fri-sun`: through Sunday
+        else:
+            first = last = _weekday_number(span)
+        if last < first:
+            raise ValueError(f"day-of-week range {span} runs backwards")
+        days.update(d % 7 for d in range(first, last + 1, int(step) if step else 1))
+    return ",".join(_WEEKDAYS[d] for d in sorted(days))
+
+
+def _cron_fields(expr: str) -> dict[str, str]:
+    fields = dict(zip(_CRON_FIELDS, expr.split(), strict=True))
+    fields["day_of_week"] = _crontab_weekdays(fields["day_of_week"])
+    return fields
+
+
+def parse_cadence(value: Any) -> Cadence:
+    """A duration (`6h`) or a standard 5-field cron expression (`0 3 * * 1-5`, in UTC)."""
+    if isinstance(value, Cadence):
+        return value
+    if isinstance(value, str) and len(value.split()) == 5:
+        cadence = Cadence(cron=" ".join(value.split()))
+        try:
+            cadence.trigger(timedelta(0))
+        except ValueError as exc:
+            raise ValueError(f"{value!r} is not a valid cron expression: {exc}") from None
+        return cadence
+    try:
+        return Cadence(interval=parse_duration(value))
+    except ValueError:
+        raise ValueError(
+            f"expected an interval such as '6h' or a cron expression such as '0 3 * * *', got {value!r}"
+        ) from None
+
+
+CadenceValue = Annotated[Cadence, BeforeValidator(parse_cadence)]
+
+
+def match_source(patterns: Mapping[str, Any], source: str) -> Any | None:
+    """The value for `source` in a mapping keyed by source names or globs: exact first, then the most specific glob."""
+    if source in patterns:
+        return patterns[source]
+    globs = [p for p in patterns if fnmatchcase(source, p)]
+    if not globs:
+        return None
+    return patterns[max(globs, key=lambda p: (len(p.replace("*", "").replace("?", "")), p))]
 
 
 class Section(BaseModel):
@@ -88,6 +218,7 @@ class RunnerSettings(Section):
     workers: int = Field(16, ge=1, le=256)
     per_service: int = Field(8, ge=1, le=256)
     collector_timeout: Duration = timedelta(minutes=15)
+    lease_ttl: Duration = timedelta(minutes=5)  # a dead agent's claim on its targets lapses after this
 
 
 class AwsSettings(Section):
@@ -204,9 +335,20 @@ class HrSettings(Section):
 
 
 class ScheduleSettings(Section):
-    interval: Duration = timedelta(hours=24)
-    sources: dict[str, Duration] = {}
+    interval: CadenceValue = Cadence(interval=timedelta(hours=24))
+    jitter: Delay = timedelta(minutes=2)
+    misfire_grace: Delay = timedelta(hours=1)
+    sources: dict[str, CadenceValue] = {}
     freshness: dict[str, Duration] = {}
+
+    def cadence_for(self, source: str) -> Cadence:
+        return match_source(self.sources, source) or self.interval
+
+
+class DaemonSettings(Section):
+    host: str = "127.0.0.1"
+    port: int = Field(9464, ge=1, le=65535)
+    shutdown_grace: Delay = timedelta(seconds=30)
 
 
 class ChecksSettings(Section):
@@ -241,6 +383,7 @@ class Settings(BaseSettings):
     entra: EntraSettings = EntraSettings()
     hr: HrSettings = HrSettings()
     schedule: ScheduleSettings = ScheduleSettings()
+    daemon: DaemonSettings = DaemonSettings()
     checks: ChecksSettings = ChecksSettings()
     controls: ControlsSettings = ControlsSettings()
     export: ExportSettings = ExportSettings()
@@ -266,10 +409,12 @@ class Settings(BaseSettings):
 
     def freshness_for(self, source: str, declared: timedelta) -> timedelta:
         """Explicit freshness, else twice the source's schedule interval, else the collector's own."""
-        if source in self.schedule.freshness:
-            return self.schedule.freshness[source]
-        if source in self.schedule.sources:
-            return 2 * self.schedule.sources[source]
+        explicit = match_source(self.schedule.freshness, source)
+        if explicit is not None:
+            return explicit
+        cadence = match_source(self.schedule.sources, source)
+        if cadence is not None:
+            return 2 * cadence.period
         return declared
 
     def check_params(self, check_id: str, defaults: Mapping[str, Any]) -> dict[str, Any]:

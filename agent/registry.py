@@ -28,12 +28,12 @@ CONTROL_RE = re.compile(r"^A\.[5-8]\.\d{1,2}$")
 class Target(Protocol):
     """Where a collector runs: one account, region, project, tenant or HR system.
 
-    `scope` is the evidence scope string (`aws:123456789012`); `shard_key` is what
-    `--shard K/N` distributes (normally the account, project or tenant).
+    `scope` is the evidence scope string, `<system>:<target>[:<part>...]` (`aws:123456789012`,
+    `aws:123456789012:eu-west-1`): its first two parts name the target that leases and
+    `--shard K/N` are about (see agent/shard.py).
     """
 
     scope: str
-    shard_key: str
 
 
 @dataclass(frozen=True)

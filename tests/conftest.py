@@ -70,4 +70,5 @@ def aws(moto_server: str, monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pyt
     return moto_server
 
 
-from tests.fakeplugin import fake_registry, fake_settings, fake_store, fake_world  # noqa: E402, F401
+from tests.fakeplugin import fake_registry, fake_settings, fake_store, fake_world, store_url  # noqa: E402, F401
+from tests.postgres import pg_server, pg_url  # noqa: E402, F401

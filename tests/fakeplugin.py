@@ -17,7 +17,6 @@ from agent.store import Store
 @dataclass
 class Box:
     scope: str
-    shard_key: str
 
 
 class World:
@@ -48,9 +47,7 @@ def fake_world():
 @pytest.fixture
 def fake_registry(fake_world):
     reg = Registry()
-    reg.scope_kinds["fake_box"] = ScopeKindSpec(
-        "fake_box", "fake", lambda s: [Box("fake:a", "a"), Box("fake:b", "b")]
-    )
+    reg.scope_kinds["fake_box"] = ScopeKindSpec("fake_box", "fake", lambda s: [Box("fake:a"), Box("fake:b")])
     reg.collectors["fake.things.items"] = CollectorSpec(
         "fake.things.items", "fake_box", fake_world.list_items, timedelta(hours=1), ("fake:ListItems",), ""
     )
@@ -68,8 +65,14 @@ def fake_registry(fake_world):
 
 
 @pytest.fixture
-def fake_settings(tmp_path):
-    return Settings(store={"url": f"sqlite:///{tmp_path / 'a.db'}"}, plugins={"fake": {"enabled": True}})
+def store_url(tmp_path):
+    """SQLite by default; store and concurrency test modules override it with both backends."""
+    return f"sqlite:///{tmp_path / 'a.db'}"
+
+
+@pytest.fixture
+def fake_settings(store_url):
+    return Settings(store={"url": store_url}, plugins={"fake": {"enabled": True}})
 
 
 @pytest.fixture

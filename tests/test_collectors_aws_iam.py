@@ -81,7 +81,7 @@ def iam_client(aws: str) -> Any:
 def test_the_caller_account_is_the_default_target(aws: str) -> None:
     account = _account()
     assert (account.account_id, account.partition) == (ACCOUNT, "aws")
-    assert (account.scope, account.shard_key) == (f"aws:{ACCOUNT}", ACCOUNT)
+    assert account.scope == f"aws:{ACCOUNT}"
     assert _account(accounts=[ACCOUNT]).account_id == ACCOUNT
 
 

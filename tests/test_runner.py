@@ -17,6 +17,12 @@ from agent.runner import Runner
 from agent.store.runs import GENESIS, start_run
 from agent.store.schema import Blob, NcTransition, Nonconformity, Observation, Run, TreeEntry
 from agent.store.types import utcnow
+from tests.postgres import BACKENDS, backend_url
+
+
+@pytest.fixture(params=BACKENDS)
+def store_url(request, tmp_path):
+    return backend_url(request, tmp_path)
 
 
 def outcomes(summary):

@@ -12,10 +12,11 @@ import structlog
 from sqlalchemy import event, inspect
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
-from sqlmodel import Session, SQLModel, create_engine
+from sqlmodel import Session, create_engine
 
 from agent.errors import StoreError
 from agent.store import schema  # noqa: F401  (registers the tables on SQLModel.metadata)
+from agent.store.migrate import upgrade
 
 log = structlog.get_logger()
 
@@ -27,6 +28,10 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=30000")
     cur.close()
+
+
+def _first_line(exc: BaseException | None) -> str:
+    return (str(exc).strip().splitlines() or [""])[0]
 
 
 def _redacted(url: str) -> str:
@@ -61,9 +66,9 @@ class Store:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._write_lock = threading.RLock() if self.is_sqlite else None
         try:
-            SQLModel.metadata.create_all(self.engine)
+            upgrade(self.engine)
         except OperationalError as exc:
-            raise StoreError(f"[store] url: cannot open {_redacted(url)}: {exc.orig}") from None
+            raise StoreError(f"[store] url: cannot open {_redacted(url)}: {_first_line(exc.orig)}") from None
 
     @contextmanager
     def read(self) -> Iterator[Session]:

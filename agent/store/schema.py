@@ -181,3 +181,20 @@ class Attestation(SQLModel, table=True):
     actor: str = Field(max_length=255)
     at: datetime = Field(sa_type=UTCDateTime)
     expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Lease(SQLModel, table=True):
+    """A target (`aws:123456789012`) claimed by one agent while it collects or judges it.
+
+    Another agent that wants the same target is told who holds it; a holder that dies stops
+    renewing, and its claim lapses at `expires_at`.
+    """
+
+    key: str = Field(sa_column=Column(String(512), primary_key=True))
+    holder: str = Field(max_length=255, index=True)
+    kind: str = Field(max_length=16)
+    host: str = Field(max_length=255)
+    pid: int
+    run_id: int | None = Field(default=None, foreign_key="run.id")
+    acquired_at: datetime = Field(sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)

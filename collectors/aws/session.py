@@ -135,13 +135,11 @@ class AwsAccount:
     session: boto3.Session
     settings: AwsSettings
     scope: str = field(init=False)
-    shard_key: str = field(init=False)
     _clients: dict[tuple[str, str], Any] = field(default_factory=dict, init=False, repr=False, compare=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.scope = f"aws:{self.account_id}"
-        self.shard_key = self.account_id
 
     @property
     def home_region(self) -> str:
@@ -192,12 +190,10 @@ class AwsRegion:
     region: str
     failure: str | None = None
     scope: str = field(init=False)
-    shard_key: str = field(init=False)
 
     def __post_init__(self) -> None:
         base = self.account.scope
         self.scope = f"{base}:{self.region}" if self.region else base
-        self.shard_key = self.account.shard_key
 
     @property
     def account_id(self) -> str:

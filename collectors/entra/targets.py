@@ -22,10 +22,6 @@ class EntraTenant:
     def scope(self) -> str:
         return f"entra:{self.tenant_id}"
 
-    @property
-    def shard_key(self) -> str:
-        return self.tenant_id
-
     @contextmanager
     def graph(self) -> Iterator[Graph]:
         """A Graph client bound to the calling thread, closed when the listing ends."""

@@ -51,10 +51,6 @@ class GcpRoot:
         return f"gcp:{self.root.name}"
 
     @property
-    def shard_key(self) -> str:
-        return self.root.name
-
-    @property
     def projects(self) -> list[Placed]:
         return [p for p in self.resources if p.node.kind == PROJECT]
 

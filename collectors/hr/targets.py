@@ -26,10 +26,6 @@ class HrSystem:
         return f"hr:file:{Path(self.settings.path).stem}"
 
     @property
-    def shard_key(self) -> str:
-        return self.scope
-
-    @property
     def label(self) -> str:
         """How messages name the input: the BambooHR company or the file path."""
         if self.settings.provider == "bamboohr":

@@ -1,0 +1,79 @@
+"""Bringing a store's schema to this agent's version with Alembic, safely when agents start together.
+
+Every command migrates on open: one agent upgrades under a lock (a PostgreSQL advisory lock, a
+file lock next to a SQLite database) while the others wait and then find nothing to do. A store
+whose schema is newer than this agent knows is refused rather than written to.
+"""
+
+from __future__ import annotations
+
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import text
+from sqlalchemy.engine import Connection, Engine
+
+from agent.errors import StoreError
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+_PG_LOCK_ID = 0x616E6E657861  # "annexa": one advisory lock id for schema changes
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+@contextmanager
+def _sqlite_file_lock(engine: Engine) -> Iterator[None]:
+    database = engine.url.database
+    if not database or database == ":memory:":
+        yield
+        return
+    lock_path = Path(database).expanduser().resolve().with_name(Path(database).name + ".migrate-lock")
+    with lock_path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def upgrade(engine: Engine) -> None:
+    """Upgrade to head if needed; a no-op costing one query when the store is current."""
+    head = head_revision()
+    with engine.connect() as conn:
+        if current_revision(conn) == head:
+            return
+    is_sqlite = engine.dialect.name == "sqlite"
+    with _sqlite_file_lock(engine) if is_sqlite else nullcontext(), engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _PG_LOCK_ID})
+        current = current_revision(conn)
+        if current == head:
+            return
+        known = {rev.revision for rev in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+        if current is not None and current not in known:
+            raise StoreError(
+                f"the store's schema is at revision {current}, newer than this agent knows "
+                f"(head {head}): upgrade annexa"
+            )
+        command.upgrade(alembic_config(conn), "head")
