@@ -12,7 +12,7 @@ from sqlalchemy import select
 from agent.catalog import annex_a
 from agent.errors import UsageError
 from agent.store import Store
-from agent.store.evidence import insert_missing
+from agent.store.db import insert_missing
 from agent.store.schema import Attachment, Attestation
 from agent.store.types import utcnow
 

@@ -68,15 +68,6 @@ def active_checks(
     return out
 
 
-def _without_superseded(observations: list[Observation], system: str) -> list[Observation]:
-    """Drop a failed target resolution (scope = the bare system) once targets were resolved since."""
-    bare = [o for o in observations if o.scope == system]
-    real = [o for o in observations if o.scope != system]
-    if bare and real and max(o.collected_at for o in real) > bare[0].collected_at:
-        return real
-    return observations
-
-
 class Evaluator:
     def __init__(self, store: Store, settings: Settings, registry: Registry, run: Run, now: datetime) -> None:
         self.store = store
@@ -145,10 +136,7 @@ class Evaluator:
         by_source: dict[str, list[Observation]] = defaultdict(list)
         for obs in latest_observations(self.store, needed, self.run.id):
             by_source[obs.source].append(obs)
-        index = {
-            source: _ScopeIndex(_without_superseded(observations, system_of(source)))
-            for source, observations in by_source.items()
-        }
+        index = {source: _ScopeIndex(observations) for source, observations in by_source.items()}
         outcomes: list[Outcome] = []
         for spec in checks:
             primary = index.get(spec.primary_source)

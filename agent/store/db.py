@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
 import structlog
-from sqlalchemy import event, inspect
+from sqlalchemy import event, inspect, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlmodel import Session, create_engine
@@ -19,6 +22,40 @@ from agent.store import schema  # noqa: F401  (registers the tables on SQLModel.
 from agent.store.migrate import upgrade
 
 log = structlog.get_logger()
+
+BATCH = 500
+
+
+def chunks(items: Sequence[Any], size: int = BATCH) -> Iterable[Sequence[Any]]:
+    it = iter(items)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
+def insert_ignoring_duplicates(session: Session, model: type, rows: list[dict[str, Any]]) -> int:
+    """INSERT ... ON CONFLICT DO NOTHING; returns how many rows this statement actually inserted."""
+    dialect = session.get_bind().dialect.name
+    if dialect in ("sqlite", "postgresql"):
+        insert = sqlite_insert if dialect == "sqlite" else pg_insert
+        return session.execute(insert(model).values(rows).on_conflict_do_nothing()).rowcount  # type: ignore[attr-defined]
+    session.execute(model.__table__.insert(), rows)  # type: ignore[attr-defined]
+    return len(rows)
+
+
+def insert_missing(session: Session, model: type, key: str, rows: list[dict[str, Any]]) -> int:
+    """Insert the rows whose key is not stored yet; returns how many this transaction inserted.
+
+    Concurrent writers of the same content are harmless: keys go in sorted order, so two
+    transactions never wait on each other's keys in opposite orders (no deadlock on PostgreSQL).
+    """
+    column = getattr(model, key)
+    inserted = 0
+    for chunk in chunks(sorted(rows, key=lambda r: r[key])):
+        known = set(session.execute(select(column).where(column.in_([r[key] for r in chunk]))).scalars())
+        fresh = [r for r in chunk if r[key] not in known]
+        if fresh:
+            inserted += insert_ignoring_duplicates(session, model, fresh)
+    return inserted
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

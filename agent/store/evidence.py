@@ -3,54 +3,26 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import islice
-from typing import Any
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Session
 
 from agent import __version__
 from agent.canonical import canonical_json, sha256_hex
 from agent.errors import InputDataError
 from agent.model import Record, RunStatus
-from agent.store.db import Store
+from agent.scopes import without_superseded
+from agent.store.db import Store, chunks, insert_missing
 from agent.store.hashing import observation_hash, tree_hash
 from agent.store.runs import COUNTED
 from agent.store.schema import Blob, Observation, Run, Tree, TreeEntry
 from agent.store.types import utcnow
 
-BATCH = 500
-
 
 class RunSealed(Exception):
     """A collector finished after its run was sealed (aborted); its evidence is dropped."""
-
-
-def _chunks(items: Sequence[Any], size: int = BATCH) -> Iterable[Sequence[Any]]:
-    it = iter(items)
-    while chunk := list(islice(it, size)):
-        yield chunk
-
-
-def insert_missing(session: Session, model: type, key: str, rows: list[dict[str, Any]]) -> None:
-    """Insert rows whose key is not stored yet; concurrent writers of the same content are harmless."""
-    dialect = session.get_bind().dialect.name
-    column = getattr(model, key)
-    for chunk in _chunks(rows):
-        known = set(session.execute(select(column).where(column.in_([r[key] for r in chunk]))).scalars())
-        fresh = [r for r in chunk if r[key] not in known]
-        if not fresh:
-            continue
-        if dialect in ("sqlite", "postgresql"):
-            insert = sqlite_insert if dialect == "sqlite" else pg_insert
-            session.execute(insert(model).values(fresh).on_conflict_do_nothing())
-        else:
-            session.execute(model.__table__.insert(), fresh)  # type: ignore[attr-defined]
 
 
 @dataclass
@@ -111,9 +83,10 @@ def write_observation(
         if error is None and buffer is not None:
             tree_hash, items = buffer.tree()
             insert_missing(s, Blob, "hash", [{"hash": h, "data": d} for h, d in buffer.blobs.items()])
-            if s.get(Tree, tree_hash) is None:
-                insert_missing(s, Tree, "hash", [{"hash": tree_hash, "count": len(items)}])
-                for chunk in _chunks(items):
+            # Only the writer that created the tree adds its entries: a concurrent agent storing
+            # the same listing waits for ours to commit and then finds it complete.
+            if insert_missing(s, Tree, "hash", [{"hash": tree_hash, "count": len(items)}]):
+                for chunk in chunks(items):
                     s.execute(
                         TreeEntry.__table__.insert(),  # type: ignore[attr-defined]
                         [{"tree_hash": tree_hash, "resource_id": r, "blob_hash": b} for r, b in chunk],
@@ -126,7 +99,8 @@ def write_observation(
 
 
 def latest_observations(store: Store, sources: Iterable[str], current_run: int | None) -> list[Observation]:
-    """The newest observation of each (source, scope) among counted runs and the current one."""
+    """The newest observation of each (source, scope) among counted runs and the current one,
+    without stand-ins replaced by a newer listing of their parts (see agent/scopes.py)."""
     wanted = sorted(set(sources))
     if not wanted:
         return []
@@ -149,7 +123,14 @@ def latest_observations(store: Store, sources: Iterable[str], current_run: int |
         rows = s.execute(
             select(Observation).join(ranked, ranked.c.id == Observation.id).where(ranked.c.rank == 1)
         ).scalars()
-        return sorted(rows, key=lambda o: (o.source, o.scope))
+        by_source: dict[str, list[Observation]] = {}
+        for obs in rows:
+            by_source.setdefault(obs.source, []).append(obs)
+    return [
+        obs
+        for source in sorted(by_source)
+        for obs in without_superseded(by_source[source], lambda o: o.scope, lambda o: o.collected_at)
+    ]
 
 
 def load_records(store: Store, obs: Observation) -> list[Record]:

@@ -8,10 +8,12 @@ whose schema is newer than this agent knows is refused rather than written to.
 from __future__ import annotations
 
 import fcntl
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
+import structlog
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -20,6 +22,9 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
 from agent.errors import StoreError
+
+log = structlog.get_logger()
+logging.getLogger("alembic").setLevel(logging.WARNING)  # chatty at INFO; `store_migrated` says what happened
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 _PG_LOCK_ID = 0x616E6E657861  # "annexa": one advisory lock id for schema changes
@@ -77,3 +82,7 @@ def upgrade(engine: Engine) -> None:
                 f"(head {head}): upgrade annexa"
             )
         command.upgrade(alembic_config(conn), "head")
+        # A new store is routine; upgrading an existing one is worth telling the operator.
+        (log.debug if current is None else log.info)(
+            "store_migrated", from_revision=current, to_revision=head
+        )

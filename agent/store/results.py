@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from agent.model import Result, Status
-from agent.store.db import Store
-from agent.store.evidence import insert_missing
+from agent.scopes import without_superseded
+from agent.store.db import Store, insert_missing
 from agent.store.hashing import check_run_hash, result_set_hash
 from agent.store.runs import COUNTED
 from agent.store.schema import CheckRun, ResultRow, ResultSet, Run
@@ -42,10 +42,10 @@ def add_check_run(
         for r in ordered
     ]
     set_hash = result_set_hash(rows)
-    if session.get(ResultSet, set_hash) is None:
-        insert_missing(session, ResultSet, "hash", [{"hash": set_hash, "count": len(rows)}])
-        if rows:  # an empty list would be executed as one INSERT of default values
-            session.execute(ResultRow.__table__.insert(), [{"set_hash": set_hash, **r} for r in rows])  # type: ignore[attr-defined]
+    # Only the writer that created the set adds its rows (see write_observation).
+    created = insert_missing(session, ResultSet, "hash", [{"hash": set_hash, "count": len(rows)}])
+    if created and rows:  # an empty list would be executed as one INSERT of default values
+        session.execute(ResultRow.__table__.insert(), [{"set_hash": set_hash, **r} for r in rows])  # type: ignore[attr-defined]
     counts = Counter(r.status for r in ordered)
     outcome = outcome_of(ordered)
     check_run = CheckRun(
@@ -66,21 +66,32 @@ def add_check_run(
 
 
 def latest_check_runs(store: Store) -> list[CheckRun]:
-    """Every check's evaluations from the newest counted run that evaluated it (all its scopes)."""
-    newest = (
-        select(CheckRun.check_id, func.max(CheckRun.run_id).label("run_id"))
+    """The newest counted evaluation of every (check, scope), whichever agent or shard made it,
+    without stand-in scopes a newer evaluation of their parts replaced (see agent/scopes.py)."""
+    ranked = (
+        select(
+            CheckRun.id,
+            func.row_number()
+            .over(
+                partition_by=(CheckRun.check_id, CheckRun.scope),
+                order_by=(CheckRun.evaluated_at.desc(), CheckRun.id.desc()),  # type: ignore[attr-defined,union-attr]
+            )
+            .label("rank"),
+        )
         .join(Run, Run.id == CheckRun.run_id)
         .where(Run.status.in_(COUNTED))  # type: ignore[attr-defined]
-        .group_by(CheckRun.check_id)
         .subquery()
     )
     with store.read() as s:
-        rows = s.execute(
-            select(CheckRun).join(
-                newest, (newest.c.check_id == CheckRun.check_id) & (newest.c.run_id == CheckRun.run_id)
-            )
-        ).scalars()
-        return sorted(rows, key=lambda c: (c.check_id, c.scope))
+        rows = s.execute(select(CheckRun).join(ranked, ranked.c.id == CheckRun.id).where(ranked.c.rank == 1))
+        by_check: dict[str, list[CheckRun]] = {}
+        for cr in rows.scalars():
+            by_check.setdefault(cr.check_id, []).append(cr)
+    return [
+        cr
+        for check_id in sorted(by_check)
+        for cr in without_superseded(by_check[check_id], lambda c: c.scope, lambda c: c.evaluated_at)
+    ]
 
 
 def results_of(store: Store, check_run: CheckRun) -> list[ResultRow]:

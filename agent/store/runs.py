@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import random
 import socket
+import time
 import uuid
 from datetime import datetime, timedelta
 
 import structlog
-from sqlalchemy import exists, select
+from sqlalchemy import delete, exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
@@ -16,7 +18,7 @@ from agent import __version__
 from agent.model import RunStatus
 from agent.store.db import Store
 from agent.store.hashing import GENESIS, run_root
-from agent.store.schema import CheckRun, Observation, Run
+from agent.store.schema import CheckRun, Lease, Observation, Run
 from agent.store.types import utcnow
 
 log = structlog.get_logger()
@@ -24,6 +26,7 @@ log = structlog.get_logger()
 # Runs whose evidence checks may rely on; an aborted run's data stays, but is never judged.
 COUNTED = (RunStatus.COMPLETE.value, RunStatus.PARTIAL.value, RunStatus.FAILED.value)
 STALE_HEARTBEAT = timedelta(minutes=10)
+CHAIN_ATTEMPTS = 20
 
 
 def start_run(store: Store, kind: str, selection: list[str]) -> Run:
@@ -67,7 +70,7 @@ def _chain_head(s: object) -> str:
 
 def finish_run(store: Store, run_id: int, status: RunStatus, error: str | None = None) -> Run:
     """Seal the run: status, end time, and a root hash linked to the current head of the chain."""
-    for _attempt in range(5):
+    for attempt in range(CHAIN_ATTEMPTS):
         try:
             with store.write() as s:
                 run = s.get(Run, run_id)
@@ -86,11 +89,13 @@ def finish_run(store: Store, run_id: int, status: RunStatus, error: str | None =
             log.info("run_finished", run=run_id, status=status.value, root=run.root_hash)
             return run
         except IntegrityError:
-            log.info("run_chain_conflict", run=run_id)  # another agent linked first: relink
+            # Another agent linked its run to the same head first: relink after ours.
+            log.info("run_chain_conflict", run=run_id, attempt=attempt + 1)
+            time.sleep(random.uniform(0, 0.05 * (attempt + 1)))
     raise RuntimeError(f"could not link run {run_id} into the chain")
 
 
-def _process_alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -115,7 +120,7 @@ def reap_dead_runs(store: Store, now: datetime | None = None) -> list[int]:
         for r in running
         if r.id is not None
         and (
-            (r.host == host and not _process_alive(r.pid) and r.pid != os.getpid())
+            (r.host == host and not process_alive(r.pid) and r.pid != os.getpid())
             or now - r.heartbeat_at > STALE_HEARTBEAT
         )
     ]
@@ -123,6 +128,8 @@ def reap_dead_runs(store: Store, now: datetime | None = None) -> list[int]:
         finish_run(
             store, run_id, RunStatus.ABORTED, error="the agent process ended without finishing the run"
         )
+        with store.write() as s:
+            s.execute(delete(Lease).where(Lease.run_id == run_id))  # type: ignore[arg-type]
         log.warning("run_reaped", run=run_id)
     return dead
 
