@@ -1,7 +1,8 @@
 """The `annexa` command line.
 
 Exit codes: 0 success, 1 findings where the command is a gate (`--fail-on`), 2 usage or
-configuration error, 3 internal error, 130 interrupted. User errors are one line on stderr.
+configuration error, 3 internal error, 75 a target is busy with another agent (try again),
+130 interrupted. User errors are one line on stderr.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from agent.config import DEFAULT_PATH, Settings, enabled_systems, load_settings
 from agent.errors import AnnexaError, ConfigError, StoreError, UsageError
 from agent.model import Severity, Status
 from agent.registry import Registry, load_plugins
+from agent.shard import Shard
 from agent.store import Store
 from agent.store.types import utcnow
 
@@ -50,7 +52,25 @@ FailOnOpt = Annotated[
     ),
 ]
 
+ShardOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--shard",
+        metavar="K/N",
+        help="Only this agent's share of the targets: agent K of N sharing one store.",
+    ),
+]
+SourceOpt = Annotated[
+    list[str] | None, typer.Option("--source", "-s", help="Only these sources (glob, repeatable).")
+]
+
 _log_level: list[str] = []
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"annexa {__version__}")
+        raise typer.Exit(0)
 
 
 @app.callback()
@@ -59,11 +79,11 @@ def _root(
         str | None,
         typer.Option("--log-level", help="debug, info, warning or error (default: warning on a terminal)."),
     ] = None,
-    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", help="Print the version and exit.", is_eager=True, callback=_print_version),
+    ] = False,
 ) -> None:
-    if version:
-        typer.echo(f"annexa {__version__}")
-        raise typer.Exit(0)
     if log_level is not None and log_level.lower() not in ("debug", "info", "warning", "error"):
         raise UsageError(f"--log-level {log_level!r} is not one of debug, info, warning, error")
     _log_level[:] = [log_level or ("warning" if sys.stderr.isatty() else "info")]
@@ -130,19 +150,23 @@ def init(
 
 @app.command()
 def collect(
-    source: Annotated[
-        list[str] | None, typer.Option("--source", "-s", help="Only these sources (glob, repeatable).")
-    ] = None,
+    source: SourceOpt = None,
+    shard: ShardOpt = None,
     fail_on: FailOnOpt = None,
     json_out: JsonOpt = False,
     config: ConfigOpt = None,
 ) -> None:
-    """Collect evidence from every enabled source, then run the checks that depend on it."""
+    """Collect evidence from every enabled source, then run the checks that depend on it.
+
+    Exits 75 without collecting when another agent is working on one of the targets.
+    """
     from agent.render import emit_json, print_summary, summary_document
     from agent.runner import Runner
 
+    part = Shard.parse(shard)
     settings, store, registry = _open(config, quiet=json_out and sys.stderr.isatty())
-    summary = Runner(store, settings, registry, _progress(json_out)).collect(list(source or []))
+    runner = Runner(store, settings, registry, _progress(json_out), shard=part)
+    summary = runner.collect(list(source or []))
     if json_out:
         emit_json(summary_document(summary))
     else:
@@ -151,18 +175,33 @@ def collect(
 
 
 @app.command("check")
-def check_cmd(fail_on: FailOnOpt = None, json_out: JsonOpt = False, config: ConfigOpt = None) -> None:
+def check_cmd(
+    shard: ShardOpt = None, fail_on: FailOnOpt = None, json_out: JsonOpt = False, config: ConfigOpt = None
+) -> None:
     """Re-run every check on the stored evidence (stale or failed evidence gives `error`)."""
     from agent.render import emit_json, print_summary, summary_document
     from agent.runner import Runner
+    from agent.store.leases import Holder
 
+    part = Shard.parse(shard)
     settings, store, registry = _open(config)
-    summary = Runner(store, settings, registry).check()
+    summary = Runner(store, settings, registry, shard=part, holder=Holder.new("check")).check()
     if json_out:
         emit_json(summary_document(summary))
     else:
         print_summary(summary)
     raise typer.Exit(_gate(summary.outcomes, fail_on))
+
+
+@app.command("run")
+def run_daemon(source: SourceOpt = None, shard: ShardOpt = None, config: ConfigOpt = None) -> None:
+    """Run continuously: collect on schedule, judge after each collection, serve /healthz,
+    /readyz and /metrics on [daemon] host:port. SIGTERM stops cleanly."""
+    from agent.daemon import Daemon
+
+    part = Shard.parse(shard)
+    settings, store, registry = _open(config)
+    Daemon(store, settings, registry, list(source or []), part).serve()
 
 
 @app.command()
@@ -605,11 +644,13 @@ def run(argv: list[str] | None = None) -> int:
 
 
 def main() -> None:
+    from agent.runner import ABANDONED
+
     signal.signal(signal.SIGTERM, _interrupt)
     code = run()
-    if code == 130:
-        # Collector threads may still sit in a network read. The run is sealed, so nothing they
-        # return can be stored: exit now rather than wait for their timeouts.
+    if code == 130 or ABANDONED.is_set():
+        # Collector threads may still sit in a network read after an abort, and interpreter exit
+        # would join them. The run is sealed, so nothing they return can be stored: leave now.
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)

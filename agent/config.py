@@ -29,7 +29,13 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
+)
 
 from agent.errors import ConfigError
 
@@ -173,7 +179,8 @@ def parse_cadence(value: Any) -> Cadence:
         ) from None
 
 
-CadenceValue = Annotated[Cadence, BeforeValidator(parse_cadence)]
+# NoDecode: from the environment a cadence is plain text (`6h`), not JSON.
+CadenceValue = Annotated[Cadence, NoDecode, BeforeValidator(parse_cadence)]
 
 
 def match_source(patterns: Mapping[str, Any], source: str) -> Any | None:
@@ -507,6 +514,13 @@ def load_settings(explicit: Path | None = None) -> tuple[Settings, Path | None]:
         settings = Settings(**data)
     except ValidationError as exc:
         raise ConfigError(_describe(exc, origin)) from None
+    except SettingsError as exc:  # an environment value that is not the JSON its key needs
+        field = re.search(r'field "(\w+)"', str(exc))
+        prefix = f"{ENV_PREFIX}{field.group(1).upper() if field else ''}"
+        names = sorted(k for k in os.environ if k.upper().startswith(prefix)) or ["the environment"]
+        raise ConfigError(
+            f"environment variable {', '.join(names)}: not valid JSON for a list or table value"
+        ) from None
     key = Path(settings.export.signing_key)
     if used is not None and not key.is_absolute():
         # Files a config names sit next to it, wherever the command is run from.

@@ -7,14 +7,16 @@ judged last time (or the scope itself) gets an `error` result naming what is wro
 
 from __future__ import annotations
 
+import threading
 from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 import structlog
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from agent.config import Settings
 from agent.evidence import Evidence
@@ -27,6 +29,8 @@ from agent.store.results import add_check_run, outcome_of
 from agent.store.schema import CheckRun, Observation, ResultRow, Run
 
 log = structlog.get_logger()
+
+NC_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -68,13 +72,30 @@ def active_checks(
     return out
 
 
+class Cancelled(Exception):
+    """The agent is shutting down: stop between two checks (each is written whole or not at all)."""
+
+
 class Evaluator:
-    def __init__(self, store: Store, settings: Settings, registry: Registry, run: Run, now: datetime) -> None:
+    """Judges the scopes `owns` accepts (this agent's leased targets); all of them by default."""
+
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        registry: Registry,
+        run: Run,
+        now: datetime,
+        owns: Callable[[str], bool] = lambda _scope: True,
+        cancel: threading.Event | None = None,
+    ) -> None:
         self.store = store
         self.settings = settings
         self.registry = registry
         self.run = run
         self.now = now
+        self.owns = owns
+        self.cancel = cancel
         self._records: dict[int, list[Record]] = {}
 
     def _records_of(self, obs: Observation) -> list[Record]:
@@ -139,17 +160,36 @@ class Evaluator:
         index = {source: _ScopeIndex(observations) for source, observations in by_source.items()}
         outcomes: list[Outcome] = []
         for spec in checks:
+            if self.cancel is not None and self.cancel.is_set():
+                raise Cancelled
             primary = index.get(spec.primary_source)
             scopes = primary.scopes() if primary else [system_of(spec.primary_source)]
-            judged = [(scope, self._results_in(spec, scope, index)) for scope in scopes]
-            with self.store.write() as s:  # one transaction per check, however many scopes
-                for scope, results in judged:
-                    add_check_run(s, self.run, spec.id, scope, results, self.now)
-                    nc = record_outcome(s, spec, scope, results, self.run, self.now)
-                    status = outcome_of(results)
-                    outcomes.append(Outcome(spec, scope, status, results, nc.ref if nc is not None else None))
+            judged = [(scope, self._results_in(spec, scope, index)) for scope in scopes if self.owns(scope)]
+            outcomes += self._record(spec, judged)
             log.info("check_evaluated", check=spec.id, scopes=len(judged))
         return outcomes
+
+    def _record(self, spec: CheckSpec, judged: list[tuple[str, list[Result]]]) -> list[Outcome]:
+        """One transaction per check, however many scopes; retried if another agent opened the
+        same NC at the same moment (the unique (check, scope) constraint refused ours)."""
+        attempt = 1
+        while True:
+            try:
+                outcomes = []
+                with self.store.write() as s:
+                    for scope, results in judged:
+                        add_check_run(s, self.run, spec.id, scope, results, self.now)
+                        nc = record_outcome(s, spec, scope, results, self.run, self.now)
+                        status = outcome_of(results)
+                        outcomes.append(
+                            Outcome(spec, scope, status, results, nc.ref if nc is not None else None)
+                        )
+                return outcomes
+            except IntegrityError:
+                if attempt == NC_ATTEMPTS:
+                    raise
+                attempt += 1
+                log.info("nc_conflict_retried", check=spec.id)
 
     def _results_in(self, spec: CheckSpec, scope: str, index: dict[str, _ScopeIndex]) -> list[Result]:
         primary_system = system_of(spec.primary_source)

@@ -1,8 +1,10 @@
-"""One run: resolve targets, collect concurrently, store, then evaluate the dependent checks.
+"""One run: resolve targets, lease them, collect concurrently, store, then evaluate the dependent checks.
 
 Every collector failure becomes an `error` observation, so the checks that needed it report
-`error` for that scope. Ctrl-C or SIGTERM stops collection between records: what was already
-committed stays, the run is sealed as `aborted`, and nothing half-listed is stored.
+`error` for that scope. Ctrl-C, SIGTERM or the daemon's shutdown stops collection between
+records: what was already committed stays, the run is sealed as `aborted`, and nothing
+half-listed is stored. Targets are leased before the run starts, so two agents never work on
+the same target at once and an agent that cannot have them writes nothing.
 """
 
 from __future__ import annotations
@@ -20,12 +22,15 @@ import structlog
 
 from agent.config import Settings
 from agent.errors import CollectorError, UsageError
-from agent.evaluate import Evaluator, Outcome, active_checks
+from agent.evaluate import Cancelled, Evaluator, Outcome, active_checks
 from agent.model import RunStatus
 from agent.redact import redact
-from agent.registry import CollectorSpec, Registry, Target
-from agent.store import Store
-from agent.store.evidence import EvidenceBuffer, write_observation
+from agent.registry import CheckSpec, CollectorSpec, Registry, Target
+from agent.scopes import is_bare, target_key
+from agent.shard import ALL, Shard
+from agent.store import Store, leases
+from agent.store.evidence import EvidenceBuffer, known_scopes, write_observation
+from agent.store.leases import Holder, LeaseHeld
 from agent.store.runs import finish_run, heartbeat, reap_dead_runs, start_run
 from agent.store.schema import Run
 from agent.store.types import utcnow
@@ -34,6 +39,9 @@ log = structlog.get_logger()
 
 HEARTBEAT_EVERY = 60.0
 ABORT_GRACE = 5.0  # seconds in-flight collectors get to notice the stop
+# Set when an aborted run left collector threads behind (stuck in a network read): the process
+# should then exit without joining them.
+ABANDONED = threading.Event()
 
 
 class Progress(Protocol):
@@ -85,14 +93,36 @@ def select_collectors(registry: Registry, settings: Settings, patterns: list[str
 
 
 class Runner:
+    """Runs collections and re-evaluations for one agent.
+
+    `shard` limits it to its share of the targets; `holder` is the identity its leases carry.
+    With `skip_busy` (the daemon) targets another agent holds are left to it and the rest are
+    collected; without it (a person's command) one busy target means nothing is done.
+    `cancel` (set by the daemon's shutdown) aborts the run in progress like Ctrl-C does.
+    """
+
     def __init__(
-        self, store: Store, settings: Settings, registry: Registry, progress: Progress | None = None
+        self,
+        store: Store,
+        settings: Settings,
+        registry: Registry,
+        progress: Progress | None = None,
+        *,
+        shard: Shard = ALL,
+        holder: Holder | None = None,
+        skip_busy: bool = False,
+        cancel: threading.Event | None = None,
     ) -> None:
         self.store = store
         self.settings = settings
         self.registry = registry
         self.progress = progress
+        self.shard = shard
+        self.holder = holder or Holder.new("collect")
+        self.skip_busy = skip_busy
+        self.cancel = cancel or threading.Event()
         self._stop = threading.Event()
+        self._lost = threading.Event()
         self._service_slots: dict[str, threading.BoundedSemaphore] = {}
         self._slots_lock = threading.Lock()
 
@@ -116,8 +146,51 @@ class Runner:
                 log.error("targets_unresolved", kind=kind, error=error)
                 tasks.extend(_Task(spec, None, system, error) for spec in specs)
                 continue
-            tasks.extend(_Task(spec, t, t.scope) for t in targets for spec in specs)
+            owned = [t for t in targets if self.shard.owns(t.scope)]
+            tasks.extend(_Task(spec, t, t.scope) for t in owned for spec in specs)
         return tasks
+
+    def _keys(self, scopes: list[str]) -> set[str]:
+        """The targets to lease: this shard's, of what is about to be collected or judged."""
+        return {target_key(s) for s in scopes if not is_bare(s) and self.shard.owns(s)}
+
+    @contextmanager
+    def _leased(self, keys: set[str]) -> Iterator[set[str]]:
+        ttl = self.settings.runner.lease_ttl
+        got, held = leases.acquire(self.store, self.holder, keys, ttl, all_or_nothing=not self.skip_busy)
+        try:
+            if held and not got:
+                raise LeaseHeld(held)
+            yield got
+        finally:
+            leases.release(self.store, self.holder)
+
+    @contextmanager
+    def _heartbeat(self, run: Run, keys: set[str]) -> Iterator[None]:
+        """Keeps the run visibly alive and our leases renewed for as long as it lasts."""
+        ttl = self.settings.runner.lease_ttl.total_seconds()
+        every = min(HEARTBEAT_EVERY, ttl / 3)
+        done = threading.Event()
+
+        def beat() -> None:
+            while not done.wait(every):
+                try:
+                    heartbeat(self.store, run.id)  # type: ignore[arg-type]
+                    if leases.renew(self.store, self.holder, keys, self.settings.runner.lease_ttl):
+                        self._lost.set()  # another agent took a target over: stop, do not overlap
+                except Exception as exc:  # a database hiccup must not kill the run; the next beat retries
+                    log.warning("heartbeat_failed", run=run.id, error=describe_error(exc))
+
+        thread = threading.Thread(target=beat, name="heartbeat", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            done.set()
+            thread.join(timeout=5)
+
+    def _interrupted(self) -> bool:
+        return self.cancel.is_set() or self._lost.is_set()
 
     # -- collection -------------------------------------------------------------------------
     @contextmanager
@@ -163,10 +236,11 @@ class Runner:
         log.info("collected", source=task.spec.source, scope=task.scope, records=len(buffer.entries))
         return True
 
-    def _drain(self, run: Run, futures: dict[Future[bool], _Task], summary: RunSummary) -> None:
+    def _drain(self, futures: dict[Future[bool], _Task], summary: RunSummary) -> None:
         pending = set(futures)
-        last_beat = time.monotonic()
         while pending:
+            if self._interrupted():
+                raise Cancelled
             done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
             for fut in done:
                 task = futures[fut]
@@ -181,70 +255,89 @@ class Runner:
                     summary.observations_failed += 1
                 if self.progress:
                     self.progress.advance(f"{task.spec.source} {task.scope}", ok)
-            if time.monotonic() - last_beat > HEARTBEAT_EVERY:
-                heartbeat(self.store, run.id)  # type: ignore[arg-type]
-                last_beat = time.monotonic()
 
     def _abort(self, run: Run, pool: ThreadPoolExecutor, futures: dict[Future[bool], Any]) -> RunAborted:
         self._stop.set()
         pool.shutdown(wait=False, cancel_futures=True)
-        wait(list(futures), timeout=ABORT_GRACE)
-        finish_run(self.store, run.id, RunStatus.ABORTED, error="interrupted")  # type: ignore[arg-type]
-        log.warning("run_aborted", run=run.id)
+        _done, stuck = wait(list(futures), timeout=ABORT_GRACE)
+        if stuck:
+            ABANDONED.set()
+        reason = "a leased target was taken over by another agent" if self._lost.is_set() else "interrupted"
+        finish_run(self.store, run.id, RunStatus.ABORTED, error=reason)  # type: ignore[arg-type]
+        log.warning("run_aborted", run=run.id, reason=reason)
         return RunAborted(run.id)  # type: ignore[arg-type]
+
+    def _checks_for(self, sources: list[str] | None) -> list[CheckSpec]:
+        checks = active_checks(self.registry, self.settings, only=sources)
+        for spec in checks:  # unknown check parameters are a config error: fail before collecting
+            self.settings.check_params(spec.id, spec.params)
+        return checks
+
+    def _judged_scopes(self, checks: list[CheckSpec]) -> list[str]:
+        """Scopes already in the store that these checks judge, including targets no longer
+        configured: they are leased and judged too, so their evidence goes stale visibly."""
+        return known_scopes(self.store, {c.primary_source for c in checks})
 
     # -- the run ----------------------------------------------------------------------------
     def collect(self, patterns: list[str], kind: str = "collect") -> RunSummary:
         collectors = select_collectors(self.registry, self.settings, patterns)
         if not collectors:
             raise UsageError("nothing to collect: enable at least one of [aws], [gcp], [entra], [hr]")
-        checks = active_checks(self.registry, self.settings, only=[c.source for c in collectors])
-        for spec in checks:  # unknown check parameters are a config error: fail before collecting
-            self.settings.check_params(spec.id, spec.params)
+        checks = self._checks_for([c.source for c in collectors])
         reap_dead_runs(self.store)
-        run = start_run(self.store, kind, patterns)
-        summary = RunSummary(run)
-        pool = ThreadPoolExecutor(max_workers=self.settings.runner.workers, thread_name_prefix="collect")
-        futures: dict[Future[bool], _Task] = {}
-        try:
-            tasks = self._plan(collectors)
-            if self.progress:
-                self.progress.start(len(tasks))
-            futures = {pool.submit(self._collect, run, t): t for t in tasks}
-            self._drain(run, futures, summary)
-            pool.shutdown(wait=True)
-            summary.outcomes = self._evaluate(run, checks)
-        except KeyboardInterrupt:
-            raise self._abort(run, pool, futures) from None
-        finally:
-            if self.progress:
-                self.progress.stop()
-        if summary.observations_failed == 0:
-            status = RunStatus.COMPLETE
-        elif summary.observations_ok == 0:
-            status = RunStatus.FAILED
-        else:
-            status = RunStatus.PARTIAL
-        summary.run = finish_run(self.store, run.id, status)  # type: ignore[arg-type]
+        tasks = self._plan(collectors)
+        keys = self._keys([t.scope for t in tasks] + self._judged_scopes(checks))
+        with self._leased(keys) as leased:
+            tasks = [t for t in tasks if is_bare(t.scope) or target_key(t.scope) in leased]
+            run = start_run(self.store, kind, patterns)
+            leases.attach_run(self.store, self.holder, run.id)  # type: ignore[arg-type]
+            summary = RunSummary(run)
+            pool = ThreadPoolExecutor(max_workers=self.settings.runner.workers, thread_name_prefix="collect")
+            futures: dict[Future[bool], _Task] = {}
+            with self._heartbeat(run, leased):
+                try:
+                    if self.progress:
+                        self.progress.start(len(tasks))
+                    futures = {pool.submit(self._collect, run, t): t for t in tasks}
+                    self._drain(futures, summary)
+                    pool.shutdown(wait=True)
+                    summary.outcomes = self._evaluate(run, checks, leased)
+                except (KeyboardInterrupt, Cancelled):
+                    raise self._abort(run, pool, futures) from None
+                finally:
+                    if self.progress:
+                        self.progress.stop()
+            if summary.observations_failed == 0:
+                status = RunStatus.COMPLETE
+            elif summary.observations_ok == 0:
+                status = RunStatus.FAILED
+            else:
+                status = RunStatus.PARTIAL
+            summary.run = finish_run(self.store, run.id, status)  # type: ignore[arg-type]
         return summary
 
     def check(self) -> RunSummary:
         """Re-judge stored evidence with the current checks and configuration, collecting nothing."""
-        checks = active_checks(self.registry, self.settings)
+        checks = self._checks_for(None)
         if not checks:
             raise UsageError("no check is active: enable at least one of [aws], [gcp], [entra], [hr]")
-        for spec in checks:
-            self.settings.check_params(spec.id, spec.params)
         reap_dead_runs(self.store)
-        run = start_run(self.store, "check", [])
-        summary = RunSummary(run)
-        try:
-            summary.outcomes = self._evaluate(run, checks)
-        except KeyboardInterrupt:
-            finish_run(self.store, run.id, RunStatus.ABORTED, error="interrupted")  # type: ignore[arg-type]
-            raise RunAborted(run.id) from None  # type: ignore[arg-type]
-        summary.run = finish_run(self.store, run.id, RunStatus.COMPLETE)  # type: ignore[arg-type]
+        with self._leased(self._keys(self._judged_scopes(checks))) as leased:
+            run = start_run(self.store, "check", [])
+            leases.attach_run(self.store, self.holder, run.id)  # type: ignore[arg-type]
+            summary = RunSummary(run)
+            with self._heartbeat(run, leased):
+                try:
+                    summary.outcomes = self._evaluate(run, checks, leased)
+                except (KeyboardInterrupt, Cancelled):
+                    finish_run(self.store, run.id, RunStatus.ABORTED, error="interrupted")  # type: ignore[arg-type]
+                    raise RunAborted(run.id) from None  # type: ignore[arg-type]
+            summary.run = finish_run(self.store, run.id, RunStatus.COMPLETE)  # type: ignore[arg-type]
         return summary
 
-    def _evaluate(self, run: Run, checks: list[Any]) -> list[Outcome]:
-        return Evaluator(self.store, self.settings, self.registry, run, utcnow()).evaluate(checks)
+    def _evaluate(self, run: Run, checks: list[Any], leased: set[str]) -> list[Outcome]:
+        def owns(scope: str) -> bool:
+            return is_bare(scope) or target_key(scope) in leased
+
+        evaluator = Evaluator(self.store, self.settings, self.registry, run, utcnow(), owns, self.cancel)
+        return evaluator.evaluate(checks)

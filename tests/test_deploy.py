@@ -3,13 +3,14 @@
 Images are `annexa:<pyproject version>` or the official PostgreSQL image; every port is the daemon's;
 every path is in the repository; the config is mounted where the image looks for it and is valid for
 the real loader; and every `annexa ...` command line, wherever it is written, is accepted by the real
-console script (Click rejects an unknown command or option before it prints the help).
+CLI (Click rejects an unknown command or option before it prints the help).
 """
 
 from __future__ import annotations
 
 import fnmatch
 import json
+import os
 import re
 import shlex
 import shutil
@@ -157,18 +158,22 @@ def shell_blocks(markdown: str) -> list[str]:
 
 
 def shell_commands(script: str) -> Iterator[list[str]]:
-    """Simple commands of a shell snippet: continuations joined, comments and operators split off."""
+    """Simple commands of a shell snippet: continuations joined, comments, operators and redirections
+    dropped, arithmetic expansions replaced by 1 (`--shard $((JOB_COMPLETION_INDEX + 1))/3` -> `1/3`)."""
     arithmetic = re.sub(r"\$\(\([^)]*\)\)", "1", script.replace("\\\n", " "))
     for line in arithmetic.splitlines():
         lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
         lexer.whitespace_split = True
         lexer.commenters = "#"
         command: list[str] = []
-        for token in lexer:
+        tokens = iter(lexer)
+        for token in tokens:
             if token in ("&&", "||", "|", ";", "&"):
                 if command:
                     yield command
                 command = []
+            elif token in (">", ">>", "<", ">&", "&>"):
+                next(tokens, None)  # a redirection and its target
             else:
                 command.append(token)
         if command:
@@ -217,6 +222,8 @@ def container_argv(container: dict[str, Any]) -> list[str]:
 def command_lines() -> list[tuple[str, list[str]]]:
     """(where, annexa arguments) for every `annexa` invocation the deployment files and docs contain."""
     found = [("Dockerfile ENTRYPOINT+CMD", ENTRYPOINT_CMD[1:])]
+    for run in instructions("RUN"):
+        found += [("Dockerfile RUN", a) for c in shell_commands(run) if (a := annexa_args(c)) is not None]
     service = compose()["services"]["agent"]
     found.append(("docker-compose.yml", list(service.get("command", ENTRYPOINT_CMD[1:]))))
     for workload in workloads():
@@ -375,8 +382,6 @@ def test_the_config_is_mounted_where_the_image_looks_for_it() -> None:
 
 
 def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    import os
-
     for key in [k for k in os.environ if k.startswith("ANNEXA_")]:
         monkeypatch.delenv(key)
 
@@ -403,10 +408,10 @@ def test_the_container_configs_are_valid_for_the_real_loader(
 
 
 def test_every_annexa_command_line_is_accepted_by_the_cli(capsys: pytest.CaptureFixture[str]) -> None:
-    """Each distinct command line, plus `--help`, through `agent.cli.run`: what the console script runs.
+    """Each command line, plus `--help`, through `agent.cli.run`: what the console script runs.
 
-    In-process, because a process per command line costs seconds each; the next test runs the
-    console script itself for the image's own command.
+    In-process, because a process per command line costs seconds; the next test runs the console
+    script itself for the image's own command.
     """
     from agent.cli import run
 
@@ -538,18 +543,25 @@ def test_the_systemd_unit_is_hardened_and_outlasts_the_shutdown_grace(tmp_path: 
     assert proc.returncode == 0 and not proc.stderr.strip(), proc.stderr
 
 
-def test_the_readme_documents_running_it_continuously_as_the_files_do() -> None:
+def _docker_commands(markdown: str, verb: str) -> list[list[str]]:
+    commands = [c for block in shell_blocks(markdown) for c in shell_commands(block)]
+    return [c for c in commands if c[:2] == ["docker", verb]]
+
+
+def test_the_docs_build_and_run_the_image_the_files_define() -> None:
     section = readme_section()
     assert section, f"README.md has no '{README_SECTION}' section (merge it from the deploy report)"
-    commands = [c for block in shell_blocks(section) for c in shell_commands(block)]
-    builds = [c for c in commands if c[:2] == ["docker", "build"]]
-    runs = [c for c in commands if c[:2] == ["docker", "run"]]
-    assert builds and runs, "the README shows how to build and run the image"
-    for build in builds:
-        assert build[build.index("-f") + 1] == DOCKERFILE_PATH and build[-1] == "."
-        assert build[build.index("-t") + 1] == IMAGE
-    for run in runs:
-        assert IMAGE in run, f"docker run without {IMAGE}: {shlex.join(run)}"
-    assert "pip install '.[postgres]'" in section, "the README installs what the Dockerfile installs"
+    for markdown in (section, (DEPLOY / "README.md").read_text()):
+        builds, runs = _docker_commands(markdown, "build"), _docker_commands(markdown, "run")
+        assert builds and runs, "the docs show how to build and run the image"
+        for build in builds:
+            assert build[build.index("-f") + 1] == DOCKERFILE_PATH and build[-1] == "."
+            assert build[build.index("-t") + 1] == IMAGE
+        for run in runs:
+            assert IMAGE in run, f"docker run without {IMAGE}: {shlex.join(run)}"
+    [header] = re.findall(r"^#\s+(docker build .*)$", (DEPLOY / "Dockerfile").read_text(), re.MULTILINE)
+    assert shlex.split(header) == _docker_commands(section, "build")[0]
+    install = "pip install '.[postgres]'"
+    assert install in section and any(install in run for run in instructions("RUN"))
     for path in ("deploy/docker-compose.yml", "deploy/kubernetes", "deploy/systemd/annexa.service"):
         assert path in section

@@ -133,6 +133,19 @@ def latest_observations(store: Store, sources: Iterable[str], current_run: int |
     ]
 
 
+def known_scopes(store: Store, sources: Iterable[str]) -> list[str]:
+    """Every scope any of these sources was ever observed in."""
+    wanted = sorted(set(sources))
+    if not wanted:
+        return []
+    with store.read() as s:
+        return sorted(
+            s.execute(
+                select(Observation.scope).where(Observation.source.in_(wanted)).distinct()  # type: ignore[attr-defined]
+            ).scalars()
+        )
+
+
 def load_records(store: Store, obs: Observation) -> list[Record]:
     if obs.tree_hash is None:
         return []

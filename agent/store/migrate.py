@@ -18,8 +18,9 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, Engine
+from sqlmodel import SQLModel
 
 from agent.errors import StoreError
 
@@ -27,6 +28,7 @@ log = structlog.get_logger()
 logging.getLogger("alembic").setLevel(logging.WARNING)  # chatty at INFO; `store_migrated` says what happened
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+FIRST = "0001"
 _PG_LOCK_ID = 0x616E6E657861  # "annexa": one advisory lock id for schema changes
 
 
@@ -62,6 +64,14 @@ def _sqlite_file_lock(engine: Engine) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def _adopt(conn: Connection) -> str:
+    """A store made before migrations existed has the first revision's tables, bar newer ones."""
+    SQLModel.metadata.create_all(conn, tables=[SQLModel.metadata.tables["lease"]])
+    command.stamp(alembic_config(conn), FIRST)
+    log.info("store_adopted", revision=FIRST)
+    return FIRST
+
+
 def upgrade(engine: Engine) -> None:
     """Upgrade to head if needed; a no-op costing one query when the store is current."""
     head = head_revision()
@@ -75,6 +85,8 @@ def upgrade(engine: Engine) -> None:
         current = current_revision(conn)
         if current == head:
             return
+        if current is None and "run" in inspect(conn).get_table_names():
+            current = _adopt(conn)
         known = {rev.revision for rev in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
         if current is not None and current not in known:
             raise StoreError(

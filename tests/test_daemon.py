@@ -1,0 +1,221 @@
+"""`annexa run` for real: scheduled runs against moto, probes, metrics, SIGTERM, and leases
+against an on-demand `annexa collect` on the same targets."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+from sqlalchemy import func, select
+
+from agent.demo_org import seed_demo_org
+from agent.store import Store
+from agent.store.schema import Lease, Observation, Run
+from tests.cli import annexa, annexa_json
+from tests.daemon import Daemon, free_port, wait_for, write_config
+from tests.faultproxy import Fault, FaultProxy
+
+pytestmark = pytest.mark.slow
+
+IAM = ("--source", "aws.iam.*")
+USERS_SLOW = "GetAccountAuthorizationDetails"  # aws.iam.users and aws.iam.policies wait on it
+
+
+@pytest.fixture
+def org(aws):
+    return seed_demo_org(aws)
+
+
+def runs(store: Store) -> list[Run]:
+    with store.read() as s:
+        return list(s.execute(select(Run).order_by(Run.id)).scalars())
+
+
+def draft_failures(config) -> dict[str, set[str]]:
+    ncs = annexa_json("nc", "list", "--config", str(config))
+    return {nc["check_id"]: set(nc["failing_resources"]) for nc in ncs if nc["state"] == "draft"}
+
+
+def test_the_daemon_runs_on_schedule_serves_probes_and_metrics_and_stops_on_sigterm(org, tmp_path):
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    port = free_port()
+    config = write_config(tmp_path / "annexa.toml", url, port, interval="2s")
+    store = Store(url)
+    daemon = Daemon(config, port, *IAM)
+    try:
+        daemon.wait_ready()
+        assert daemon.get("/healthz") == (200, "ok\n")
+        wait_for(lambda: sum(r.status == "complete" for r in runs(store)) >= 3, 60, "three scheduled runs")
+        metrics = daemon.metrics()
+        assert daemon.get("/nowhere")[0] == 404
+    finally:
+        code = daemon.stop()
+    log = daemon.log.read_text()
+    assert code == 0, log
+    assert "shutdown_requested" in log and "daemon_stopped" in log
+
+    assert metrics[("annexa_runs_total", (("status", "complete"),))] >= 3
+    assert metrics[("annexa_runs_total", (("status", "failed"),))] == 0
+    assert metrics[("annexa_collection_duration_seconds_count", (("job", "collect every 2s"),))] >= 3
+    ages = {labels[0][1]: v for (name, labels), v in metrics.items() if name == "annexa_evidence_age_seconds"}
+    assert set(ages) == {
+        "aws.iam.account_summary", "aws.iam.credential_report", "aws.iam.password_policy",
+        "aws.iam.policies", "aws.iam.users",
+    }  # fmt: skip
+    assert all(0 <= age < 30 for age in ages.values())
+    open_major = metrics[("annexa_open_nonconformities", (("severity", "major"),))]
+    assert open_major >= 1 and ("annexa_api_errors_total", (("source", "aws.iam.users"),)) not in metrics
+
+    recorded = runs(store)
+    assert {r.kind for r in recorded} == {"scheduled"}
+    assert all(r.status in ("complete", "aborted") and r.root_hash for r in recorded)
+    assert recorded[-2].status == "complete"  # at most the last was cut short by the stop
+    assert annexa("verify", "--store", "--config", str(config)).returncode == 0
+    assert draft_failures(config) == {k: v for k, v in org.expected_failures.items() if v}
+    with store.read() as s:
+        assert s.execute(select(func.count()).select_from(Lease)).scalar_one() == 0
+    with pytest.raises(OSError):
+        daemon.get("/healthz")
+
+
+def test_sigterm_aborts_a_run_that_outlives_the_grace(org, tmp_path):
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    port = free_port()
+    config = write_config(tmp_path / "annexa.toml", url, port, grace="1s", interval="1h")
+    store = Store(url)
+    with FaultProxy(os.environ["AWS_ENDPOINT_URL"], {USERS_SLOW: Fault(status=0, delay=60)}) as proxy:
+        daemon = Daemon(config, port, *IAM, endpoint=proxy.url)
+        try:
+            daemon.wait_ready()
+            wait_for(lambda: runs(store) and runs(store)[0].status == "running", 30, "the run to start")
+            wait_for(lambda: _observations(store) >= 3, 30, "the quick sources")
+            started = time.monotonic()
+            code = daemon.stop()
+            took = time.monotonic() - started
+        finally:
+            daemon.kill()
+    assert code == 0, daemon.log.read_text()
+    assert took < 20  # 1 s grace + the runner's 5 s abort grace + sealing
+    [run] = runs(store)
+    assert run.status == "aborted" and run.root_hash and run.error == "interrupted"
+    assert _observations(store) == 3  # the three quick sources; nothing half-listed
+    assert annexa("verify", "--store", "--config", str(config)).returncode == 0
+
+
+def _observations(store: Store) -> int:
+    with store.read() as s:
+        return s.execute(select(func.count()).select_from(Observation)).scalar_one()
+
+
+def _lease_holders(store: Store) -> set[str]:
+    with store.read() as s:
+        return set(s.execute(select(Lease.kind)).scalars())
+
+
+def test_a_collect_during_a_scheduled_run_reports_the_holder_and_writes_nothing(org, tmp_path):
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    port = free_port()
+    config = write_config(tmp_path / "annexa.toml", url, port, interval="1h")
+    store = Store(url)
+    with FaultProxy(os.environ["AWS_ENDPOINT_URL"], {USERS_SLOW: Fault(status=0, delay=4)}) as proxy:
+        daemon = Daemon(config, port, *IAM, endpoint=proxy.url)
+        try:
+            daemon.wait_ready()
+            wait_for(lambda: _lease_holders(store) == {"run"}, 30, "the daemon to lease the account")
+            busy = annexa("collect", *IAM, "--config", str(config))
+            assert busy.returncode == 75, busy.stderr
+            *logs, line = busy.stderr.strip().splitlines()  # info logs of target discovery, then the error
+            assert all(entry.startswith("timestamp=") for entry in logs) and "Traceback" not in busy.stderr
+            assert line.startswith(
+                f"annexa: aws:{org.account_id} is held by `annexa run` (pid {daemon.proc.pid} "
+            )
+            assert "nothing collected, try again" in line and busy.stdout == ""
+            assert [r.kind for r in runs(store)] == ["scheduled"]  # the refused collect wrote no run
+
+            wait_for(lambda: runs(store)[0].status == "complete", 60, "the scheduled run to finish")
+            assert _lease_holders(store) == set()
+            after = annexa_json("collect", *IAM, "--config", str(config))  # free again
+            assert after["run"]["status"] == "complete"
+        finally:
+            code = daemon.stop()
+    assert code == 0
+    assert [(r.kind, r.status) for r in runs(store)] == [("scheduled", "complete"), ("collect", "complete")]
+    assert annexa("verify", "--store", "--config", str(config)).returncode == 0
+    assert draft_failures(config) == {k: v for k, v in org.expected_failures.items() if v}
+
+
+def test_a_scheduled_run_during_a_collect_is_skipped_and_counted_busy(org, tmp_path):
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    port = free_port()
+    config = write_config(tmp_path / "annexa.toml", url, port, interval="1h")
+    store = Store(url)
+    with FaultProxy(os.environ["AWS_ENDPOINT_URL"], {USERS_SLOW: Fault(status=0, delay=6)}) as proxy:
+        collect = _start_collect(config, proxy.url)
+        wait_for(lambda: _lease_holders(store) == {"collect"}, 30, "the collect to lease the account")
+        daemon = Daemon(config, port, *IAM)  # no evidence yet: its first run starts at once
+        try:
+            daemon.wait_ready()
+            wait_for(
+                lambda: daemon.metrics()[("annexa_runs_total", (("status", "busy"),))] == 1,
+                30,
+                "the scheduled run to be skipped",
+            )
+            _out, err = collect.communicate(timeout=60)
+        finally:
+            code = daemon.stop()
+    assert collect.returncode in (0, 1), err
+    assert code == 0
+    assert "scheduled_run_skipped" in daemon.log.read_text()
+    assert "`annexa collect`" in daemon.log.read_text()
+    assert [(r.kind, r.status) for r in runs(store)] == [("collect", "complete")]
+    assert annexa("verify", "--store", "--config", str(config)).returncode == 0
+
+
+def _start_collect(config, endpoint: str):
+    import subprocess
+
+    from tests.cli import ANNEXA
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ANNEXA_")}
+    env["AWS_ENDPOINT_URL"] = endpoint
+    return subprocess.Popen(
+        [ANNEXA, "collect", *IAM, "--config", str(config)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+
+
+@pytest.mark.parametrize(
+    ("toml", "args", "message"),
+    [
+        ('[schedule.sources]\n"aws.iam.*" = "every tuesday"\n', (), "[schedule] sources.aws.iam.*: expected an interval"),
+        ('[schedule.sources]\n"aws.iam.*" = "0 25 * * *"\n', (), "is not a valid cron expression"),
+        ("[daemon]\nport = 0\n", (), "[daemon] port:"),
+        ("", ("--shard", "4/3"), "--shard '4/3': K must be between 1 and 3"),
+        ("", ("--source", "nothing.like.this"), "--source 'nothing.like.this' matches no collector"),
+    ],
+)  # fmt: skip
+def test_bad_configuration_stops_the_daemon_at_start_with_one_line(tmp_path, aws, toml, args, message):
+    config = tmp_path / "annexa.toml"
+    config.write_text(f'[store]\nurl = "sqlite:///{tmp_path / "s.db"}"\n[aws]\nenabled = true\n{toml}')
+    proc = annexa("run", *args, "--config", str(config), timeout=30)
+    assert proc.returncode == 2, proc.stderr
+    [line] = proc.stderr.strip().splitlines()
+    assert message in line
+
+
+def test_a_port_in_use_is_a_configuration_error(tmp_path, aws):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        config = write_config(tmp_path / "annexa.toml", f"sqlite:///{tmp_path / 's.db'}", port)
+        proc = annexa("run", *IAM, "--config", str(config), timeout=30)
+    assert proc.returncode == 2
+    [line] = proc.stderr.strip().splitlines()
+    assert f"[daemon] port: cannot listen on 127.0.0.1:{port}" in line
