@@ -24,15 +24,21 @@ lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# The HTML report test drives a real headless browser: Debian's chromium, installed here when missing.
+# System packages some tests need, installed here when missing (CI runs as root on a fresh machine):
+# Debian's chromium for the HTML report test, and the PostgreSQL server the store, concurrency and
+# scale-out tests start on loopback (tests/postgres.py). Those tests fail rather than skip in CI.
 system-deps:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else echo "chromium is missing and installing it needs root: sudo apt-get install chromium"; fi; }
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "missing:$$missing; installing needs root: sudo apt-get install$$missing"; fi; \
+	fi
 
 test: lint system-deps
-	$(BIN)/pytest -n auto -q
+	ANNEXA_REQUIRE_POSTGRES=1 $(BIN)/pytest -n auto -q
 
 bench: $(VENV)/.demo
 	$(BIN)/python bench/collect_iam.py

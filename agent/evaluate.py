@@ -77,7 +77,10 @@ class Cancelled(Exception):
 
 
 class Evaluator:
-    """Judges the scopes `owns` accepts (this agent's leased targets); all of them by default."""
+    """Judges the scopes `owns` accepts (this agent's leased targets); all of them by default.
+
+    `judge_missing` is false for a shard that owns no target at all: it has nothing to report.
+    """
 
     def __init__(
         self,
@@ -88,6 +91,7 @@ class Evaluator:
         now: datetime,
         owns: Callable[[str], bool] = lambda _scope: True,
         cancel: threading.Event | None = None,
+        judge_missing: bool = True,
     ) -> None:
         self.store = store
         self.settings = settings
@@ -96,6 +100,7 @@ class Evaluator:
         self.now = now
         self.owns = owns
         self.cancel = cancel
+        self.judge_missing = judge_missing
         self._records: dict[int, list[Record]] = {}
 
     def _records_of(self, obs: Observation) -> list[Record]:
@@ -163,7 +168,10 @@ class Evaluator:
             if self.cancel is not None and self.cancel.is_set():
                 raise Cancelled
             primary = index.get(spec.primary_source)
-            scopes = primary.scopes() if primary else [system_of(spec.primary_source)]
+            # No evidence of the source anywhere: an `error` at the system itself, unless this agent
+            # (a shard that owns no target) has nothing to answer for.
+            missing = [system_of(spec.primary_source)] if self.judge_missing else []
+            scopes = primary.scopes() if primary else missing
             judged = [(scope, self._results_in(spec, scope, index)) for scope in scopes if self.owns(scope)]
             outcomes += self._record(spec, judged)
             log.info("check_evaluated", check=spec.id, scopes=len(judged))

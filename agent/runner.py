@@ -339,5 +339,14 @@ class Runner:
         def owns(scope: str) -> bool:
             return is_bare(scope) or target_key(scope) in leased
 
-        evaluator = Evaluator(self.store, self.settings, self.registry, run, utcnow(), owns, self.cancel)
+        evaluator = Evaluator(
+            self.store,
+            self.settings,
+            self.registry,
+            run,
+            utcnow(),
+            owns,
+            self.cancel,
+            judge_missing=self.shard.total == 1 or bool(leased),
+        )
         return evaluator.evaluate(checks)

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from agent.config import load_settings, parse_duration
+from agent.config import load_settings, parse_cadence, parse_duration
 from agent.errors import ConfigError
 
 
@@ -75,3 +75,49 @@ def test_secrets_are_resolved_by_reference_and_never_kept_in_the_file(tmp_path, 
     )
     settings, _ = load_settings(path)
     assert "s3cr3t" not in repr(settings)
+
+
+def test_cadences_by_glob_the_most_specific_wins_and_cron_sets_freshness(tmp_path):
+    path = write(
+        tmp_path,
+        '[schedule]\ninterval = "12h"\n[schedule.sources]\n"aws.*" = "6h"\n"aws.iam.*" = "1h"\n'
+        '"hr.employees" = "0 6 * * 1-5"\n',
+    )
+    settings, _ = load_settings(path)
+    sched = settings.schedule
+    assert sched.cadence_for("aws.iam.users").interval == timedelta(hours=1)
+    assert sched.cadence_for("aws.s3.buckets").interval == timedelta(hours=6)
+    assert sched.cadence_for("gcp.projects.iam_policies").interval == timedelta(hours=12)
+    assert sched.cadence_for("hr.employees").cron == "0 6 * * 1-5"
+    # Friday 06:00 to Monday 06:00 is the longest wait: freshness is twice that.
+    assert settings.freshness_for("hr.employees", timedelta(days=1)) == timedelta(days=6)
+    assert settings.freshness_for("aws.ec2.volumes", timedelta(days=1)) == timedelta(hours=12)
+
+
+@pytest.mark.parametrize(
+    ("crontab", "weekdays"),
+    [("0 6 * * 0", "sun"), ("0 6 * * 7", "sun"), ("0 6 * * 1-5", "mon,tue,wed,thu,fri"),
+     ("0 6 * * 5-7", "sun,fri,sat"), ("0 6 * * */2", "sun,tue,thu,sat"), ("0 6 * * sat,sun", "sun,sat")],
+)  # fmt: skip
+def test_crontab_weekdays_count_from_sunday(crontab, weekdays):
+    trigger = parse_cadence(crontab).trigger(timedelta(0))
+    assert str(trigger.fields[4]) == weekdays
+    first = trigger.get_next_fire_time(None, datetime(2026, 11, 22, tzinfo=UTC))  # a Sunday
+    assert first.strftime("%a").lower() == weekdays.split(",")[0] or crontab.endswith(
+        ("1-5", "5-7", "sat,sun")
+    )
+
+
+@pytest.mark.parametrize("value", ["0 6 * * 8", "61 * * * *", "every day", "0s", "* * * *"])
+def test_bad_cadences_are_refused(value):
+    with pytest.raises(ValueError):
+        parse_cadence(value)
+
+
+def test_a_cadence_from_the_environment_is_plain_text(tmp_path, monkeypatch):
+    monkeypatch.setenv("ANNEXA_SCHEDULE__INTERVAL", "6s")
+    settings, _ = load_settings(write(tmp_path, ""))
+    assert settings.schedule.interval.interval == timedelta(seconds=6)
+    monkeypatch.setenv("ANNEXA_CHECKS__DISABLED", "not json")
+    with pytest.raises(ConfigError, match="environment variable ANNEXA_CHECKS__DISABLED: not valid JSON"):
+        load_settings(write(tmp_path, ""))

@@ -35,10 +35,13 @@ def chunks(items: Sequence[Any], size: int = BATCH) -> Iterable[Sequence[Any]]:
 def insert_ignoring_duplicates(session: Session, model: type, rows: list[dict[str, Any]]) -> int:
     """INSERT ... ON CONFLICT DO NOTHING; returns how many rows this statement actually inserted."""
     dialect = session.get_bind().dialect.name
+    table = model.__table__  # type: ignore[attr-defined]
     if dialect in ("sqlite", "postgresql"):
         insert = sqlite_insert if dialect == "sqlite" else pg_insert
-        return session.execute(insert(model).values(rows).on_conflict_do_nothing()).rowcount  # type: ignore[attr-defined]
-    session.execute(model.__table__.insert(), rows)  # type: ignore[attr-defined]
+        # RETURNING, not rowcount: psycopg reports -1 for multi-row VALUES.
+        statement = insert(table).values(rows).on_conflict_do_nothing().returning(*table.primary_key.columns)
+        return len(session.execute(statement).all())
+    session.execute(table.insert(), rows)
     return len(rows)
 
 
