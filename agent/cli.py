@@ -243,6 +243,11 @@ def status(json_out: JsonOpt = False, config: ConfigOpt = None) -> None:
     console.print(
         "open nonconformities: " + ", ".join(f"{k} {v}" for k, v in doc["open_nonconformities"].items())
     )
+    for lease in doc["leases"]:
+        console.print(
+            f"busy: {lease['target']} held by `{lease['holder']}` (pid {lease['pid']} on {lease['host']}) "
+            f"until {lease['expires_at'][:19]}"
+        )
 
 
 @app.command()

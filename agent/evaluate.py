@@ -79,7 +79,8 @@ class Cancelled(Exception):
 class Evaluator:
     """Judges the scopes `owns` accepts (this agent's leased targets); all of them by default.
 
-    `judge_missing` is false for a shard that owns no target at all: it has nothing to report.
+    `judge_missing(source)` says whether a source with no evidence at all is this agent's to
+    report (a shard reports only the sources it collected targets of).
     """
 
     def __init__(
@@ -91,7 +92,7 @@ class Evaluator:
         now: datetime,
         owns: Callable[[str], bool] = lambda _scope: True,
         cancel: threading.Event | None = None,
-        judge_missing: bool = True,
+        judge_missing: Callable[[str], bool] = lambda _source: True,
     ) -> None:
         self.store = store
         self.settings = settings
@@ -168,9 +169,9 @@ class Evaluator:
             if self.cancel is not None and self.cancel.is_set():
                 raise Cancelled
             primary = index.get(spec.primary_source)
-            # No evidence of the source anywhere: an `error` at the system itself, unless this agent
-            # (a shard that owns no target) has nothing to answer for.
-            missing = [system_of(spec.primary_source)] if self.judge_missing else []
+            # No evidence of the source anywhere: an `error` at the system itself, unless that is
+            # another shard's to report (it owns the source's targets).
+            missing = [system_of(spec.primary_source)] if self.judge_missing(spec.primary_source) else []
             scopes = primary.scopes() if primary else missing
             judged = [(scope, self._results_in(spec, scope, index)) for scope in scopes if self.owns(scope)]
             outcomes += self._record(spec, judged)

@@ -17,12 +17,12 @@ from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
 from agent import __version__
-from agent.nonconformity import ACTIVE
+from agent.nonconformity import open_by_severity
 from agent.runner import RunSummary
 from agent.shard import Shard
 from agent.store import Store
 from agent.store.evidence import latest_observations
-from agent.store.schema import Nonconformity, Observation
+from agent.store.schema import Observation
 from agent.store.types import utcnow
 
 SEVERITIES = ("major", "minor", "ofi")
@@ -109,13 +109,7 @@ class Metrics:
                 seen = newest.get(obs.source)
                 newest[obs.source] = obs.collected_at if seen is None else min(seen, obs.collected_at)
         with self.store.read() as s:
-            counts = dict(
-                s.execute(
-                    select(Nonconformity.severity, func.count())
-                    .where(Nonconformity.state.in_([st.value for st in ACTIVE]))  # type: ignore[attr-defined]
-                    .group_by(Nonconformity.severity)
-                ).all()
-            )
+            counts = open_by_severity(s)
         with self._lock:
             self._newest.clear()
             self._newest.update(newest)

@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import Session
 
 from agent.model import Result, Status
@@ -174,6 +174,16 @@ def nc_document(nc: Nonconformity) -> dict[str, Any]:
         "ready_for_verification": nc.ready_for_verification,
         "evidence_hashes": nc.evidence_hashes,
     }
+
+
+def open_by_severity(session: Session) -> dict[str, int]:
+    """How many NCs are not closed or rejected, per severity."""
+    rows = session.execute(
+        select(Nonconformity.severity, func.count())
+        .where(Nonconformity.state.in_([st.value for st in ACTIVE]))  # type: ignore[attr-defined]
+        .group_by(Nonconformity.severity)
+    ).all()
+    return {severity: count for severity, count in rows}
 
 
 def list_ncs(session: Session, states: list[str] | None = None) -> list[Nonconformity]:

@@ -301,7 +301,8 @@ class Runner:
                     futures = {pool.submit(self._collect, run, t): t for t in tasks}
                     self._drain(futures, summary)
                     pool.shutdown(wait=True)
-                    summary.outcomes = self._evaluate(run, checks, leased)
+                    collected = {t.spec.source for t in tasks}
+                    summary.outcomes = self._evaluate(run, checks, leased, collected)
                 except (KeyboardInterrupt, Cancelled):
                     raise self._abort(run, pool, futures) from None
                 finally:
@@ -335,9 +336,19 @@ class Runner:
             summary.run = finish_run(self.store, run.id, RunStatus.COMPLETE)  # type: ignore[arg-type]
         return summary
 
-    def _evaluate(self, run: Run, checks: list[Any], leased: set[str]) -> list[Outcome]:
+    def _evaluate(
+        self, run: Run, checks: list[Any], leased: set[str], collected: set[str] | None = None
+    ) -> list[Outcome]:
+        """Judge the leased targets. A source with no evidence anywhere is reported by the shard
+        that collected it (`collected`: this run's sources) or, re-judging, by shard 1 alone."""
+
         def owns(scope: str) -> bool:
             return is_bare(scope) or target_key(scope) in leased
+
+        def judge_missing(source: str) -> bool:
+            if self.shard.total == 1:
+                return True
+            return source in collected if collected is not None else self.shard.index == 1
 
         evaluator = Evaluator(
             self.store,
@@ -347,6 +358,6 @@ class Runner:
             utcnow(),
             owns,
             self.cancel,
-            judge_missing=self.shard.total == 1 or bool(leased),
+            judge_missing=judge_missing,
         )
         return evaluator.evaluate(checks)

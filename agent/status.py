@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from agent.config import Settings
-from agent.nonconformity import ACTIVE
+from agent.nonconformity import open_by_severity
 from agent.registry import Registry
-from agent.store import Store
+from agent.store import Store, leases
 from agent.store.evidence import latest_observations
-from agent.store.schema import Nonconformity, Run
+from agent.store.schema import Run
 
 _WORST = ("error", "stale", "fresh")
 
@@ -50,13 +50,7 @@ def worst_state(states: list[str]) -> str:
 def status_document(store: Store, settings: Settings, registry: Registry, now: datetime) -> dict[str, Any]:
     with store.read() as s:
         runs = s.execute(select(Run).order_by(Run.id.desc()).limit(10)).scalars().all()  # type: ignore[union-attr]
-        nc_counts = dict(
-            s.execute(
-                select(Nonconformity.severity, func.count())
-                .where(Nonconformity.state.in_([st.value for st in ACTIVE]))  # type: ignore[attr-defined]
-                .group_by(Nonconformity.severity)
-            ).all()
-        )
+        nc_counts = open_by_severity(s)
     evidence = evidence_states(store, settings, registry, now)
     return {
         "runs": [
@@ -72,4 +66,15 @@ def status_document(store: Store, settings: Settings, registry: Registry, now: d
         ],
         "evidence": evidence,
         "open_nonconformities": {sev: nc_counts.get(sev, 0) for sev in ("major", "minor", "ofi")},
+        "leases": [
+            {
+                "target": c.key,
+                "holder": f"annexa {c.kind}",
+                "host": c.host,
+                "pid": c.pid,
+                "run_id": c.run_id,
+                "expires_at": c.expires_at.isoformat(),
+            }
+            for c in leases.current(store)
+        ],
     }

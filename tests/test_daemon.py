@@ -132,6 +132,12 @@ def test_a_collect_during_a_scheduled_run_reports_the_holder_and_writes_nothing(
             )
             assert "nothing collected, try again" in line and busy.stdout == ""
             assert [r.kind for r in runs(store)] == ["scheduled"]  # the refused collect wrote no run
+            [lease] = annexa_json("status", "--config", str(config))["leases"]
+            assert (lease["target"], lease["holder"], lease["pid"]) == (
+                f"aws:{org.account_id}",
+                "annexa run",
+                daemon.proc.pid,
+            )
 
             wait_for(lambda: runs(store)[0].status == "complete", 60, "the scheduled run to finish")
             assert _lease_holders(store) == set()

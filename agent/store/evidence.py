@@ -7,16 +7,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 
 from agent import __version__
 from agent.canonical import canonical_json, sha256_hex
 from agent.errors import InputDataError
 from agent.model import Record, RunStatus
-from agent.scopes import without_superseded
 from agent.store.db import Store, chunks, insert_missing
 from agent.store.hashing import observation_hash, tree_hash
-from agent.store.runs import COUNTED
+from agent.store.runs import COUNTED, newest_per_scope
 from agent.store.schema import Blob, Observation, Run, Tree, TreeEntry
 from agent.store.types import utcnow
 
@@ -105,32 +104,14 @@ def latest_observations(store: Store, sources: Iterable[str], current_run: int |
     if not wanted:
         return []
     counted = or_(Run.status.in_(COUNTED), Run.id == current_run)  # type: ignore[attr-defined]
-    ranked = (
-        select(
-            Observation.id,
-            func.row_number()
-            .over(
-                partition_by=(Observation.source, Observation.scope),
-                order_by=(Observation.collected_at.desc(), Observation.id.desc()),  # type: ignore[attr-defined,union-attr]
-            )
-            .label("rank"),
-        )
-        .join(Run, Run.id == Observation.run_id)
-        .where(Observation.source.in_(wanted), counted)  # type: ignore[attr-defined]
-        .subquery()
+    return newest_per_scope(
+        store,
+        Observation,
+        Observation.source,
+        Observation.collected_at,
+        Observation.source.in_(wanted),  # type: ignore[attr-defined]
+        counted,
     )
-    with store.read() as s:
-        rows = s.execute(
-            select(Observation).join(ranked, ranked.c.id == Observation.id).where(ranked.c.rank == 1)
-        ).scalars()
-        by_source: dict[str, list[Observation]] = {}
-        for obs in rows:
-            by_source.setdefault(obs.source, []).append(obs)
-    return [
-        obs
-        for source in sorted(by_source)
-        for obs in without_superseded(by_source[source], lambda o: o.scope, lambda o: o.collected_at)
-    ]
 
 
 def known_scopes(store: Store, sources: Iterable[str]) -> list[str]:

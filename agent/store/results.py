@@ -6,14 +6,13 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlmodel import Session
 
 from agent.model import Result, Status
-from agent.scopes import without_superseded
 from agent.store.db import Store, insert_missing
 from agent.store.hashing import check_run_hash, result_set_hash
-from agent.store.runs import COUNTED
+from agent.store.runs import COUNTED, newest_per_scope
 from agent.store.schema import CheckRun, ResultRow, ResultSet, Run
 
 # A check's outcome in a scope: the worst of its results.
@@ -68,30 +67,8 @@ def add_check_run(
 def latest_check_runs(store: Store) -> list[CheckRun]:
     """The newest counted evaluation of every (check, scope), whichever agent or shard made it,
     without stand-in scopes a newer evaluation of their parts replaced (see agent/scopes.py)."""
-    ranked = (
-        select(
-            CheckRun.id,
-            func.row_number()
-            .over(
-                partition_by=(CheckRun.check_id, CheckRun.scope),
-                order_by=(CheckRun.evaluated_at.desc(), CheckRun.id.desc()),  # type: ignore[attr-defined,union-attr]
-            )
-            .label("rank"),
-        )
-        .join(Run, Run.id == CheckRun.run_id)
-        .where(Run.status.in_(COUNTED))  # type: ignore[attr-defined]
-        .subquery()
-    )
-    with store.read() as s:
-        rows = s.execute(select(CheckRun).join(ranked, ranked.c.id == CheckRun.id).where(ranked.c.rank == 1))
-        by_check: dict[str, list[CheckRun]] = {}
-        for cr in rows.scalars():
-            by_check.setdefault(cr.check_id, []).append(cr)
-    return [
-        cr
-        for check_id in sorted(by_check)
-        for cr in without_superseded(by_check[check_id], lambda c: c.scope, lambda c: c.evaluated_at)
-    ]
+    counted = Run.status.in_(COUNTED)  # type: ignore[attr-defined]
+    return newest_per_scope(store, CheckRun, CheckRun.check_id, CheckRun.evaluated_at, counted)
 
 
 def results_of(store: Store, check_run: CheckRun) -> list[ResultRow]:

@@ -8,14 +8,16 @@ import socket
 import time
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
 import structlog
-from sqlalchemy import delete, exists, select
+from sqlalchemy import delete, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from agent import __version__
 from agent.model import RunStatus
+from agent.scopes import without_superseded
 from agent.store.db import Store
 from agent.store.hashing import GENESIS, run_root
 from agent.store.schema import CheckRun, Lease, Observation, Run
@@ -132,6 +134,33 @@ def reap_dead_runs(store: Store, now: datetime | None = None) -> list[int]:
             s.execute(delete(Lease).where(Lease.run_id == run_id))  # type: ignore[arg-type]
         log.warning("run_reaped", run=run_id)
     return dead
+
+
+def newest_per_scope(store: Store, model: Any, key: Any, at: Any, *where: Any) -> list[Any]:
+    """The newest row of `model` per (key, scope) in the runs `where` admits, ordered by key and
+    scope, without stand-in scopes a newer row for their parts replaced (see agent/scopes.py)."""
+    ranked = (
+        select(
+            model.id,
+            func.row_number()
+            .over(partition_by=(key, model.scope), order_by=(at.desc(), model.id.desc()))
+            .label("rank"),
+        )
+        .join(Run, Run.id == model.run_id)
+        .where(*where)
+        .subquery()
+    )
+    by_key: dict[str, list[Any]] = {}
+    with store.read() as s:
+        for row in s.execute(
+            select(model).join(ranked, ranked.c.id == model.id).where(ranked.c.rank == 1)
+        ).scalars():
+            by_key.setdefault(getattr(row, key.key), []).append(row)
+    return [
+        row
+        for name in sorted(by_key)
+        for row in without_superseded(by_key[name], lambda r: r.scope, lambda r: getattr(r, at.key))
+    ]
 
 
 def latest_run(store: Store) -> Run | None:
