@@ -25,12 +25,14 @@ lint: $(VENV)/.dev
 	$(BIN)/ruff format --check .
 
 # System packages some tests need, installed here when missing (CI runs as root on a fresh machine):
-# Debian's chromium for the HTML report test, and the PostgreSQL server the store, concurrency and
-# scale-out tests start on loopback (tests/postgres.py). Those tests fail rather than skip in CI.
+# Debian's chromium for the HTML report test, the PostgreSQL server the store, concurrency and
+# scale-out tests start on loopback (tests/postgres.py), and systemd-analyze to verify the unit in
+# deploy/. With ANNEXA_REQUIRE_SYSTEM_DEPS=1 those tests fail rather than skip.
 system-deps:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	command -v systemd-analyze >/dev/null 2>&1 || missing="$$missing systemd"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
@@ -38,7 +40,7 @@ system-deps:
 	fi
 
 test: lint system-deps
-	ANNEXA_REQUIRE_POSTGRES=1 $(BIN)/pytest -n auto -q
+	ANNEXA_REQUIRE_SYSTEM_DEPS=1 $(BIN)/pytest -n auto -q
 
 bench: $(VENV)/.demo
 	$(BIN)/python bench/collect_iam.py

@@ -1,7 +1,7 @@
 """A throwaway PostgreSQL server for the tests: the distribution's binaries, a temporary cluster on loopback.
 
 `make test` installs Debian's `postgresql` package when it is missing and sets
-ANNEXA_REQUIRE_POSTGRES=1, so in CI a missing server fails the tests instead of skipping them.
+ANNEXA_REQUIRE_SYSTEM_DEPS=1, so in CI a missing server fails the tests instead of skipping them.
 Each pytest worker starts its own server (fsync off: nothing here needs to survive a crash) and
 each test gets a fresh database.
 """
@@ -124,8 +124,8 @@ def pg_server() -> Iterator[PgServer]:
     bin_dir = _bin_dir()
     if bin_dir is None:
         message = "PostgreSQL server binaries not found (apt-get install postgresql)"
-        if os.environ.get("ANNEXA_REQUIRE_POSTGRES") == "1":
-            pytest.fail(message + "; ANNEXA_REQUIRE_POSTGRES=1 forbids skipping")
+        if os.environ.get("ANNEXA_REQUIRE_SYSTEM_DEPS") == "1":
+            pytest.fail(message + "; ANNEXA_REQUIRE_SYSTEM_DEPS=1 forbids skipping")
         pytest.skip(message)
     server = PgServer(bin_dir)
     try:
