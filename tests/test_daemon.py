@@ -27,6 +27,13 @@ def org(aws):
     return seed_demo_org(aws)
 
 
+def agent_files(tmp_path, **options: str) -> tuple:
+    """A SQLite store, a free port and a config naming both."""
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    port = free_port()
+    return write_config(tmp_path / "annexa.toml", url, port, **options), port, Store(url)
+
+
 def runs(store: Store) -> list[Run]:
     with store.read() as s:
         return list(s.execute(select(Run).order_by(Run.id)).scalars())
@@ -38,10 +45,7 @@ def draft_failures(config) -> dict[str, set[str]]:
 
 
 def test_the_daemon_runs_on_schedule_serves_probes_and_metrics_and_stops_on_sigterm(org, tmp_path):
-    url = f"sqlite:///{tmp_path / 'store.db'}"
-    port = free_port()
-    config = write_config(tmp_path / "annexa.toml", url, port, interval="2s")
-    store = Store(url)
+    config, port, store = agent_files(tmp_path, interval="2s")
     daemon = Daemon(config, port, *IAM)
     try:
         daemon.wait_ready()
@@ -80,10 +84,7 @@ def test_the_daemon_runs_on_schedule_serves_probes_and_metrics_and_stops_on_sigt
 
 
 def test_sigterm_aborts_a_run_that_outlives_the_grace(org, tmp_path):
-    url = f"sqlite:///{tmp_path / 'store.db'}"
-    port = free_port()
-    config = write_config(tmp_path / "annexa.toml", url, port, grace="1s", interval="1h")
-    store = Store(url)
+    config, port, store = agent_files(tmp_path, grace="1s", interval="1h")
     with FaultProxy(os.environ["AWS_ENDPOINT_URL"], {USERS_SLOW: Fault(status=0, delay=60)}) as proxy:
         daemon = Daemon(config, port, *IAM, endpoint=proxy.url)
         try:
@@ -114,10 +115,7 @@ def _lease_holders(store: Store) -> set[str]:
 
 
 def test_a_collect_during_a_scheduled_run_reports_the_holder_and_writes_nothing(org, tmp_path):
-    url = f"sqlite:///{tmp_path / 'store.db'}"
-    port = free_port()
-    config = write_config(tmp_path / "annexa.toml", url, port, interval="1h")
-    store = Store(url)
+    config, port, store = agent_files(tmp_path, interval="1h")
     with FaultProxy(os.environ["AWS_ENDPOINT_URL"], {USERS_SLOW: Fault(status=0, delay=4)}) as proxy:
         daemon = Daemon(config, port, *IAM, endpoint=proxy.url)
         try:
@@ -152,10 +150,7 @@ def test_a_collect_during_a_scheduled_run_reports_the_holder_and_writes_nothing(
 
 
 def test_a_scheduled_run_during_a_collect_is_skipped_and_counted_busy(org, tmp_path):
-    url = f"sqlite:///{tmp_path / 'store.db'}"
-    port = free_port()
-    config = write_config(tmp_path / "annexa.toml", url, port, interval="1h")
-    store = Store(url)
+    config, port, store = agent_files(tmp_path, interval="1h")
     with FaultProxy(os.environ["AWS_ENDPOINT_URL"], {USERS_SLOW: Fault(status=0, delay=6)}) as proxy:
         collect = _start_collect(config, proxy.url)
         wait_for(lambda: _lease_holders(store) == {"collect"}, 30, "the collect to lease the account")
