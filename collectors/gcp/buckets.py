@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
-from agent.errors import CollectorError, InputDataError
+from agent.errors import InputDataError
 from agent.model import Record
 from agent.registry import collector
 from collectors.gcp import bindings
@@ -60,8 +60,4 @@ def _project_buckets(api: GcpApi, project: Placed) -> list[Record]:
 )
 def bucket_policies(target: GcpRoot) -> Iterator[Record]:
     """Each bucket: its IAM bindings, public access prevention, uniform bucket-level access."""
-    for project, outcome in target.api.fan_out(target.projects, lambda p: _project_buckets(target.api, p)):
-        if isinstance(outcome, CollectorError):
-            yield Record(project.node.name, {"project": project.project_id, "error": str(outcome)})
-        else:
-            yield from outcome
+    yield from target.per_project(lambda p: _project_buckets(target.api, p))

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping
 from datetime import timedelta
 from typing import Any
 
-from agent.errors import CollectorError, InputDataError
+from agent.errors import InputDataError
 from agent.model import Record
 from agent.registry import collector
 from collectors.gcp.client import GcpApi
@@ -73,8 +73,4 @@ def _project_accounts(api: GcpApi, project: Placed) -> list[Record]:
 )
 def service_account_keys(target: GcpRoot) -> Iterator[Record]:
     """Each service account with its user-managed keys: created, expiry, disabled."""
-    for project, outcome in target.api.fan_out(target.projects, lambda p: _project_accounts(target.api, p)):
-        if isinstance(outcome, CollectorError):
-            yield Record(project.node.name, {"project": project.project_id, "error": str(outcome)})
-        else:
-            yield from outcome
+    yield from target.per_project(lambda p: _project_accounts(target.api, p))

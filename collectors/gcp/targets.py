@@ -16,10 +16,12 @@ and bucket inventories, only when `[gcp] deep_inventory` is on.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from agent.config import Settings
+from agent.errors import CollectorError
+from agent.model import Record
 from agent.registry import scope_kind
 from collectors.gcp.client import GcpApi
 from collectors.gcp.hierarchy import PROJECT, Node, list_hierarchy
@@ -53,6 +55,15 @@ class GcpRoot:
     @property
     def projects(self) -> list[Placed]:
         return [p for p in self.resources if p.node.kind == PROJECT]
+
+    def per_project(self, listing: Callable[[Placed], list[Record]]) -> Iterator[Record]:
+        """`listing` for every project, concurrently; a project whose calls fail is one error
+        record of its own, so it alone reports `error` and the others are still judged."""
+        for project, outcome in self.api.fan_out(self.projects, listing):
+            if isinstance(outcome, CollectorError):
+                yield Record(project.node.name, {"project": project.project_id, "error": str(outcome)})
+            else:
+                yield from outcome
 
 
 def _roots(settings: Settings) -> Iterator[GcpRoot]:
