@@ -8,12 +8,16 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlmodel import Session
 
 from agent.catalog import annex_a
 from agent.errors import UsageError
+from agent.files import read_bounded
 from agent.store import Store
+from agent.store.chain import counted_runs, record_entry
 from agent.store.db import insert_missing
-from agent.store.schema import Attachment, Attestation
+from agent.store.hashing import attestation_hash
+from agent.store.schema import Attachment, Attestation, Run
 from agent.store.types import utcnow
 
 MAX_BYTES = 50 * 1024 * 1024
@@ -32,36 +36,42 @@ def attest(
         raise UsageError(f"{control_id!r} is not an Annex A 2022 control (A.5.1 to A.8.34)")
     if valid_for_days is not None and valid_for_days <= 0:
         raise UsageError("--valid-for must be a positive number of days")
-    try:
-        if file.stat().st_size > MAX_BYTES:
-            raise UsageError(
-                f"{file}: larger than {MAX_BYTES // 2**20} MiB; attach a summary or a link instead"
-            )
-        content = file.read_bytes()
-    except IsADirectoryError:
-        raise UsageError(f"--file {file} is a directory") from None
-    except OSError as exc:
-        raise UsageError(f"--file {file}: {exc.strerror}") from None
+    content = read_bounded(file, MAX_BYTES, "--file")
     digest = hashlib.sha256(content).hexdigest()
     now = utcnow()
-    row = Attestation(
-        control_id=control_id,
-        attachment=digest,
-        filename=file.name,
-        note=note,
-        actor=actor,
-        at=now,
-        expires_at=now + timedelta(days=valid_for_days) if valid_for_days else None,
-    )
-    with store.write() as s:
+
+    def act(s: Session, entry: Run) -> Attestation:
         insert_missing(s, Attachment, "hash", [{"hash": digest, "size": len(content), "content": content}])
+        row = Attestation(
+            control_id=control_id,
+            attachment=digest,
+            filename=file.name,
+            note=note,
+            actor=actor,
+            at=now,
+            expires_at=now + timedelta(days=valid_for_days) if valid_for_days else None,
+            run_id=entry.id,
+        )
         s.add(row)
-    return row
+        s.flush()
+        row.hash = attestation_hash(row.model_dump(), entry.uid)
+        return row
+
+    return record_entry(store, "attest", act)
 
 
 def attestations(store: Store) -> list[Attestation]:
+    """Sealed attestations only: one written around the chain never vouches for a control."""
+    counted = counted_runs(store)
     with store.read() as s:
-        return list(s.execute(select(Attestation).order_by(Attestation.id)).scalars())  # type: ignore[arg-type]
+        return list(
+            s.execute(
+                select(Attestation)
+                .join(Run, Run.id == Attestation.run_id)
+                .where(counted)
+                .order_by(Attestation.id)  # type: ignore[arg-type]
+            ).scalars()
+        )
 
 
 def current(rows: list[Attestation], now: datetime) -> dict[str, Attestation]:

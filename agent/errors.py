@@ -25,6 +25,19 @@ class StoreError(AnnexaError):
     """The evidence store cannot be opened or is not in the expected state."""
 
 
+class Unverifiable(AnnexaError):
+    """The store's chain does not verify, so nothing derived from it may be handed on."""
+
+    exit_code = 1
+
+
+class StoreBusy(StoreError):
+    """Another process held a lock on the store past the wait allowed (SQLite `?timeout=`,
+    30 s by default; PostgreSQL `lock_timeout`), or a concurrent transaction conflicted."""
+
+    exit_code = 75  # sysexits.h EX_TEMPFAIL, as for a target leased by another agent: try again
+
+
 class CollectorError(Exception):
     """A collector could not list its source; recorded on the observation, never raised to the user."""
 

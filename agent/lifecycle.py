@@ -8,14 +8,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlmodel import Session
 
 from agent.errors import UsageError
 from agent.model import Severity
-from agent.nonconformity import NcState, parse_ref, transition
-from agent.store.schema import CheckRun, Nonconformity
+from agent.nonconformity import NcState, commit_version, history, nc_document, parse_ref, transition
+from agent.store import Store
+from agent.store.chain import counted_runs, record_entry
+from agent.store.schema import CheckRun, Nonconformity, Run
 from agent.store.types import utcnow
 
 ALLOWED: dict[str, tuple[set[NcState], NcState]] = {
@@ -52,10 +55,12 @@ def find(session: Session, ref: str) -> Nonconformity:
     return nc
 
 
-def _still_failing(session: Session, nc: Nonconformity) -> bool:
+def _still_failing(session: Session, nc: Nonconformity, counted: ColumnElement[bool]) -> bool:
+    """Only a validly sealed evaluation may show that the check passes now."""
     latest = session.execute(
         select(CheckRun.outcome)
-        .where(CheckRun.check_id == nc.check_id, CheckRun.scope == nc.scope)
+        .join(Run, Run.id == CheckRun.run_id)
+        .where(CheckRun.check_id == nc.check_id, CheckRun.scope == nc.scope, counted)
         .order_by(CheckRun.evaluated_at.desc())  # type: ignore[attr-defined]
         .limit(1)
     ).scalar_one_or_none()
@@ -67,8 +72,27 @@ def _require(value: str | None, what: str, action: str) -> None:
         raise UsageError(f"nc {action} needs {what}")
 
 
-def apply(session: Session, ref: str, action: str, actor: str, change: Change) -> Nonconformity:
-    """Validate and apply one action inside the caller's transaction."""
+def apply(store: Store, ref: str, action: str, actor: str, change: Change) -> dict[str, Any]:
+    """Validate and apply one action as a sealed chain entry of its own; returns the NC's
+    document with its history. A refused action writes nothing."""
+    counted = counted_runs(store) if action == "close" else None
+
+    def act(session: Session, entry: Run) -> dict[str, Any]:
+        nc = _apply(session, entry, ref, action, actor, change, counted)
+        return {**nc_document(nc), "transitions": history(session, nc)}
+
+    return record_entry(store, "nc", act)
+
+
+def _apply(
+    session: Session,
+    entry: Run,
+    ref: str,
+    action: str,
+    actor: str,
+    change: Change,
+    counted: ColumnElement[bool] | None,
+) -> Nonconformity:
     nc = find(session, ref)
     sources, target = ALLOWED[action]
     if NcState(nc.state) not in sources:
@@ -85,7 +109,7 @@ def apply(session: Session, ref: str, action: str, actor: str, change: Change) -
         _require(change.reason, "--note (what was done)", action)
     if action == "close":
         _require(change.effectiveness_review, "--effectiveness (how the action was verified)", action)
-        if _still_failing(session, nc):
+        if counted is None or _still_failing(session, nc, counted):
             raise UsageError(
                 f"{nc.ref}: the latest evaluation of {nc.check_id} in {nc.scope} is not a pass; "
                 "collect again once fixed, then close"
@@ -102,7 +126,8 @@ def apply(session: Session, ref: str, action: str, actor: str, change: Change) -
     if change.severity is not None and change.severity.value != nc.severity:
         notes.append(f"severity {nc.severity} -> {change.severity.value}")
         nc.severity = change.severity.value
-    transition(session, nc, target, actor=actor, reason="; ".join(notes) or action, at=utcnow())
+    transition(session, nc, target, actor=actor, reason="; ".join(notes) or action, at=utcnow(), run=entry)
     if target == NcState.CLOSED:
         nc.ready_for_verification = False
+    commit_version(session, nc, entry)
     return nc

@@ -18,7 +18,8 @@ from sqlmodel import Session
 
 from agent.model import Result, Status
 from agent.registry import CheckSpec
-from agent.store.schema import NcTransition, Nonconformity, Run
+from agent.store.hashing import nc_hash, transition_hash
+from agent.store.schema import NcTransition, NcVersion, Nonconformity, Run
 
 SYSTEM_ACTOR = "annexa"
 
@@ -39,25 +40,71 @@ ACTIVE = {NcState.DRAFT, *ACCEPTED}
 def transition(
     session: Session,
     nc: Nonconformity,
-    to: NcState,
+    to: NcState | None,
     *,
     actor: str,
     reason: str,
     at: datetime,
-    run_id: int | None = None,
+    run: Run,
 ) -> None:
+    """One step of the NC's history, hashed for the seal of `run` (None: the NC is being opened)."""
+    step = NcTransition(
+        nc_id=nc.id,  # type: ignore[arg-type]
+        at=at,
+        actor=actor,
+        from_state=None if to is None else nc.state,
+        to_state=(to or NcState(nc.state)).value,
+        reason=reason,
+        run_id=run.id,
+    )
+    session.add(step)
+    session.flush()
+    step.hash = transition_hash(step.model_dump(), run.uid)
+    nc.state = step.to_state
+
+
+def nc_record(nc: Nonconformity) -> dict[str, Any]:
+    """Every field of the register: what a seal commits to for each version of the NC."""
+    return {
+        "id": nc.id,
+        "version": nc.version,
+        "check_id": nc.check_id,
+        "scope": nc.scope,
+        "title": nc.title,
+        "controls": list(nc.controls),
+        "suggested_severity": nc.suggested_severity,
+        "severity": nc.severity,
+        "state": nc.state,
+        "first_seen": nc.first_seen.isoformat(),
+        "last_seen": nc.last_seen.isoformat(),
+        "last_run_id": nc.last_run_id,
+        "failing_resources": list(nc.failing_resources),
+        "evidence_hashes": list(nc.evidence_hashes),
+        "ready_for_verification": nc.ready_for_verification,
+        "nature": nc.nature,
+        "correction": nc.correction,
+        "root_cause": nc.root_cause,
+        "corrective_action": nc.corrective_action,
+        "owner": nc.owner,
+        "due_date": nc.due_date.isoformat() if nc.due_date else None,
+        "effectiveness_review": nc.effectiveness_review,
+    }
+
+
+def commit_version(session: Session, nc: Nonconformity, run: Run) -> None:
+    """Record the NC as it now stands, for the seal of `run` to commit to."""
+    nc.version += 1
+    session.flush()
+    document = nc_record(nc)
     session.add(
-        NcTransition(
+        NcVersion(
             nc_id=nc.id,  # type: ignore[arg-type]
-            at=at,
-            actor=actor,
-            from_state=nc.state,
-            to_state=to.value,
-            reason=reason,
-            run_id=run_id,
+            version=nc.version,
+            run_id=run.id,  # type: ignore[arg-type]
+            hash=nc_hash(document),
+            document=document,
         )
     )
-    nc.state = to.value
 
 
 def _was_accepted(session: Session, nc: Nonconformity) -> bool:
@@ -78,7 +125,9 @@ def record_outcome(
     failing = sorted((r for r in results if r.status == Status.FAIL), key=lambda r: r.resource_id)
     errored = {r.resource_id for r in results if r.status == Status.ERROR}
     nc = session.execute(
-        select(Nonconformity).where(Nonconformity.check_id == spec.id, Nonconformity.scope == scope)
+        select(Nonconformity)
+        .where(Nonconformity.check_id == spec.id, Nonconformity.scope == scope)
+        .with_for_update()
     ).scalar_one_or_none()
 
     if failing:
@@ -97,16 +146,14 @@ def record_outcome(
             )
             session.add(nc)
             session.flush()
-            session.add(
-                NcTransition(
-                    nc_id=nc.id,  # type: ignore[arg-type]
-                    at=at,
-                    actor=SYSTEM_ACTOR,
-                    from_state=None,
-                    to_state=NcState.DRAFT.value,
-                    reason=f"check failed in run {run.id}: {_failing_summary(failing)}",
-                    run_id=run.id,
-                )
+            transition(
+                session,
+                nc,
+                None,
+                actor=SYSTEM_ACTOR,
+                reason=f"check failed in run {run.id}: {_failing_summary(failing)}",
+                at=at,
+                run=run,
             )
         elif nc.state == NcState.CLOSED:
             reopened = NcState.OPEN if _was_accepted(session, nc) else NcState.DRAFT
@@ -117,7 +164,7 @@ def record_outcome(
                 actor=SYSTEM_ACTOR,
                 reason=f"regression in run {run.id}: {_failing_summary(failing)}",
                 at=at,
-                run_id=run.id,
+                run=run,
             )
         elif nc.state == NcState.RESOLVED:
             transition(
@@ -127,7 +174,7 @@ def record_outcome(
                 actor=SYSTEM_ACTOR,
                 reason=f"still failing after resolution, in run {run.id}: {_failing_summary(failing)}",
                 at=at,
-                run_id=run.id,
+                run=run,
             )
         still_unknown = set(nc.failing_resources) & errored
         nc.failing_resources = sorted({r.resource_id for r in failing} | still_unknown)
@@ -135,6 +182,7 @@ def record_outcome(
         nc.last_seen = at
         nc.last_run_id = run.id
         nc.ready_for_verification = False
+        commit_version(session, nc, run)
         return nc
 
     if nc is None or errored:
@@ -147,33 +195,30 @@ def record_outcome(
             actor=SYSTEM_ACTOR,
             reason=f"check passed in run {run.id}: no failing resource remains",
             at=at,
-            run_id=run.id,
+            run=run,
         )
-        nc.last_run_id = run.id
     elif nc.state in ACCEPTED and not nc.ready_for_verification:
         nc.ready_for_verification = True
-        nc.last_run_id = run.id
+    else:
+        return nc
+    nc.last_run_id = run.id
+    commit_version(session, nc, run)
     return nc
 
 
 def nc_document(nc: Nonconformity) -> dict[str, Any]:
     """The `nc list --json` shape (design notes contract) plus the fields an auditor asks for."""
-    return {
-        "id": nc.ref,
-        "check_id": nc.check_id,
-        "title": nc.title,
-        "controls": nc.controls,
-        "severity": nc.severity,
-        "suggested_severity": nc.suggested_severity,
-        "state": nc.state,
-        "scope": nc.scope,
-        "failing_resources": nc.failing_resources,
-        "first_seen": nc.first_seen.isoformat(),
-        "last_seen": nc.last_seen.isoformat(),
-        "last_run_id": nc.last_run_id,
-        "ready_for_verification": nc.ready_for_verification,
-        "evidence_hashes": nc.evidence_hashes,
-    }
+    return register_document(nc_record(nc))
+
+
+def register_document(record: dict[str, Any]) -> dict[str, Any]:
+    """An NC's register entry from its record (a row's, or a sealed version's)."""
+    keys = (
+        "check_id", "title", "controls", "severity", "suggested_severity", "state", "scope",
+        "failing_resources", "first_seen", "last_seen", "last_run_id", "ready_for_verification",
+        "evidence_hashes",
+    )  # fmt: skip
+    return {"id": f"NC-{record['id']:04d}", **{k: record[k] for k in keys}}
 
 
 def open_by_severity(session: Session) -> dict[str, int]:

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from agent.errors import ConfigError
+from agent.private_files import create_private, replace_file
+
+if TYPE_CHECKING:
+    from agent.store.chain import SealKeys
 
 
 def fingerprint(public: Ed25519PublicKey) -> str:
@@ -24,15 +28,15 @@ def public_pem(public: Ed25519PublicKey) -> bytes:
 
 
 def create_key_pair(private_path: Path) -> Ed25519PublicKey:
-    """Write a new private key (mode 0600) and its public key beside it (`.pub`)."""
+    """Write a new private key (mode 0600, never through a symlink) and its public key beside it
+    (`.pub`: renamed into place, so a link planted there is replaced, not followed)."""
     key = Ed25519PrivateKey.generate()
     pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
-    fd = os.open(private_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as fh:
+    with create_private(private_path) as fh:
         fh.write(pem)
-    private_path.with_suffix(".pub").write_bytes(public_pem(key.public_key()))
+    replace_file(private_path.with_suffix(".pub"), public_pem(key.public_key()), mode=0o644)
     return key.public_key()
 
 
@@ -46,6 +50,18 @@ def load_private_key(path: Path) -> Ed25519PrivateKey:
     if not isinstance(key, Ed25519PrivateKey):
         raise ConfigError(f"[export] signing_key: {path} is not an Ed25519 key")
     return key
+
+
+def seal_keys(signing_key: str) -> SealKeys | None:
+    """The configured key for sealing and checking seals, or None when there is none (then the
+    chain proves only its own consistency, and `annexa verify` says so)."""
+    from agent.store.chain import SealKeys
+
+    path = Path(signing_key)
+    if not path.exists():
+        return None
+    private = load_private_key(path)
+    return SealKeys(public=private.public_key(), private=private)
 
 
 def load_public_key(pem: bytes, origin: str) -> Ed25519PublicKey:

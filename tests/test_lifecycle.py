@@ -28,8 +28,7 @@ def nc(fake_store, fake_settings, fake_registry):
 
 
 def act(store, ref, action, change: Change | None = None, actor="dana"):
-    with store.write() as s:
-        return apply(s, ref, action, actor, change or Change())
+    return apply(store, ref, action, actor, change or Change())
 
 
 def state(store, ref):

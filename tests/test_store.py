@@ -6,21 +6,22 @@ import threading
 from datetime import timedelta
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import func, select, text
+from sqlalchemy import create_engine, func, select, text
 from sqlmodel import SQLModel
 
-from agent.bundle.verify import verify_store
 from agent.errors import StoreError
 from agent.model import Record, RunStatus
 from agent.store import Store, leases
 from agent.store.evidence import EvidenceBuffer, write_observation
 from agent.store.leases import Holder, LeaseHeld
-from agent.store.migrate import head_revision
+from agent.store.migrate import FIRST, alembic_config, head_revision
 from agent.store.runs import finish_run, start_run
 from agent.store.schema import Lease, Observation, Run, Tree, TreeEntry
 from agent.store.types import utcnow
+from agent.store.verify import verify_store
 from tests.postgres import BACKENDS, backend_url
 
 TTL = timedelta(minutes=5)
@@ -85,13 +86,14 @@ def test_a_store_newer_than_the_agent_is_refused(store, store_url):
 
 def test_a_store_made_before_migrations_is_adopted(tmp_path):
     url = f"sqlite:///{tmp_path / 'old.db'}"
-    old = Store(url)
-    with old.engine.begin() as conn:  # what a store made by create_all looked like: no lease, no version
+    engine = create_engine(url)
+    with engine.begin() as conn:  # what a store made by create_all looked like: no lease, no version
+        command.upgrade(alembic_config(conn), FIRST)
         conn.execute(text("DROP TABLE lease"))
         conn.execute(text("DROP TABLE alembic_version"))
-    old.close()
+    engine.dispose()
     adopted = Store(url)
-    assert {"lease", "alembic_version"} <= adopted.tables()
+    assert {"lease", "alembic_version", "nc_version"} <= adopted.tables()
 
 
 def test_a_lease_is_exclusive_until_released_or_expired(store):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 import json
+import os
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -23,21 +24,40 @@ from sqlalchemy import select
 
 from agent import __version__
 from agent.attest import attestation_document
+from agent.bundle.layout import (
+    ATTESTATIONS,
+    CHAIN,
+    FORMAT,
+    MANIFEST,
+    NCS,
+    PUBLIC_KEY,
+    RUNS,
+    SIGNATURE,
+    evidence_path,
+    results_path,
+    row_doc,
+    run_doc,
+    spine_entry,
+    version_doc,
+)
 from agent.bundle.report import render_index
+from agent.canonical import canonical_json
 from agent.config import Settings
 from agent.controls import control_statuses
-from agent.errors import UsageError
-from agent.nonconformity import history, list_ncs, nc_document
+from agent.errors import Unverifiable, UsageError
+from agent.nonconformity import register_document
 from agent.registry import Registry
 from agent.signing import fingerprint, load_private_key, public_pem
 from agent.soa import render_csv, soa_rows
 from agent.store import Store
-from agent.store.hashing import GENESIS
+from agent.store.chain import ChainState, chain_state
 from agent.store.schema import (
     Attachment,
     Attestation,
     Blob,
     CheckRun,
+    NcTransition,
+    NcVersion,
     Observation,
     ResultRow,
     Run,
@@ -45,10 +65,6 @@ from agent.store.schema import (
 )
 from agent.store.types import utcnow
 
-FORMAT = "annexa-bundle/1"
-MANIFEST = "manifest.json"
-SIGNATURE = "manifest.sig"
-PUBLIC_KEY = "public_key.pem"
 CHUNK = 5000
 
 
@@ -92,60 +108,14 @@ def _day_start(d: date) -> datetime:
     return datetime.combine(d, time.min, tzinfo=UTC)
 
 
-def chain_segment(store: Store, start: datetime, end: datetime) -> list[Run]:
-    """The sealed runs finished in [start, end), in chain order, contiguous from the first to the last."""
-    with store.read() as s:
-        sealed = list(s.execute(select(Run).where(Run.root_hash.is_not(None))).scalars())  # type: ignore[union-attr]
-    by_prev = {r.prev_root_hash: r for r in sealed}
-    ordered: list[Run] = []
-    link: str | None = GENESIS
-    while link in by_prev:
-        run = by_prev[link]
-        ordered.append(run)
-        link = run.root_hash
+def _segment(state: ChainState, start: datetime, end: datetime) -> tuple[list[Run], list[Run]]:
+    """The spine from the first entry to the period's last, and the period's runs: every sealed
+    entry finished in [start, end), contiguous from the first to the last."""
+    ordered = state.ordered
     inside = [i for i, r in enumerate(ordered) if r.finished_at and start <= r.finished_at < end]
-    return ordered[inside[0] : inside[-1] + 1] if inside else []
-
-
-def _obs_doc(o: Observation) -> dict[str, Any]:
-    return {
-        "source": o.source,
-        "scope": o.scope,
-        "status": o.status,
-        "error": o.error,
-        "tree_hash": o.tree_hash,
-        "record_count": o.record_count,
-        "started_at": o.started_at.isoformat(),
-        "collected_at": o.collected_at.isoformat(),
-        "agent_version": o.agent_version,
-        "hash": o.hash,
-    }
-
-
-def _run_doc(run: Run, observations: list[Observation], check_runs: list[CheckRun]) -> dict[str, Any]:
-    return {
-        "id": run.id,
-        "uid": run.uid,
-        "kind": run.kind,
-        "status": run.status,
-        "started_at": run.started_at.isoformat(),
-        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
-        "error": run.error,
-        "prev_root_hash": run.prev_root_hash,
-        "root_hash": run.root_hash,
-        "observations": [_obs_doc(o) for o in observations],
-        "check_runs": [
-            {
-                "check_id": c.check_id,
-                "scope": c.scope,
-                "evaluated_at": c.evaluated_at.isoformat(),
-                "outcome": c.outcome,
-                "result_set": c.result_set,
-                "hash": c.hash,
-            }
-            for c in check_runs
-        ],
-    }
+    if not inside:
+        return [], []
+    return ordered[: inside[-1] + 1], ordered[inside[0] : inside[-1] + 1]
 
 
 def _json_string(text: str) -> str:
@@ -194,19 +164,33 @@ def _check_doc(spec: Any) -> dict[str, Any]:
 
 @dataclass
 class _Selection:
-    """What goes in: the runs of the period and, when controls are named, only their checks' data."""
+    """What goes in: the spine, the runs of the period with everything they wrote, and the registers
+    (NCs as their last sealed version up to the head, their history, attestations)."""
 
+    spine: list[Run]
     runs: list[Run]
-    observations: list[Observation]
-    check_runs: list[CheckRun]
+    rows: dict[type, list[Any]]
     checks: list[str]
     sources: set[str]
     controls: list[str]
+    versions: list[NcVersion]
+    transitions: list[NcTransition]
+    attestations: list[Attestation]
 
-    def of_run(self, run: Run) -> tuple[list[Observation], list[CheckRun]]:
-        return [o for o in self.observations if o.run_id == run.id], [
-            c for c in self.check_runs if c.run_id == run.id
-        ]
+    def of_run(self, model: type, run: Run) -> list[Any]:
+        return [x for x in self.rows[model] if x.run_id == run.id]
+
+    def wanted(self, controls: list[str]) -> bool:
+        return not self.controls or bool(set(self.controls) & set(controls))
+
+
+def _rows_of(s: Any, model: Any, run_ids: list[int]) -> list[Any]:
+    """Rows written by these runs (a range query, filtered here: the list may be long)."""
+    wanted = set(run_ids)
+    rows = s.execute(
+        select(model).where(model.run_id.between(min(wanted), max(wanted))).order_by(model.id)
+    ).scalars()
+    return [x for x in rows if x.run_id in wanted]
 
 
 def _select(
@@ -214,29 +198,48 @@ def _select(
 ) -> _Selection:
     lo = _day_start(start) if start else datetime.min.replace(tzinfo=UTC)
     hi = _day_start(end) + timedelta(days=1) if end else utcnow() + timedelta(seconds=1)
-    runs = chain_segment(store, lo, hi)
+    with store.read() as s:
+        state = chain_state(s, store.keys)
+    off = [f"run {rid} {why}" for rid, why in sorted(state.problems.items()) if rid not in state.legacy]
+    if off:
+        raise Unverifiable(f"the store's chain does not verify ({off[0]}): run `annexa verify --store`")
+    spine, runs = _segment(state, lo, hi)
     if not runs:
         raise UsageError("no sealed run in that period: collect first, or widen --from/--to")
     checks = sorted(c.id for c in registry.checks.values() if not controls or set(controls) & set(c.controls))
-    run_ids = [r.id for r in runs]
+    period = [r.id for r in runs if r.id is not None]
+    upto = [r.id for r in spine if r.id is not None]
     with store.read() as s:
-        observations = list(s.execute(select(Observation).where(Observation.run_id.in_(run_ids))).scalars())  # type: ignore[attr-defined]
-        check_runs = list(s.execute(select(CheckRun).where(CheckRun.run_id.in_(run_ids))).scalars())  # type: ignore[attr-defined]
-    return _Selection(
-        runs=runs,
-        observations=observations,
-        check_runs=check_runs,
-        checks=checks,
-        sources={n for cid in checks for n in registry.checks[cid].needs},
-        controls=controls,
-    )
+        rows = {
+            m: _rows_of(s, m, period) for m in (Observation, CheckRun, NcVersion, NcTransition, Attestation)
+        }
+        latest: dict[int, NcVersion] = {}
+        for v in _rows_of(s, NcVersion, upto):
+            if v.nc_id not in latest or v.version > latest[v.nc_id].version:
+                latest[v.nc_id] = v
+        sel = _Selection(
+            spine=spine,
+            runs=runs,
+            rows=rows,
+            checks=checks,
+            sources={n for cid in checks for n in registry.checks[cid].needs},
+            controls=controls,
+            versions=[],
+            transitions=[],
+            attestations=[],
+        )
+        sel.versions = [v for _, v in sorted(latest.items()) if sel.wanted(v.document["controls"])]
+        kept = {v.nc_id for v in sel.versions}
+        sel.transitions = [t for t in _rows_of(s, NcTransition, upto) if t.nc_id in kept]
+        sel.attestations = [a for a in _rows_of(s, Attestation, upto) if sel.wanted([a.control_id])]
+    return sel
 
 
 def _write_evidence(w: _Writer, store: Store, sel: _Selection) -> dict[tuple[str, str], str]:
     trees: dict[tuple[str, str], str] = {}
-    for o in sel.observations:
+    for o in sel.rows[Observation]:
         if o.tree_hash and o.source in sel.sources and (o.source, o.tree_hash) not in trees:
-            path = f"evidence/{o.source}/{o.tree_hash}.ndjson"
+            path = evidence_path(o.source, o.tree_hash)
             trees[(o.source, o.tree_hash)] = path
             with w.open(path) as fh:
                 for line in _tree_lines(store, o.tree_hash):
@@ -245,37 +248,68 @@ def _write_evidence(w: _Writer, store: Store, sel: _Selection) -> dict[tuple[str
 
 
 def _write_results(w: _Writer, store: Store, sel: _Selection) -> None:
+    """One canonical JSON row per line: a verifier streams the set's hash without holding it."""
     with store.read() as s:
-        for set_hash in sorted({c.result_set for c in sel.check_runs if c.check_id in sel.checks}):
+        for set_hash in sorted({c.result_set for c in sel.rows[CheckRun] if c.check_id in sel.checks}):
             rows = s.execute(
                 select(ResultRow).where(ResultRow.set_hash == set_hash).order_by(ResultRow.resource_id)
             ).scalars()
-            w.json(
-                f"results/{set_hash}.json",
-                [
-                    {
+            with w.open(results_path(set_hash)) as fh:
+                for r in rows:
+                    row = {
                         "resource_id": r.resource_id,
                         "status": r.status,
                         "reason": r.reason,
                         "evidence": r.evidence,
                     }
-                    for r in rows
-                ],
-            )
+                    fh.write((canonical_json(row) + "\n").encode())
 
 
-def _write_attestations(w: _Writer, store: Store, controls: list[str]) -> list[dict[str, Any]]:
+def _write_attestations(w: _Writer, store: Store, sel: _Selection) -> list[dict[str, Any]]:
     docs = []
     with store.read() as s:
-        for a in s.execute(select(Attestation).order_by(Attestation.id)).scalars():  # type: ignore[arg-type]
-            if controls and a.control_id not in controls:
-                continue
+        for a in sel.attestations:
             path = f"attachments/{a.attachment}"
             if path not in {f["path"] for f in w.files}:
                 w.write(path, s.get(Attachment, a.attachment).content)  # type: ignore[union-attr]
-            docs.append({**attestation_document(a), "path": path})
-    w.json("attestations.json", docs)
+            docs.append({**attestation_document(a), "path": path, "record": row_doc(a)})
+    w.json(ATTESTATIONS, docs)
     return docs
+
+
+def _register_lists(store: Store, sel: _Selection) -> dict[str, dict[str, list[Any]]]:
+    """For each entry an exported NC version, history step or attestation comes from: the full
+    lists its seal commits to, so a verifier proves membership without the entry's evidence."""
+    ids = sorted({x.run_id for x in (*sel.versions, *sel.transitions, *sel.attestations)})
+    if not ids:
+        return {}
+    with store.read() as s:
+        versions = _rows_of(s, NcVersion, ids)
+        transitions = _rows_of(s, NcTransition, ids)
+        attestations = _rows_of(s, Attestation, ids)
+    return {
+        str(rid): {
+            "ncs": sorted([v.nc_id, v.version, v.hash] for v in versions if v.run_id == rid),
+            "transitions": sorted(t.hash or "" for t in transitions if t.run_id == rid),
+            "attestations": sorted(a.hash or "" for a in attestations if a.run_id == rid),
+        }
+        for rid in ids
+    }
+
+
+def _nc_register(sel: _Selection) -> list[dict[str, Any]]:
+    """Each NC as its last sealed version up to the head says, with its sealed history."""
+    steps: dict[int, list[dict[str, Any]]] = {}
+    for t in sel.transitions:
+        steps.setdefault(t.nc_id, []).append(row_doc(t))
+    return [
+        {
+            **register_document(v.document),
+            "history": steps.get(v.nc_id, []),
+            "sealed": {**version_doc(v), "run_id": v.run_id},
+        }
+        for v in sel.versions
+    ]
 
 
 def _write_registers(
@@ -285,17 +319,22 @@ def _write_registers(
     checks = [_check_doc(registry.checks[cid]) for cid in sel.checks]
     w.json("checks.json", checks)
     statuses = [c.document() for c in control_statuses(store, settings, registry)]
-    with store.read() as s:
-        ncs = [{**nc_document(nc), "history": history(s, nc)} for nc in list_ncs(s)]
     if sel.controls:
         statuses = [c for c in statuses if c["id"] in sel.controls]
-        ncs = [nc for nc in ncs if set(sel.controls) & set(nc["controls"])]
+    ncs = _nc_register(sel)
     w.json("controls.json", statuses)
-    w.json("nonconformities.json", ncs)
+    w.json(NCS, ncs)
     soa = soa_rows(store, settings, registry, utcnow())
     w.json("soa.json", soa)
     w.write("soa.csv", render_csv(soa))
     return checks, statuses, ncs
+
+
+def _private_file(path: Path) -> IO[bytes]:
+    """A new file only its owner can read: bundles hold personal data and evidence."""
+    path.unlink(missing_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    return os.fdopen(fd, "wb")
 
 
 def export_bundle(
@@ -315,24 +354,41 @@ def export_bundle(
     signer = fingerprint(key.public_key())
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".partial")
-    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+    with (
+        _private_file(tmp) as raw,
+        zipfile.ZipFile(raw, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf,
+    ):
         w = _Writer(zf)
-        w.json("runs.json", [_run_doc(r, *sel.of_run(r)) for r in sel.runs])
+        w.json(
+            CHAIN, {"spine": [spine_entry(r) for r in sel.spine], "registers": _register_lists(store, sel)}
+        )
+        w.json(
+            RUNS,
+            [
+                run_doc(
+                    r,
+                    *(
+                        sel.of_run(m, r)
+                        for m in (Observation, CheckRun, NcVersion, NcTransition, Attestation)
+                    ),
+                )
+                for r in sel.runs
+            ],
+        )
         trees = _write_evidence(w, store, sel)
         _write_results(w, store, sel)
         checks, statuses, ncs = _write_registers(w, store, settings, registry, sel)
-        attestations = _write_attestations(w, store, sel.controls)
-        latest_obs, latest_checks = sel.of_run(head)
+        attestations = _write_attestations(w, store, sel)
         w.write(
             "index.html",
             render_index(
                 runs=sel.runs,
                 controls=statuses,
                 checks=checks,
-                check_runs=[c for c in latest_checks if c.check_id in sel.checks],
+                check_runs=[c for c in sel.of_run(CheckRun, head) if c.check_id in sel.checks],
                 store=store,
                 trees=trees,
-                observations=latest_obs,
+                observations=sel.of_run(Observation, head),
                 ncs=ncs,
                 attestations=attestations,
                 fingerprint=signer,

@@ -1,286 +1,255 @@
-"""`annexa verify`: re-check a bundle (or the store itself) offline, naming everything that is off.
+"""`annexa verify BUNDLE`: re-check a bundle offline, naming everything that is off.
 
-A bundle holds: every file's SHA-256 in a manifest signed with Ed25519, and enough of each run to
-recompute its root hash from the evidence up (blob -> listing -> observation -> run -> chain).
+Order matters against a hostile archive: every entry is vetted first (agent/bundle/zipsafe.py),
+then the signature over the manifest's bytes is checked before the manifest is parsed, and every
+other file is streamed within the size the signed manifest declares, hashed, and only then
+interpreted: the spine of seals from the first entry, the period's runs from their evidence up,
+the NC register and attestations against the seals that commit them.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import zipfile
+import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from pydantic import BaseModel, ValidationError
 
-from agent.bundle.export import FORMAT, MANIFEST, PUBLIC_KEY, SIGNATURE
-from agent.canonical import canonical_json, sha256_hex
-from agent.errors import UsageError
-from agent.signing import fingerprint, load_public_key, signature_valid
-from agent.store import Store
-from agent.store.hashing import (
-    GENESIS,
-    TreeHasher,
-    check_run_hash,
-    observation_hash,
-    result_set_hash,
-    run_root,
+from agent.bundle.layout import ATTESTATIONS, CHAIN, FORMAT, MANIFEST, NCS, PUBLIC_KEY, RUNS, SIGNATURE
+from agent.bundle.streams import Listing, ResultSet, check_listing, check_results
+from agent.bundle.verify_chain import (
+    RunChecker,
+    check_attestations,
+    check_nc_register,
+    check_register_lists,
+    check_spine,
 )
-from agent.store.schema import Blob, CheckRun, Observation, ResultRow, Run, TreeEntry
+from agent.bundle.zipsafe import BoundedReader, BundleError, read_bounded, vet
+from agent.errors import UsageError
+from agent.proof import Report
+from agent.signing import fingerprint, load_public_key, signature_valid
+from agent.store.chain import SealKeys
 
-_READ = 1 << 20
+MAX_MANIFEST = 64 << 20
+MAX_SMALL = 64 << 10
+_DOCS = frozenset({CHAIN, RUNS, NCS, ATTESTATIONS, "checks.json"})
+UNPINNED = (
+    "checked against the key inside the bundle only: this proves the bundle is self-consistent, not "
+    "who made it; pass --public-key with the key the auditee announced"
+)
+
+
+class _File(BaseModel):
+    path: str
+    sha256: str
+    size: int
+
+
+class _Chain(BaseModel):
+    anchor: str | None
+    head: str
+    runs: list[str]
+
+
+class _Manifest(BaseModel):
+    format: str
+    signer: dict[str, str]
+    chain: _Chain
+    controls: list[str] = []
+    files: list[_File]
 
 
 @dataclass
-class Report:
-    problems: list[str] = field(default_factory=list)
-    checked_files: int = 0
-    runs: int = 0
-    records: int = 0
-    fingerprint: str = ""
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    def document(self) -> dict[str, Any]:
-        return {
-            "ok": self.ok,
-            "problems": self.problems,
-            "files": self.checked_files,
-            "runs": self.runs,
-            "records": self.records,
-            "fingerprint": self.fingerprint,
-        }
+class _Opened:
+    zf: zipfile.ZipFile
+    entries: dict[str, zipfile.ZipInfo]
+    manifest: _Manifest
+    keys: SealKeys
+    docs: dict[str, Any] = field(default_factory=dict)
+    digests: dict[str, str] = field(default_factory=dict)
+    listings: dict[str, Listing] = field(default_factory=dict)
+    results: dict[str, ResultSet] = field(default_factory=dict)
 
 
-def _sha_of(zf: zipfile.ZipFile, name: str) -> str:
-    sha = hashlib.sha256()
-    with zf.open(name) as fh:
-        while chunk := fh.read(_READ):
-            sha.update(chunk)
-    return sha.hexdigest()
-
-
-def _check_signature(
-    zf: zipfile.ZipFile, names: set[str], manifest_bytes: bytes, pinned: Path | None, r: Report
-) -> None:
-    for required in (SIGNATURE, PUBLIC_KEY):
-        if required not in names:
-            r.problems.append(f"missing file {required}")
-    if r.problems:
-        return
-    try:
-        bundled = load_public_key(zf.read(PUBLIC_KEY), PUBLIC_KEY)
-    except ValueError as exc:
-        r.problems.append(f"modified file {PUBLIC_KEY}: {exc}")
-        return
-    key = bundled
-    r.fingerprint = fingerprint(bundled)
-    if pinned is not None:
-        try:
-            key = load_public_key(pinned.read_bytes(), str(pinned))
-        except (OSError, ValueError) as exc:
-            raise UsageError(f"--public-key {pinned}: {exc}") from None
-        if fingerprint(key) != fingerprint(bundled):
-            r.problems.append(
-                f"{PUBLIC_KEY} was replaced: the bundle carries {fingerprint(bundled)}, "
-                f"the expected key is {fingerprint(key)}"
-            )
-    if not signature_valid(key, zf.read(SIGNATURE), manifest_bytes):
-        r.problems.append(f"{SIGNATURE} does not match {MANIFEST} under key {fingerprint(key)}")
-
-
-def _check_tree(zf: zipfile.ZipFile, path: str, tree: str, count: int, r: Report) -> None:
-    hasher = TreeHasher()
-    with zf.open(path) as fh:
-        for n, raw in enumerate(fh, start=1):
-            try:
-                line = json.loads(raw)
-                rid, digest = line["resource_id"], line["hash"]
-                if sha256_hex(canonical_json(line["data"])) != digest:
-                    r.problems.append(f"{path}:{n}: record {rid!r} does not match its hash")
-                hasher.add(rid, digest)
-            except (ValueError, KeyError, TypeError) as exc:
-                r.problems.append(f"{path}:{n}: unreadable record ({exc})")
-                return
-    r.records += hasher.count
-    if hasher.hexdigest() != tree or hasher.count != count:
-        r.problems.append(f"{path}: listing does not match its observation (hash or record count)")
-
-
-def _check_runs(zf: zipfile.ZipFile, names: set[str], manifest: dict[str, Any], r: Report) -> None:
-    try:
-        runs = json.loads(zf.read("runs.json"))
-    except (KeyError, ValueError) as exc:
-        r.problems.append(f"runs.json unreadable: {exc}")
-        return
-    r.runs = len(runs)
-    chain = manifest.get("chain", {})
-    prev = chain.get("anchor")
-    for run in runs:
-        label = f"run {run.get('id')}"
-        if run["prev_root_hash"] != prev:
-            r.problems.append(f"{label}: not linked to the previous run's root (chain broken)")
-        obs_hashes = []
-        for obs in run["observations"]:
-            if observation_hash(obs, run["uid"]) != obs["hash"]:
-                r.problems.append(
-                    f"{label}: observation {obs['source']} {obs['scope']} does not match its hash"
-                )
-            obs_hashes.append(obs["hash"])
-            path = f"evidence/{obs['source']}/{obs['tree_hash']}.ndjson"
-            if obs["tree_hash"] and path in names:
-                _check_tree(zf, path, obs["tree_hash"], obs["record_count"], r)
-        checks = []
-        for cr in run["check_runs"]:
-            if (
-                check_run_hash(run["uid"], cr["check_id"], cr["scope"], cr["evaluated_at"], cr["result_set"])
-                != cr["hash"]
-            ):
-                r.problems.append(
-                    f"{label}: check run {cr['check_id']} {cr['scope']} does not match its hash"
-                )
-            checks.append(cr["hash"])
-        if run_root(run, run["prev_root_hash"], obs_hashes, checks) != run["root_hash"]:
-            r.problems.append(f"{label}: root hash does not match its observations and results")
-        prev = run["root_hash"]
-    if [run["root_hash"] for run in runs] != chain.get("runs") or prev != chain.get("head"):
-        r.problems.append("runs.json does not match the chain named in the manifest")
-
-
-def _check_result_sets(zf: zipfile.ZipFile, names: set[str], r: Report) -> None:
-    for path in sorted(n for n in names if n.startswith("results/")):
-        try:
-            rows = json.loads(zf.read(path))
-        except ValueError as exc:
-            r.problems.append(f"{path}: unreadable ({exc})")
-            continue
-        if result_set_hash(rows) != path.removeprefix("results/").removesuffix(".json"):
-            r.problems.append(f"{path}: results do not match their hash")
-
-
-def verify_bundle(path: Path, pinned: Path | None = None) -> Report:
+def verify_bundle(path: Path, pinned: Path | None = None, since: Path | None = None) -> Report:
     r = Report()
+    key = _pinned_key(pinned)
+    spine = _guarded(path, r, lambda b: _verify(b, r), key)
+    if since is not None and spine is not None:
+        old = Report()
+        old_spine = _guarded(since, old, lambda b: _read_chain(b, old), key or _bundle_key(spine))
+        r.problems.extend(f"{since}: {p}" for p in old.problems)
+        if old_spine is not None:
+            _extends(since, [e["root"] for e in old_spine[0]], [e["root"] for e in spine[0]], r)
+    return r
+
+
+def pinned_keys(pinned: Path) -> SealKeys:
+    """An auditor's pinned key, to check the store's seals with (`verify --store --public-key`)."""
+    return SealKeys(public=_pinned_key(pinned))
+
+
+def _pinned_key(pinned: Path | None) -> Any:
+    if pinned is None:
+        return None
+    try:
+        return load_public_key(pinned.read_bytes(), str(pinned))
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"--public-key {pinned}: {exc}") from None
+
+
+def _bundle_key(spine: tuple[list[dict[str, Any]], Any]) -> Any:
+    return spine[1]
+
+
+def _guarded(path: Path, r: Report, body: Callable[[_Opened], Any], key: Any) -> Any:
+    """Open, vet and check the signature of a bundle, then run `body`; every defect of the archive
+    or its content becomes a named problem, never a crash."""
     if not path.is_file():
         raise UsageError(f"{path}: no such bundle")
     try:
-        zf = zipfile.ZipFile(path)
-    except zipfile.BadZipFile:
-        r.problems.append(f"{path} is not a readable zip archive")
-        return r
-    with zf:
-        names = set(zf.namelist())
-        if MANIFEST not in names:
-            r.problems.append(f"missing file {MANIFEST}")
-            return r
-        manifest_bytes = zf.read(MANIFEST)
-        _check_signature(zf, names, manifest_bytes, pinned, r)
-        try:
-            manifest = json.loads(manifest_bytes)
-            listed = {f["path"]: f for f in manifest["files"]}
-        except (ValueError, KeyError, TypeError) as exc:
-            r.problems.append(f"{MANIFEST} unreadable: {exc}")
-            return r
-        if manifest.get("format") != FORMAT:
-            r.problems.append(f"{MANIFEST}: unknown format {manifest.get('format')!r}")
-        if r.fingerprint and manifest.get("signer", {}).get("fingerprint") != r.fingerprint:
-            r.problems.append(
-                f"{MANIFEST} names signer {manifest.get('signer')}, the bundle's key is {r.fingerprint}"
-            )
-        for name in sorted(set(listed) - names):
+        with path.open("rb") as fh, zipfile.ZipFile(fh) as zf:
+            opened = _open_signed(zf, vet(zf, fh), key, r)
+            return None if opened is None else body(opened)
+    except BundleError as exc:
+        r.problems.append(str(exc))
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as exc:
+        r.problems.append(f"{path}: damaged archive ({exc})")
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        r.problems.append(f"{path}: malformed content ({type(exc).__name__}: {exc})")
+    return None
+
+
+def _open_signed(
+    zf: zipfile.ZipFile, entries: dict[str, zipfile.ZipInfo], key: Any, r: Report
+) -> _Opened | None:
+    missing = [n for n in (MANIFEST, SIGNATURE, PUBLIC_KEY) if n not in entries]
+    if missing:
+        r.problems.extend(f"missing file {n}" for n in missing)
+        return None
+    body = read_bounded(zf, MANIFEST, MAX_MANIFEST)
+    try:
+        bundled = load_public_key(read_bounded(zf, PUBLIC_KEY, MAX_SMALL), PUBLIC_KEY)
+    except ValueError as exc:
+        r.problems.append(f"modified file {PUBLIC_KEY}: {exc}")
+        return None
+    r.fingerprint = fingerprint(bundled)
+    if key is None:
+        key = bundled
+        r.notes.append(UNPINNED)
+    elif fingerprint(key) != r.fingerprint:
+        r.problems.append(
+            f"{PUBLIC_KEY} was replaced: the bundle carries {r.fingerprint}, the expected key is {fingerprint(key)}"
+        )
+    if not signature_valid(key, read_bounded(zf, SIGNATURE, MAX_SMALL), body):
+        r.problems.append(
+            f"{SIGNATURE} does not match {MANIFEST} under key {fingerprint(key)}: nothing else was read"
+        )
+        return None
+    try:
+        manifest = _Manifest.model_validate_json(body)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        r.problems.append(f"{MANIFEST}: {'.'.join(map(str, first['loc'])) or 'document'}: {first['msg']}")
+        return None
+    if manifest.format != FORMAT:
+        r.problems.append(f"{MANIFEST}: unknown format {manifest.format!r} (this verifier reads {FORMAT})")
+        return None
+    if manifest.signer.get("fingerprint") != r.fingerprint:
+        r.problems.append(f"{MANIFEST} names signer {manifest.signer}, the bundle's key is {r.fingerprint}")
+    return _Opened(zf, entries, manifest, SealKeys(public=key))
+
+
+def _scan(b: _Opened, r: Report, only: set[str] | None = None) -> None:
+    """Stream every listed file once: hash it against the manifest and read what it holds."""
+    listed = {f.path: f for f in b.manifest.files}
+    if only is None:
+        for name in sorted(set(listed) - set(b.entries)):
             r.problems.append(f"missing file {name}")
-        for name in sorted(names - set(listed) - {MANIFEST, SIGNATURE}):
+        for name in sorted(set(b.entries) - set(listed) - {MANIFEST, SIGNATURE}):
             r.problems.append(f"extra file {name} (not in the manifest)")
-        for name in sorted(set(listed) & names):
-            r.checked_files += 1
-            if _sha_of(zf, name) != listed[name]["sha256"]:
-                r.problems.append(f"modified file {name}")
-        _check_runs(zf, names, manifest, r)
-        _check_result_sets(zf, names, r)
-    return r
+    for name in sorted(set(listed) & set(b.entries)):
+        if only is not None and name not in only:
+            continue
+        declared = listed[name]
+        reader = BoundedReader(b.zf, name, declared.size)
+        if name.startswith("evidence/"):
+            b.listings[name] = check_listing(name, reader.lines())
+        elif name.startswith("results/"):
+            b.results[name] = check_results(name, reader.lines())
+        elif name in _DOCS:
+            b.docs[name] = reader.read_all()
+        done = reader.finish()
+        r.checked_files += 1
+        b.digests[name] = done.sha256
+        if done.sha256 != declared.sha256 or done.size != declared.size:
+            r.problems.append(f"modified file {name}")
+    for found in (*b.listings.values(), *b.results.values()):
+        r.problems.extend(found.problems)
+    for name in set(b.docs):
+        try:
+            b.docs[name] = json.loads(b.docs[name])
+        except ValueError as exc:
+            r.problems.append(f"{name}: unreadable ({exc})")
+            del b.docs[name]
 
 
-def verify_store(store: Store) -> Report:
-    """Recompute every sealed run's root from the rows beneath it and walk the chain."""
-    r = Report()
-    with store.read() as s:
-        sealed = list(s.execute(select(Run).where(Run.root_hash.is_not(None)).order_by(Run.id)).scalars())  # type: ignore[union-attr]
-        by_prev = {run.prev_root_hash: run for run in sealed}
-        link, chained = GENESIS, 0
-        while link in by_prev:
-            link = by_prev[link].root_hash  # type: ignore[assignment]
-            chained += 1
-        if chained != len(sealed):
-            r.problems.append(
-                f"{len(sealed) - chained} sealed run(s) are not on the chain from the first run"
-            )
-        trees_ok: dict[str, bool] = {}
-        for run in sealed:
-            r.runs += 1
-            label = f"run {run.id}"
-            observations = s.execute(select(Observation).where(Observation.run_id == run.id)).scalars().all()
-            for obs in observations:
-                if observation_hash(obs.model_dump(), run.uid) != obs.hash:
-                    r.problems.append(
-                        f"{label}: observation {obs.source} {obs.scope} does not match its hash"
-                    )
-                if obs.tree_hash and obs.tree_hash not in trees_ok:
-                    trees_ok[obs.tree_hash] = _store_tree_ok(s, obs.tree_hash, r)
-            check_runs = s.execute(select(CheckRun).where(CheckRun.run_id == run.id)).scalars().all()
-            for cr in check_runs:
-                rows = s.execute(
-                    select(ResultRow)
-                    .where(ResultRow.set_hash == cr.result_set)
-                    .order_by(ResultRow.resource_id)
-                ).scalars()
-                docs = [
-                    {
-                        "resource_id": x.resource_id,
-                        "status": x.status,
-                        "reason": x.reason,
-                        "evidence": x.evidence,
-                    }
-                    for x in rows
-                ]
-                if (
-                    result_set_hash(docs) != cr.result_set
-                    or check_run_hash(run.uid, cr.check_id, cr.scope, cr.evaluated_at, cr.result_set)
-                    != cr.hash
-                ):
-                    r.problems.append(
-                        f"{label}: results of {cr.check_id} {cr.scope} do not match their hashes"
-                    )
-            root = run_root(
-                run.model_dump(),
-                run.prev_root_hash or "",
-                [o.hash for o in observations],
-                [c.hash for c in check_runs],
-            )
-            if root != run.root_hash:
-                r.problems.append(f"{label}: root hash does not match its observations and results")
-    return r
-
-
-def _store_tree_ok(s: Any, tree: str, r: Report) -> bool:
-    hasher = TreeHasher()
-    rows = s.execute(
-        select(TreeEntry.resource_id, Blob.hash, Blob.data)
-        .join(Blob, Blob.hash == TreeEntry.blob_hash)
-        .where(TreeEntry.tree_hash == tree)
-        .order_by(TreeEntry.resource_id)
-        .execution_options(yield_per=5000)
+def _verify(b: _Opened, r: Report) -> tuple[list[dict[str, Any]], Any]:
+    _scan(b, r)
+    missing = _DOCS - set(b.docs)
+    if missing:
+        raise BundleError(f"cannot re-derive the chain without {', '.join(sorted(missing))}")
+    chain, runs, checks = b.docs[CHAIN], b.docs[RUNS], b.docs["checks.json"]
+    spine = check_spine(chain["spine"], b.keys, r)
+    m = b.manifest.chain
+    period = [d["root"] for d in runs]
+    roots = [e["root"] for e in chain["spine"]]
+    if period != m.runs or not roots or roots[-1] != m.head or roots[-len(period) :] != period:
+        r.problems.append("runs.json does not match the chain named in the manifest")
+    elif (runs[0]["prev"] if runs else None) != m.anchor:
+        r.problems.append("runs.json does not start at the manifest's anchor")
+    checker = RunChecker(
+        r,
+        spine,
+        b.listings.get,
+        b.results.get,
+        sources={n for c in checks for n in c["needs"]},
+        checks={c["id"] for c in checks},
     )
-    ok = True
-    for rid, digest, data in rows:
-        if sha256_hex(data) != digest:
-            r.problems.append(f"evidence {digest} (resource {rid!r}) does not match its hash")
-            ok = False
-        hasher.add(rid, digest)
-    r.records += hasher.count
-    if hasher.hexdigest() != tree:
-        r.problems.append(f"listing {tree} does not match its entries")
-        ok = False
-    return ok
+    for doc in runs:
+        checker.run(doc)
+    registers = chain["registers"]
+    check_register_lists(registers, spine, r)
+    check_nc_register(b.docs[NCS], registers, spine, r)
+    check_attestations(b.docs[ATTESTATIONS], registers, spine, b.digests, r)
+    r.runs = len(runs)
+    r.records = sum(x.count for x in b.listings.values())
+    r.head = m.head
+    return chain["spine"], b.keys.public
+
+
+def _read_chain(b: _Opened, r: Report) -> tuple[list[dict[str, Any]], Any] | None:
+    """An older bundle, for --since: only its signed spine is needed."""
+    _scan(b, r, only={CHAIN})
+    if CHAIN not in b.docs:
+        r.problems.append(f"has no {CHAIN}: nothing to compare the newer chain with")
+        return None
+    return b.docs[CHAIN]["spine"], b.keys.public
+
+
+def _extends(old: Path, old_roots: list[str], new_roots: list[str], r: Report) -> None:
+    """The newer chain must hold the older one entry for entry, then go on from its head."""
+    for n, (a, b) in enumerate(zip(old_roots, new_roots, strict=False), start=1):
+        if a != b:
+            r.problems.append(
+                f"the chain does not extend {old}: they part at entry {n} (history rewritten after {old} was made)"
+            )
+            return
+    if len(new_roots) < len(old_roots):
+        r.problems.append(
+            f"the chain does not extend {old}: its head {old_roots[-1]} is missing (the chain was cut)"
+        )

@@ -2,24 +2,31 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote_plus
 
 import structlog
 from sqlalchemy import event, inspect, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.engine import Engine, ExceptionContext, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 from sqlmodel import Session, create_engine
 
-from agent.errors import StoreError
+from agent.errors import StoreBusy, StoreError
+from agent.private_files import create_private
+from agent.redact import MASK, SECRET_KEY_NAMES
 from agent.store import schema  # noqa: F401  (registers the tables on SQLModel.metadata)
 from agent.store.migrate import upgrade
+
+if TYPE_CHECKING:
+    from agent.store.chain import SealKeys
 
 log = structlog.get_logger()
 
@@ -66,7 +73,6 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=30000")
     cur.close()
 
 
@@ -74,41 +80,111 @@ def _first_line(exc: BaseException | None) -> str:
     return (str(exc).strip().splitlines() or [""])[0]
 
 
+# A write waits this long (seconds) for another process's lock before the command exits 75;
+# `sqlite:///annexa.db?timeout=5` changes it (on PostgreSQL: `?options=-c lock_timeout=5s`).
+SQLITE_TIMEOUT = 30.0
+# SQLite primary result codes SQLITE_BUSY and SQLITE_LOCKED; PostgreSQL lock_not_available
+# (lock_timeout, NOWAIT), serialization_failure and deadlock_detected.
+_SQLITE_BUSY = frozenset({5, 6})
+_PG_BUSY = frozenset({"55P03", "40001", "40P01"})
+
+# Done on the text, not on a parsed URL, so that a URL SQLAlchemy cannot parse is masked too:
+# everything between `://` and the last `@` after the user name, and secret-named query values.
+_USERINFO = re.compile(r"(?<=://)([^:/?#@]*):(.*)(?=@)")
+_QUERY_VALUE = re.compile(r"([?&]([^=&#]*)=)([^&#]*)")
+
+
+def is_busy(exc: BaseException) -> bool:
+    """Whether a DBAPI error means another process holds a lock: the command may succeed later."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in _SQLITE_BUSY
+    return getattr(exc, "sqlstate", None) in _PG_BUSY
+
+
+def _secrets(url: str) -> set[str]:
+    """The password and secret query values of `url`, as written and percent-decoded."""
+    found = {m.group(2) for m in _USERINFO.finditer(url)}
+    found |= {m.group(3) for m in _QUERY_VALUE.finditer(url) if SECRET_KEY_NAMES.search(m.group(2))}
+    found |= {unquote_plus(s) for s in found}
+    return {s for s in found if s}
+
+
 def _redacted(url: str) -> str:
+    url = _USERINFO.sub(lambda m: f"{m.group(1)}:{MASK}", url)
+    return _QUERY_VALUE.sub(
+        lambda m: m.group(1) + MASK if SECRET_KEY_NAMES.search(m.group(2)) else m.group(0), url
+    )
+
+
+def _scrubbed(text: str, url: str) -> str:
+    """`text` (a driver's message, which may echo its connection string) without `url`'s secrets."""
+    for secret in sorted(_secrets(url), key=len, reverse=True):
+        text = text.replace(secret, MASK)
+    return text
+
+
+def _cannot_open(url: str, exc: DBAPIError) -> StoreError:
+    return StoreError(f"[store] url: cannot open {_redacted(url)}: {_scrubbed(_first_line(exc.orig), url)}")
+
+
+def _create_database_file(path: Path) -> None:
+    """Create the database 0600 before SQLite does (it would use 0644); its -wal and -shm files
+    take the database's mode. A database that exists keeps the mode its owner gave it."""
     try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return "<unparseable URL>"
+        create_private(path).close()
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise StoreError(f"[store] url: cannot create {path}: {exc.strerror}") from None
 
 
 class Store:
     """One engine per process. SQLite allows one writer: writes are serialised in-process."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, keys: SealKeys | None = None) -> None:
         self.url = url
+        self.keys = keys  # signs the seals this agent writes, and checks every seal it reads
         try:
             parsed = make_url(url)
-        except ArgumentError:
+        except (ArgumentError, ValueError):  # ValueError: a port that is not a number
             raise StoreError(f"[store] url: {_redacted(url)} is not a valid database URL") from None
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
-        if self.is_sqlite and parsed.database and parsed.database != ":memory:":
-            parent = Path(parsed.database).expanduser().resolve().parent
+        database = parsed.database if self.is_sqlite and parsed.database != ":memory:" else None
+        if database:
+            parent = Path(database).expanduser().resolve().parent
             if not parent.is_dir():
                 raise StoreError(f"[store] url: directory {parent} does not exist")
         kwargs: dict[str, Any] = {}
         if self.is_sqlite:
-            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+            kwargs["connect_args"] = {"check_same_thread": False}
+            if "timeout" not in parsed.query:
+                kwargs["connect_args"]["timeout"] = SQLITE_TIMEOUT
         try:
             self.engine: Engine = create_engine(url, **kwargs)
-        except (NoSuchModuleError, ModuleNotFoundError, ArgumentError) as exc:
-            raise StoreError(f"[store] url: cannot use {_redacted(url)}: {exc}") from None
+        except (NoSuchModuleError, ModuleNotFoundError, ArgumentError, ValueError) as exc:
+            raise StoreError(
+                f"[store] url: cannot use {_redacted(url)}: {_scrubbed(str(exc), url)}"
+            ) from None
+        if database and "uri" not in parsed.query:
+            _create_database_file(Path(database).expanduser())
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
+        event.listen(self.engine, "handle_error", self._busy)
         self._write_lock = threading.RLock() if self.is_sqlite else None
+        try:  # connecting first tells a bad host or option (exit 2) from a failing migration (exit 3)
+            self.engine.connect().close()
+        except DBAPIError as exc:
+            raise _cannot_open(url, exc) from None
         try:
             upgrade(self.engine)
         except OperationalError as exc:
-            raise StoreError(f"[store] url: cannot open {_redacted(url)}: {_first_line(exc.orig)}") from None
+            raise _cannot_open(url, exc) from None
+
+    def _busy(self, context: ExceptionContext) -> None:
+        """Another process's lock, wherever the store is used, ends the command with exit 75."""
+        if is_busy(context.original_exception):
+            raise StoreBusy(f"store busy: {_redacted(self.url)} is locked by another process, try again")
 
     @contextmanager
     def read(self) -> Iterator[Session]:

@@ -13,9 +13,10 @@ from agent import __version__
 from agent.canonical import canonical_json, sha256_hex
 from agent.errors import InputDataError
 from agent.model import Record, RunStatus
+from agent.store.chain import counted_runs
 from agent.store.db import Store, chunks, insert_missing
 from agent.store.hashing import observation_hash, tree_hash
-from agent.store.runs import COUNTED, newest_per_scope
+from agent.store.runs import newest_per_scope
 from agent.store.schema import Blob, Observation, Run, Tree, TreeEntry
 from agent.store.types import utcnow
 
@@ -98,12 +99,12 @@ def write_observation(
 
 
 def latest_observations(store: Store, sources: Iterable[str], current_run: int | None) -> list[Observation]:
-    """The newest observation of each (source, scope) among counted runs and the current one,
-    without stand-ins replaced by a newer listing of their parts (see agent/scopes.py)."""
+    """The newest observation of each (source, scope) among validly sealed counted runs and the
+    current one, without stand-ins replaced by a newer listing of their parts (see agent/scopes.py)."""
     wanted = sorted(set(sources))
     if not wanted:
         return []
-    counted = or_(Run.status.in_(COUNTED), Run.id == current_run)  # type: ignore[attr-defined]
+    counted = or_(counted_runs(store), Run.id == current_run)
     return newest_per_scope(
         store,
         Observation,

@@ -1,6 +1,12 @@
 """Every hash the store commits to, in one place, so a verifier recomputes exactly what was sealed.
 
 Each function takes plain JSON-able values (as a bundle holds them) and returns a SHA-256 hex digest.
+
+A chain entry (a run, or a person's NC action or attestation) is sealed as
+    seal  = {format, run, observations, checks, ncs, transitions, attestations}   (digests)
+    root  = H({"prev": previous root, "body": H(seal)})
+so the spine of roots can be re-derived from the seals alone, without the evidence, and a bundle
+can prove that its chain extends an older one. The root is signed with the agent's key.
 """
 
 from __future__ import annotations
@@ -12,6 +18,8 @@ from typing import Any
 from agent.canonical import canonical_json, content_hash
 
 GENESIS = "0" * 64
+SEAL_FORMAT = 2
+COUNTS = ("passed", "failed", "errored", "not_applicable")
 
 
 class TreeHasher:
@@ -79,23 +87,97 @@ def result_set_hash(rows: Sequence[Mapping[str, Any]]) -> str:
     )
 
 
-def check_run_hash(run_uid: str, check_id: str, scope: str, evaluated_at: Any, result_set: str) -> str:
-    return content_hash(
-        {"run": run_uid, "check": check_id, "scope": scope, "at": evaluated_at, "results": result_set}
-    )
-
-
-def run_root(run: Mapping[str, Any], prev: str, observations: Iterable[str], checks: Iterable[str]) -> str:
-    """What a run commits to: its identity, outcome, every observation and every check run."""
+def check_run_hash(run_uid: str, cr: Mapping[str, Any]) -> str:
+    """One evaluation: which check, where, when, its outcome and counts, and its result set."""
     return content_hash(
         {
-            "prev": prev,
-            "run": run["uid"],
-            "kind": run["kind"],
-            "status": run["status"],
-            "started_at": run["started_at"],
-            "finished_at": run["finished_at"],
-            "observations": sorted(observations),
-            "checks": sorted(checks),
+            "run": run_uid,
+            "check": cr["check_id"],
+            "scope": cr["scope"],
+            "at": cr["evaluated_at"],
+            "outcome": cr["outcome"],
+            "counts": {k: cr[k] for k in COUNTS},
+            "results": cr["result_set"],
         }
     )
+
+
+def nc_hash(document: Mapping[str, Any]) -> str:
+    """One version of a nonconformity: every field of the register (see nonconformity.nc_record)."""
+    return content_hash(document)
+
+
+def transition_hash(t: Mapping[str, Any], run_uid: str) -> str:
+    """One step of an NC's history; its id fixes its place, so reordering rows shows."""
+    return content_hash(
+        {
+            "run": run_uid,
+            "id": t["id"],
+            "nc": t["nc_id"],
+            "at": t["at"],
+            "actor": t["actor"],
+            "from": t["from_state"],
+            "to": t["to_state"],
+            "reason": t["reason"],
+        }
+    )
+
+
+def attestation_hash(a: Mapping[str, Any], run_uid: str) -> str:
+    return content_hash(
+        {
+            "run": run_uid,
+            "id": a["id"],
+            "control": a["control_id"],
+            "attachment": a["attachment"],
+            "filename": a["filename"],
+            "note": a["note"],
+            "actor": a["actor"],
+            "at": a["at"],
+            "expires_at": a["expires_at"],
+        }
+    )
+
+
+def run_identity(run: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "uid": run["uid"],
+        "kind": run["kind"],
+        "status": run["status"],
+        "started_at": run["started_at"],
+        "finished_at": run["finished_at"],
+        "error": run["error"],
+    }
+
+
+def seal_of(
+    run: Mapping[str, Any],
+    *,
+    observations: Iterable[str],
+    checks: Iterable[str],
+    ncs: Iterable[Sequence[Any]],
+    transitions: Iterable[str],
+    attestations: Iterable[str],
+) -> dict[str, Any]:
+    """The digests a root commits to; each part is named so a verifier can say which one is off."""
+    return {
+        "format": SEAL_FORMAT,
+        "run": content_hash(run_identity(run)),
+        "observations": content_hash(sorted(observations)),
+        "checks": content_hash(sorted(checks)),
+        "ncs": content_hash(sorted([list(v) for v in ncs])),
+        "transitions": content_hash(sorted(transitions)),
+        "attestations": content_hash(sorted(attestations)),
+    }
+
+
+SEAL_PARTS = ("run", "observations", "checks", "ncs", "transitions", "attestations")
+
+
+def root_of(prev: str, seal: Mapping[str, Any]) -> str:
+    return content_hash({"prev": prev, "body": content_hash(dict(seal))})
+
+
+def seal_message(root: str) -> bytes:
+    """What the agent's key signs: the root, domain-separated from anything else it might sign."""
+    return b"annexa-seal/2 " + root.encode()

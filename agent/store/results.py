@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlmodel import Session
 
 from agent.model import Result, Status
+from agent.store.chain import counted_runs
 from agent.store.db import Store, insert_missing
 from agent.store.hashing import check_run_hash, result_set_hash
-from agent.store.runs import COUNTED, newest_per_scope
+from agent.store.runs import newest_per_scope
 from agent.store.schema import CheckRun, ResultRow, ResultSet, Run
 
 # A check's outcome in a scope: the worst of its results.
@@ -20,9 +21,13 @@ _OUTCOME_ORDER = (Status.FAIL, Status.ERROR, Status.PASS, Status.NOT_APPLICABLE)
 
 
 def outcome_of(results: Sequence[Result]) -> Status:
-    statuses = {r.status for r in results}
+    return outcome_of_statuses(r.status for r in results)
+
+
+def outcome_of_statuses(statuses: Iterable[str]) -> Status:
+    present = {Status(s) for s in statuses}
     for status in _OUTCOME_ORDER:
-        if status in statuses:
+        if status in present:
             return status
     return Status.NOT_APPLICABLE
 
@@ -46,20 +51,20 @@ def add_check_run(
     if created and rows:  # an empty list would be executed as one INSERT of default values
         session.execute(ResultRow.__table__.insert(), [{"set_hash": set_hash, **r} for r in rows])  # type: ignore[attr-defined]
     counts = Counter(r.status for r in ordered)
-    outcome = outcome_of(ordered)
     check_run = CheckRun(
         run_id=run.id,  # type: ignore[arg-type]
         check_id=check_id,
         scope=scope,
         evaluated_at=evaluated_at,
-        outcome=outcome.value,
+        outcome=outcome_of(ordered).value,
         passed=counts[Status.PASS],
         failed=counts[Status.FAIL],
         errored=counts[Status.ERROR],
         not_applicable=counts[Status.NOT_APPLICABLE],
         result_set=set_hash,
-        hash=check_run_hash(run.uid, check_id, scope, evaluated_at, set_hash),
+        hash="",
     )
+    check_run.hash = check_run_hash(run.uid, check_run.model_dump())
     session.add(check_run)
     return check_run
 
@@ -67,8 +72,7 @@ def add_check_run(
 def latest_check_runs(store: Store) -> list[CheckRun]:
     """The newest counted evaluation of every (check, scope), whichever agent or shard made it,
     without stand-in scopes a newer evaluation of their parts replaced (see agent/scopes.py)."""
-    counted = Run.status.in_(COUNTED)  # type: ignore[attr-defined]
-    return newest_per_scope(store, CheckRun, CheckRun.check_id, CheckRun.evaluated_at, counted)
+    return newest_per_scope(store, CheckRun, CheckRun.check_id, CheckRun.evaluated_at, counted_runs(store))
 
 
 def results_of(store: Store, check_run: CheckRun) -> list[ResultRow]:

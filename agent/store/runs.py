@@ -3,47 +3,27 @@
 from __future__ import annotations
 
 import os
-import random
 import socket
-import time
-import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import delete, exists, func, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased
+from sqlalchemy import delete, func, select
 
-from agent import __version__
 from agent.model import RunStatus
 from agent.scopes import without_superseded
+from agent.store.chain import linked, new_run, seal
 from agent.store.db import Store
-from agent.store.hashing import GENESIS, run_root
-from agent.store.schema import CheckRun, Lease, Observation, Run
+from agent.store.schema import Lease, Run
 from agent.store.types import utcnow
 
 log = structlog.get_logger()
 
-# Runs whose evidence checks may rely on; an aborted run's data stays, but is never judged.
-COUNTED = (RunStatus.COMPLETE.value, RunStatus.PARTIAL.value, RunStatus.FAILED.value)
 STALE_HEARTBEAT = timedelta(minutes=10)
-CHAIN_ATTEMPTS = 20
 
 
 def start_run(store: Store, kind: str, selection: list[str]) -> Run:
-    now = utcnow()
-    run = Run(
-        uid=uuid.uuid4().hex,
-        kind=kind,
-        status=RunStatus.RUNNING.value,
-        started_at=now,
-        heartbeat_at=now,
-        host=socket.gethostname(),
-        pid=os.getpid(),
-        agent_version=__version__,
-        selection=selection,
-    )
+    run = new_run(kind, selection)
     with store.write() as s:
         s.add(run)
         s.flush()
@@ -59,42 +39,25 @@ def heartbeat(store: Store, run_id: int) -> None:
             run.heartbeat_at = utcnow()
 
 
-def _chain_head(s: object) -> str:
-    later = aliased(Run)
-    head = s.execute(  # type: ignore[attr-defined]
-        select(Run.root_hash).where(
-            Run.root_hash.is_not(None),  # type: ignore[union-attr]
-            ~exists().where(later.prev_root_hash == Run.root_hash),
-        )
-    ).scalar_one_or_none()
-    return head or GENESIS
-
-
 def finish_run(store: Store, run_id: int, status: RunStatus, error: str | None = None) -> Run:
-    """Seal the run: status, end time, and a root hash linked to the current head of the chain."""
-    for attempt in range(CHAIN_ATTEMPTS):
-        try:
-            with store.write() as s:
-                run = s.get(Run, run_id)
-                if run is None:
-                    raise LookupError(f"run {run_id} does not exist")
-                if run.root_hash is not None:
-                    return run
-                run.status = status.value
-                run.finished_at = utcnow()
-                run.error = error
-                obs = s.execute(select(Observation.hash).where(Observation.run_id == run_id)).scalars().all()
-                checks = s.execute(select(CheckRun.hash).where(CheckRun.run_id == run_id)).scalars().all()
-                prev = _chain_head(s)
-                run.prev_root_hash = prev
-                run.root_hash = run_root(run.model_dump(), prev, obs, checks)
-            log.info("run_finished", run=run_id, status=status.value, root=run.root_hash)
+    """Seal the run: status, end time, and a signed root linked to the current head of the chain."""
+
+    def attempt() -> Run:
+        with store.write() as s:
+            run = s.get(Run, run_id, with_for_update=True)
+            if run is None:
+                raise LookupError(f"run {run_id} does not exist")
+            if run.root_hash is not None:
+                return run
+            run.status = status.value
+            run.finished_at = utcnow()
+            run.error = error
+            seal(s, run, store.keys)
             return run
-        except IntegrityError:
-            # Another agent linked its run to the same head first: relink after ours.
-            log.info("run_chain_conflict", run=run_id, attempt=attempt + 1)
-            time.sleep(random.uniform(0, 0.05 * (attempt + 1)))
-    raise RuntimeError(f"could not link run {run_id} into the chain")
+
+    run = linked(attempt, f"run {run_id}")
+    log.info("run_finished", run=run_id, status=status.value, root=run.root_hash)
+    return run
 
 
 def process_alive(pid: int) -> bool:

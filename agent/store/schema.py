@@ -3,8 +3,9 @@
 Evidence is stored like git objects: a blob per distinct resource record, a tree per distinct
 observation content (resource id -> blob), so an unchanged source costs one observation row
 per run. Check results are stored the same way: a result set per distinct verdict list.
-Each finished run carries a root hash over its observations and results, chained to the
-previous run's root; `prev_root_hash` is unique, so the chain cannot fork.
+Each finished run, and each person's NC action or attestation, is a chain entry: a sealed root
+over what it wrote (see agent/store/hashing.py), signed when a key is configured and chained to the
+previous root; `prev_root_hash` is unique, so the chain cannot fork.
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ class Run(SQLModel, table=True):
     error: str | None = Field(default=None, sa_column=Column(Text))
     root_hash: str | None = Field(default=None, sa_column=Column(String(HASH), unique=True))
     prev_root_hash: str | None = Field(default=None, sa_column=Column(String(HASH), unique=True))
+    seal: dict[str, Any] | None = Field(default=None, sa_column=Column(JsonColumn, nullable=True))
+    signature: str | None = Field(default=None, sa_column=Column(String(128), nullable=True))
 
 
 class Blob(SQLModel, table=True):
@@ -143,6 +146,7 @@ class Nonconformity(SQLModel, table=True):
     owner: str | None = Field(default=None, max_length=255)
     due_date: date | None = None
     effectiveness_review: str | None = Field(default=None, sa_column=Column(Text))
+    version: int = 0
 
     @property
     def ref(self) -> str:
@@ -160,6 +164,21 @@ class NcTransition(SQLModel, table=True):
     to_state: str = Field(max_length=24)
     reason: str = Field(sa_column=Column(Text, nullable=False))
     run_id: int | None = Field(default=None, foreign_key="run.id")
+    hash: str | None = Field(default=None, sa_column=Column(String(HASH), nullable=True))
+
+
+class NcVersion(SQLModel, table=True):
+    """The whole NC as a chain entry left it: what the register showed, committed by that entry's seal."""
+
+    __tablename__ = "nc_version"
+    __table_args__ = (UniqueConstraint("nc_id", "version", name="uq_nc_version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    nc_id: int = Field(foreign_key="nonconformity.id", index=True)
+    version: int
+    run_id: int = Field(foreign_key="run.id", index=True)
+    hash: str = Field(sa_column=Column(String(HASH), nullable=False))
+    document: dict[str, Any] = Field(sa_column=Column(JsonColumn, nullable=False))
 
 
 class Attachment(SQLModel, table=True):
@@ -181,6 +200,8 @@ class Attestation(SQLModel, table=True):
     actor: str = Field(max_length=255)
     at: datetime = Field(sa_type=UTCDateTime)
     expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    run_id: int | None = Field(default=None, foreign_key="run.id", index=True)
+    hash: str | None = Field(default=None, sa_column=Column(String(HASH), nullable=True))
 
 
 class Lease(SQLModel, table=True):
