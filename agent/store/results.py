@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
+import structlog
 from sqlalchemy import select
 from sqlmodel import Session
 
@@ -15,6 +16,8 @@ from agent.store.db import Store, insert_missing
 from agent.store.hashing import check_run_hash, result_set_hash
 from agent.store.runs import newest_per_scope
 from agent.store.schema import CheckRun, ResultRow, ResultSet, Run
+
+log = structlog.get_logger()
 
 # A check's outcome in a scope: the worst of its results.
 _OUTCOME_ORDER = (Status.FAIL, Status.ERROR, Status.PASS, Status.NOT_APPLICABLE)
@@ -71,8 +74,19 @@ def add_check_run(
 
 def latest_check_runs(store: Store) -> list[CheckRun]:
     """The newest counted evaluation of every (check, scope), whichever agent or shard made it,
-    without stand-in scopes a newer evaluation of their parts replaced (see agent/scopes.py)."""
-    return newest_per_scope(store, CheckRun, CheckRun.check_id, CheckRun.evaluated_at, counted_runs(store))
+    without stand-in scopes a newer evaluation of their parts replaced (see agent/scopes.py).
+
+    One whose row no longer matches its sealed hash (an outcome or count edited in the database)
+    is shown as `error`: it proves nothing, and `annexa verify --store` names it."""
+    latest = newest_per_scope(store, CheckRun, CheckRun.check_id, CheckRun.evaluated_at, counted_runs(store))
+    with store.read() as s:
+        rows = s.execute(select(Run.id, Run.uid).where(Run.id.in_({c.run_id for c in latest})))  # type: ignore[union-attr]
+        uids = {rid: uid for rid, uid in rows}
+    for cr in latest:
+        if check_run_hash(uids.get(cr.run_id, ""), cr.model_dump()) != cr.hash:
+            log.warning("check_run_unsealed", check=cr.check_id, scope=cr.scope, run=cr.run_id)
+            cr.outcome = Status.ERROR.value
+    return latest
 
 
 def results_of(store: Store, check_run: CheckRun) -> list[ResultRow]:
