@@ -7,14 +7,14 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlmodel import Session
 
 from agent.catalog import annex_a
 from agent.errors import UsageError
 from agent.files import read_bounded
 from agent.store import Store
-from agent.store.chain import counted_runs, record_entry
+from agent.store.chain import read_counted, record_entry
 from agent.store.db import insert_missing
 from agent.store.hashing import attestation_hash
 from agent.store.schema import Attachment, Attestation, Run
@@ -62,16 +62,13 @@ def attest(
 
 def attestations(store: Store) -> list[Attestation]:
     """Sealed attestations only: one written around the chain never vouches for a control."""
-    counted = counted_runs(store)
-    with store.read() as s:
-        return list(
-            s.execute(
-                select(Attestation)
-                .join(Run, Run.id == Attestation.run_id)
-                .where(counted)
-                .order_by(Attestation.id)  # type: ignore[arg-type]
-            ).scalars()
-        )
+
+    def fetch(counted: ColumnElement[bool]) -> list[Attestation]:
+        with store.read() as s:
+            query = select(Attestation).join(Run, Run.id == Attestation.run_id).where(counted)
+            return list(s.execute(query.order_by(Attestation.id)).scalars())  # type: ignore[arg-type]
+
+    return read_counted(store, fetch)
 
 
 def current(rows: list[Attestation], now: datetime) -> dict[str, Attestation]:

@@ -10,15 +10,15 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, select
 from sqlmodel import Session
 
 from agent.errors import UsageError
 from agent.model import Severity
 from agent.nonconformity import NcState, commit_version, history, nc_document, parse_ref, transition
 from agent.store import Store
-from agent.store.chain import counted_runs, record_entry
-from agent.store.schema import CheckRun, Nonconformity, Run
+from agent.store.chain import record_entry
+from agent.store.results import latest_check_runs
+from agent.store.schema import Nonconformity, Run
 from agent.store.types import utcnow
 
 ALLOWED: dict[str, tuple[set[NcState], NcState]] = {
@@ -55,16 +55,10 @@ def find(session: Session, ref: str) -> Nonconformity:
     return nc
 
 
-def _still_failing(session: Session, nc: Nonconformity, counted: ColumnElement[bool]) -> bool:
+def _still_failing(store: Store, nc: Nonconformity) -> bool:
     """Only a validly sealed evaluation may show that the check passes now."""
-    latest = session.execute(
-        select(CheckRun.outcome)
-        .join(Run, Run.id == CheckRun.run_id)
-        .where(CheckRun.check_id == nc.check_id, CheckRun.scope == nc.scope, counted)
-        .order_by(CheckRun.evaluated_at.desc())  # type: ignore[attr-defined]
-        .limit(1)
-    ).scalar_one_or_none()
-    return latest not in {"pass", "not_applicable"}
+    latest = [cr for cr in latest_check_runs(store) if (cr.check_id, cr.scope) == (nc.check_id, nc.scope)]
+    return not latest or latest[0].outcome not in {"pass", "not_applicable"}
 
 
 def _require(value: str | None, what: str, action: str) -> None:
@@ -75,23 +69,16 @@ def _require(value: str | None, what: str, action: str) -> None:
 def apply(store: Store, ref: str, action: str, actor: str, change: Change) -> dict[str, Any]:
     """Validate and apply one action as a sealed chain entry of its own; returns the NC's
     document with its history. A refused action writes nothing."""
-    counted = counted_runs(store) if action == "close" else None
 
     def act(session: Session, entry: Run) -> dict[str, Any]:
-        nc = _apply(session, entry, ref, action, actor, change, counted)
+        nc = _apply(store, session, entry, ref, action, actor, change)
         return {**nc_document(nc), "transitions": history(session, nc)}
 
     return record_entry(store, "nc", act)
 
 
 def _apply(
-    session: Session,
-    entry: Run,
-    ref: str,
-    action: str,
-    actor: str,
-    change: Change,
-    counted: ColumnElement[bool] | None,
+    store: Store, session: Session, entry: Run, ref: str, action: str, actor: str, change: Change
 ) -> Nonconformity:
     nc = find(session, ref)
     sources, target = ALLOWED[action]
@@ -109,7 +96,7 @@ def _apply(
         _require(change.reason, "--note (what was done)", action)
     if action == "close":
         _require(change.effectiveness_review, "--effectiveness (how the action was verified)", action)
-        if counted is None or _still_failing(session, nc, counted):
+        if _still_failing(store, nc):
             raise UsageError(
                 f"{nc.ref}: the latest evaluation of {nc.check_id} in {nc.scope} is not a pass; "
                 "collect again once fixed, then close"

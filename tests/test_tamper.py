@@ -30,6 +30,7 @@ from agent.signing import create_key_pair, load_private_key, seal_keys
 from agent.store import Store
 from agent.store.chain import chain_head, seal
 from agent.store.evidence import latest_observations
+from agent.store.results import latest_check_runs
 from agent.store.schema import (
     Attachment,
     Attestation,
@@ -317,6 +318,15 @@ def test_an_unsealed_run_is_never_read(history):
     newest = latest_observations(history.store, ["fake.things.items"], None)
     assert all(o.hash != "e" * 64 for o in newest)
     assert all(o.run_id in run_ids(history.store)[:4] for o in newest)
+
+
+def test_a_run_whose_signature_fails_is_never_read(history):
+    last = run_ids(history.store)[-1]
+    assert {cr.run_id for cr in latest_check_runs(history.store)} == {last}
+    with history.store.write() as s:
+        s.get(Run, last).signature = "00" * 64
+    assert last not in {cr.run_id for cr in latest_check_runs(history.store)}
+    assert last not in {o.run_id for o in latest_observations(history.store, ["fake.things.items"], None)}
 
 
 def test_a_cut_tail_is_detected_only_against_a_kept_head(history, tmp_path):

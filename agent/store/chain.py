@@ -14,12 +14,14 @@ import random
 import socket
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, TypeVar
 
 import structlog
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from sqlalchemy import ColumnElement, exists, false, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
@@ -153,7 +155,9 @@ class ChainState:
         return (r for r in self.ordered if r.id not in self.problems)
 
 
-def chain_state(session: Session, keys: SealKeys | None) -> ChainState:
+def chain_state(session: Session, keys: SealKeys | None, *, signatures: bool = True) -> ChainState:
+    """Walk the chain from the genesis root and classify every finished run. Reads leave the
+    signatures to `read_counted`, which checks only those of the runs it actually reads."""
     runs = list(session.execute(select(Run).where(Run.status != RunStatus.RUNNING.value)).scalars())
     state = ChainState()
     sealed = [r for r in runs if r.root_hash is not None]
@@ -180,18 +184,17 @@ def chain_state(session: Session, keys: SealKeys | None) -> ChainState:
             state.problems[rid] = "was sealed by an agent before outcomes were committed: not counted"
         elif root_of(r.prev_root_hash or "", r.seal) != r.root_hash:
             state.problems[rid] = "root does not re-derive from its seal and predecessor"
-        elif keys is not None and not keys.valid(r.root_hash or "", r.signature):
+        elif signatures and keys is not None and not keys.valid(r.root_hash or "", r.signature):
             what = "is not signed" if not r.signature else "has a signature that does not verify"
             state.problems[rid] = f"{what} under the store's key"
     return state
 
 
-def counted_runs(store: Any) -> ColumnElement[bool]:
-    """SQL condition: the run is validly sealed on the chain, and of a status checks may rely on.
-
-    Runs sealed after this look are left out until the next one (they were not checked)."""
+def counted_runs(store: Any, excluded: Iterable[int] = ()) -> ColumnElement[bool]:
+    """SQL condition: the run is sealed on the chain with a root that re-derives, of a status
+    checks may rely on, and not `excluded`. Runs sealed after this look wait for the next one."""
     with store.read() as s:
-        state = chain_state(s, store.keys)
+        state = chain_state(s, store.keys, signatures=False)
     if not state.ordered:
         return false()
     last = max(r.id or 0 for r in state.ordered)
@@ -199,5 +202,36 @@ def counted_runs(store: Any) -> ColumnElement[bool]:
         Run.root_hash.is_not(None)  # type: ignore[union-attr]
         & Run.status.in_(COUNTED)  # type: ignore[attr-defined]
         & (Run.id <= last)  # type: ignore[operator]
-        & Run.id.not_in(sorted(state.problems))  # type: ignore[union-attr]
+        & Run.id.not_in(sorted({*state.problems, *excluded}))  # type: ignore[union-attr]
     )
+
+
+@lru_cache(maxsize=65536)
+def _signed(public: bytes, root: str, signature: str | None) -> bool:
+    return SealKeys(public=Ed25519PublicKey.from_public_bytes(public)).valid(root, signature)
+
+
+def badly_signed(store: Any, run_ids: Iterable[int | None]) -> set[int]:
+    """Those of these sealed runs whose signature does not verify under the store's key."""
+    wanted = {rid for rid in run_ids if rid is not None}
+    if store.keys is None or not wanted:
+        return set()
+    public = store.keys.public.public_bytes(Encoding.Raw, PublicFormat.Raw)
+    with store.read() as s:
+        rows = s.execute(
+            select(Run.id, Run.root_hash, Run.signature).where(Run.id.in_(wanted), Run.root_hash.is_not(None))  # type: ignore[union-attr]
+        ).all()
+    return {rid for rid, root, sig in rows if not _signed(public, root, sig)}
+
+
+def read_counted(store: Any, fetch: Callable[[ColumnElement[bool]], list[T]]) -> list[T]:
+    """Rows `fetch` reads under the counted-runs condition, checking the signatures of just the
+    runs they come from; a run whose signature fails is left out and the read done again."""
+    excluded: set[int] = set()
+    while True:
+        rows = fetch(counted_runs(store, excluded))
+        bad = badly_signed(store, {getattr(r, "run_id", None) for r in rows}) - excluded
+        if not bad:
+            return rows
+        log.warning("seal_signature_invalid", runs=sorted(bad))
+        excluded |= bad

@@ -111,10 +111,11 @@ def _secrets(url: str) -> set[str]:
 
 
 def _redacted(url: str) -> str:
-    url = _USERINFO.sub(lambda m: f"{m.group(1)}:{MASK}", url)
-    return _QUERY_VALUE.sub(
-        lambda m: m.group(1) + MASK if SECRET_KEY_NAMES.search(m.group(2)) else m.group(0), url
+    masked = _USERINFO.sub(lambda m: f"{m.group(1)}:{MASK}", url)
+    masked = _QUERY_VALUE.sub(
+        lambda m: m.group(1) + MASK if SECRET_KEY_NAMES.search(m.group(2)) else m.group(0), masked
     )
+    return _scrubbed(masked, url)  # the password repeated elsewhere in the URL, too
 
 
 def _scrubbed(text: str, url: str) -> str:

@@ -13,7 +13,7 @@ from agent import __version__
 from agent.canonical import canonical_json, sha256_hex
 from agent.errors import InputDataError
 from agent.model import Record, RunStatus
-from agent.store.chain import counted_runs
+from agent.store.chain import read_counted
 from agent.store.db import Store, chunks, insert_missing
 from agent.store.hashing import observation_hash, tree_hash
 from agent.store.runs import newest_per_scope
@@ -104,14 +104,16 @@ def latest_observations(store: Store, sources: Iterable[str], current_run: int |
     wanted = sorted(set(sources))
     if not wanted:
         return []
-    counted = or_(counted_runs(store), Run.id == current_run)
-    return newest_per_scope(
+    return read_counted(
         store,
-        Observation,
-        Observation.source,
-        Observation.collected_at,
-        Observation.source.in_(wanted),  # type: ignore[attr-defined]
-        counted,
+        lambda counted: newest_per_scope(
+            store,
+            Observation,
+            Observation.source,
+            Observation.collected_at,
+            Observation.source.in_(wanted),  # type: ignore[attr-defined]
+            or_(counted, Run.id == current_run),
+        ),
     )
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from agent.model import Result, Status
-from agent.store.chain import counted_runs
+from agent.store.chain import read_counted
 from agent.store.db import Store, insert_missing
 from agent.store.hashing import check_run_hash, result_set_hash
 from agent.store.runs import newest_per_scope
@@ -78,7 +78,10 @@ def latest_check_runs(store: Store) -> list[CheckRun]:
 
     One whose row no longer matches its sealed hash (an outcome or count edited in the database)
     is shown as `error`: it proves nothing, and `annexa verify --store` names it."""
-    latest = newest_per_scope(store, CheckRun, CheckRun.check_id, CheckRun.evaluated_at, counted_runs(store))
+    latest = read_counted(
+        store,
+        lambda counted: newest_per_scope(store, CheckRun, CheckRun.check_id, CheckRun.evaluated_at, counted),
+    )
     with store.read() as s:
         rows = s.execute(select(Run.id, Run.uid).where(Run.id.in_({c.run_id for c in latest})))  # type: ignore[union-attr]
         uids = {rid: uid for rid, uid in rows}
