@@ -46,4 +46,4 @@ bench: $(VENV)/.demo
 	$(BIN)/python bench/collect_iam.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache annexa-demo.db*
+	rm -rf $(VENV) .pytest_cache .ruff_cache annexa-demo

@@ -1,8 +1,18 @@
 """The `annexa` command line.
 
-Exit codes: 0 success, 1 findings where the command is a gate (`--fail-on`), 2 usage or
-configuration error, 3 internal error, 75 a target is busy with another agent (try again),
-130 interrupted. User errors are one line on stderr.
+Exit codes:
+  0   success
+  1   findings where the command is a gate (`--fail-on`), or something does not verify
+      (`verify`; `export` from a store whose chain does not)
+  2   usage or configuration error (one line on stderr)
+  3   internal error
+  4   `collect`: the run failed, no evidence could be collected (every source in error)
+  5   `collect --strict`: the run was partial, some sources could not be collected
+  75  busy, try again: a target is leased by another agent (nothing was written), or the store
+      stayed locked by another process past its timeout (SQLite `?timeout=`, default 30 s)
+  130 interrupted
+When several apply, 4 and 5 win over 1: what a run could not collect is judged `error`, so its
+findings are partly the failure itself.
 """
 
 from __future__ import annotations
@@ -11,21 +21,27 @@ import logging
 import os
 import signal
 import sys
-from datetime import date
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, timedelta
 from pathlib import Path
 from types import FrameType
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from agent import __version__, logs
 from agent.config import DEFAULT_PATH, Settings, enabled_systems, load_settings
-from agent.errors import AnnexaError, ConfigError, StoreError, UsageError
-from agent.model import Severity, Status
+from agent.errors import AnnexaError, ConfigError, StoreBusy, StoreError, UsageError
+from agent.literal import literal
+from agent.model import RunStatus, Severity, Status
 from agent.registry import Registry, load_plugins
 from agent.shard import Shard
 from agent.store import Store
 from agent.store.types import utcnow
+
+if TYPE_CHECKING:
+    from agent.runner import RunSummary
 
 app = typer.Typer(
     name="annexa",
@@ -66,6 +82,10 @@ SourceOpt = Annotated[
 
 _log_level: list[str] = []
 
+EXIT_RUN_FAILED = 4
+EXIT_RUN_PARTIAL = 5
+MAX_VALID_FOR_DAYS = 3650
+
 
 def _print_version(value: bool) -> None:
     if value:
@@ -91,6 +111,8 @@ def _root(
 
 def _open(config: Path | None, *, quiet: bool = False) -> tuple[Settings, Store, Registry]:
     """Load and validate everything a command needs before it touches anything."""
+    from agent.signing import seal_keys
+
     logs.configure(_log_level[0] if _log_level else "info", quiet=quiet)
     settings, used = load_settings(config)
     registry = load_plugins(systems=enabled_systems(settings))
@@ -98,7 +120,9 @@ def _open(config: Path | None, *, quiet: bool = False) -> tuple[Settings, Store,
     try:
         for spec in registry.checks.values():
             settings.check_params(spec.id, spec.params)
-        return settings, Store(settings.store.url), registry
+        return settings, Store(settings.store.url, keys=seal_keys(settings.export.signing_key)), registry
+    except StoreBusy:
+        raise
     except (ConfigError, StoreError) as exc:
         raise ConfigError(f"{origin}: {exc}") from None
 
@@ -122,30 +146,66 @@ def _gate(outcomes: list[Any], fail_on: Severity | None) -> int:
     return 1 if blocking else 0
 
 
+def _collect_exit(summary: RunSummary, fail_on: Severity | None, strict: bool) -> int:
+    """4 when nothing could be collected, 5 for a partial run under --strict, else the gate."""
+    run = summary.run
+    if run.status == RunStatus.FAILED:
+        return _fail(f"run {run.id} failed: no evidence could be collected", EXIT_RUN_FAILED)
+    if strict and run.status == RunStatus.PARTIAL:
+        failed = summary.observations_failed
+        return _fail(f"run {run.id} partial: {failed} observation(s) in error (--strict)", EXIT_RUN_PARTIAL)
+    return _gate(summary.outcomes, fail_on)
+
+
+@contextmanager
+def _writing(path: Path) -> Iterator[None]:
+    """What stops a file being written (a missing directory, permissions, a full disk) is the user's to fix."""
+    try:
+        yield
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror}") from None
+
+
+def _out_file(raw: str) -> Path:
+    """`--out` names a file: `reports/` or an existing directory is refused before any work."""
+    if raw.endswith(os.sep) or Path(raw).is_dir():
+        raise UsageError(f"--out {raw} is a directory: name a file")
+    return Path(raw)
+
+
 @app.command()
 def init(
     path: Annotated[Path, typer.Option("--path", help="Where to write the starter config.")] = DEFAULT_PATH,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
-    """Write a commented starter configuration."""
+    """Write a commented starter configuration (mode 0600) and the bundle signing key."""
+    from agent.private_files import create_private, replace_file
     from agent.resources import config_file
+    from agent.signing import create_key_pair, fingerprint
 
+    key_path = path.parent / "annexa-signing.key"
+    for target in (path, key_path):
+        if target.is_symlink():
+            raise UsageError(f"{target} is a symbolic link: refusing to write through it")
     if path.exists() and not force:
         raise UsageError(f"{path} already exists (use --force to overwrite)")
     if not path.parent.is_dir():
         raise UsageError(f"{path.parent} is not a directory")
-    from agent.signing import create_key_pair, fingerprint
-
     text, _ = config_file("annexa.example.toml")
-    path.write_text(text, encoding="utf-8")
-    typer.echo(f"wrote {path}: review [aws], [entra], [gcp] and [hr], then run `annexa collect`")
-    key_path = path.parent / "annexa-signing.key"
+    with _writing(path):
+        if force:
+            replace_file(path, text.encode("utf-8"))
+        else:
+            with create_private(path) as fh:
+                fh.write(text.encode("utf-8"))
+    _say(f"wrote {path}: review [aws], [entra], [gcp] and [hr], then run `annexa collect`")
     if key_path.exists():
-        typer.echo(f"kept the existing signing key {key_path}")
+        _say(f"kept the existing signing key {key_path}")
         return
-    public = create_key_pair(key_path)
-    typer.echo(f"wrote {key_path} (private, mode 0600) and {key_path.with_suffix('.pub')}")
-    typer.echo(f"bundle signing key fingerprint: {fingerprint(public)} (give it to your auditor)")
+    with _writing(key_path):
+        public = create_key_pair(key_path)
+    _say(f"wrote {key_path} (private, mode 0600) and {key_path.with_suffix('.pub')}")
+    _say(f"bundle signing key fingerprint: {fingerprint(public)} (give it to your auditor)")
 
 
 @app.command()
@@ -153,12 +213,16 @@ def collect(
     source: SourceOpt = None,
     shard: ShardOpt = None,
     fail_on: FailOnOpt = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Exit 5 if some sources could not be collected (a partial run).")
+    ] = False,
     json_out: JsonOpt = False,
     config: ConfigOpt = None,
 ) -> None:
     """Collect evidence from every enabled source, then run the checks that depend on it.
 
-    Exits 75 without collecting when another agent is working on one of the targets.
+    Exits 75 without collecting when another agent is working on one of the targets, 4 when no
+    source could be collected.
     """
     from agent.render import emit_json, print_summary, summary_document
     from agent.runner import Runner
@@ -171,7 +235,7 @@ def collect(
         emit_json(summary_document(summary))
     else:
         print_summary(summary)
-    raise typer.Exit(_gate(summary.outcomes, fail_on))
+    raise typer.Exit(_collect_exit(summary, fail_on, strict))
 
 
 @app.command("check")
@@ -209,7 +273,7 @@ def status(json_out: JsonOpt = False, config: ConfigOpt = None) -> None:
     """Recent runs, evidence freshness per source and scope, open nonconformities."""
     from rich.table import Table
 
-    from agent.render import console, emit_json, styled
+    from agent.render import STATUS_STYLE, add_row, console, emit_json, styled, text
     from agent.status import status_document
 
     settings, store, registry = _open(config)
@@ -221,8 +285,8 @@ def status(json_out: JsonOpt = False, config: ConfigOpt = None) -> None:
     for col in ("run", "kind", "status", "started", "root"):
         runs.add_column(col)
     for r in doc["runs"]:
-        runs.add_row(
-            str(r["id"]), r["kind"], styled(r["status"]), r["started_at"][:19], (r["root_hash"] or "")[:16]
+        add_row(
+            runs, r["id"], r["kind"], styled(r["status"]), r["started_at"][:19], (r["root_hash"] or "")[:16]
         )
     console.print(runs)
     ev = Table(title="Evidence", title_justify="left")
@@ -230,23 +294,26 @@ def status(json_out: JsonOpt = False, config: ConfigOpt = None) -> None:
         ev.add_column(col)
     for e in doc["evidence"]:
         state = {"fresh": "pass", "stale": "error", "error": "fail"}[e["state"]]
-        ev.add_row(
+        add_row(
+            ev,
             e["source"],
             e["scope"],
-            styled(state).replace(state, e["state"]),
-            str(e["age_hours"]),
-            str(e["limit_hours"]),
-            str(e["records"]),
+            text(e["state"], STATUS_STYLE[state]),
+            e["age_hours"],
+            e["limit_hours"],
+            e["records"],
             e["error"] or "",
         )
     console.print(ev)
     console.print(
-        "open nonconformities: " + ", ".join(f"{k} {v}" for k, v in doc["open_nonconformities"].items())
+        text("open nonconformities: " + ", ".join(f"{k} {v}" for k, v in doc["open_nonconformities"].items()))
     )
     for lease in doc["leases"]:
         console.print(
-            f"busy: {lease['target']} held by `{lease['holder']}` (pid {lease['pid']} on {lease['host']}) "
-            f"until {lease['expires_at'][:19]}"
+            text(
+                f"busy: {lease['target']} held by `{lease['holder']}` (pid {lease['pid']} on {lease['host']}) "
+                f"until {lease['expires_at'][:19]}"
+            )
         )
 
 
@@ -295,6 +362,18 @@ def nc_list(
         print_ncs(docs)
 
 
+def _nc_number(ref: str) -> int:
+    """The number `ref` names; one no id column can hold is unknown, not a database error."""
+    from agent.nonconformity import MAX_NC_ID, parse_ref
+
+    number = parse_ref(ref)
+    if number is None:
+        raise UsageError(f"{ref!r} is not a nonconformity id such as NC-0001")
+    if number > MAX_NC_ID:
+        raise UsageError(f"no nonconformity {ref}")
+    return number
+
+
 @nc_app.command("show")
 def nc_show(
     nc_id: Annotated[str, typer.Argument(help="NC-0001, or its number.")],
@@ -304,14 +383,12 @@ def nc_show(
     """One nonconformity with its failing resources, reasons and history."""
     from sqlalchemy import select
 
-    from agent.nonconformity import history, nc_document, parse_ref
+    from agent.nonconformity import history, nc_document
     from agent.render import emit_json, print_nc
     from agent.store.results import results_of
     from agent.store.schema import CheckRun, Nonconformity
 
-    number = parse_ref(nc_id)
-    if number is None:
-        raise UsageError(f"{nc_id!r} is not a nonconformity id such as NC-0001")
+    number = _nc_number(nc_id)
     _, store, registry = _open(config)
     with store.read() as s:
         nc = s.get(Nonconformity, number)
@@ -344,15 +421,11 @@ def _act(ref: str, action: str, by: str | None, config: Path | None, json_out: b
     import getpass
 
     from agent.lifecycle import Change, apply
-    from agent.nonconformity import history, nc_document
     from agent.render import emit_json, print_nc
 
+    _nc_number(ref)
     _, store, _ = _open(config)
-    actor = by or getpass.getuser()
-    with store.write() as s:
-        nc = apply(s, ref, action, actor, Change(**change))
-        doc = nc_document(nc)
-        doc["transitions"] = history(s, nc)
+    doc = apply(store, ref, action, by or getpass.getuser(), Change(**change))
     if json_out:
         emit_json(doc)
     else:
@@ -451,7 +524,12 @@ def attest(
     file: Annotated[Path, typer.Option("--file", help="The evidence (policy, minutes, report).")],
     note: Annotated[str, typer.Option("--note", help="What the file shows.")] = "",
     valid_for: Annotated[
-        int | None, typer.Option("--valid-for", help="Days until it must be renewed.")
+        int | None,
+        typer.Option(
+            "--valid-for",
+            max=MAX_VALID_FOR_DAYS,
+            help=f"Days until it must be renewed (at most {MAX_VALID_FOR_DAYS}).",
+        ),
     ] = None,
     by: Actor = None,
     json_out: JsonOpt = False,
@@ -472,7 +550,7 @@ def attest(
     if json_out:
         emit_json(doc)
     else:
-        typer.echo(
+        _say(
             f"attested {control} with {row.filename} (sha256 {row.attachment}), expires {doc['expires_at'] or 'never'}"
         )
 
@@ -480,7 +558,7 @@ def attest(
 @app.command()
 def soa(
     fmt: Annotated[str, typer.Option("--format", help="csv, xlsx or json.")] = "csv",
-    out: Annotated[Path | None, typer.Option("--out", help="Write to this file (needed for xlsx).")] = None,
+    out: Annotated[str | None, typer.Option("--out", help="Write to this file (needed for xlsx).")] = None,
     config: ConfigOpt = None,
 ) -> None:
     """The Statement of Applicability: all 93 controls, applicability, status, checks, NCs."""
@@ -488,15 +566,19 @@ def soa(
 
     if fmt not in ("csv", "xlsx", "json"):
         raise UsageError(f"--format {fmt!r} is not one of csv, xlsx, json")
+    path = _out_file(out) if out is not None else None
     settings, store, registry = _open(config)
-    text = write_soa(soa_rows(store, settings, registry, utcnow()), fmt, out)
-    if text is not None:
-        sys.stdout.write(text)
+    rows = soa_rows(store, settings, registry, utcnow())
+    if path is None:
+        sys.stdout.write(write_soa(rows, fmt, None) or "")
+        return
+    with _writing(path):
+        write_soa(rows, fmt, path)
 
 
 @app.command("export")
 def export_cmd(
-    out: Annotated[Path, typer.Option("--out", help="The bundle to write (a .zip).")],
+    out: Annotated[str, typer.Option("--out", help="The bundle to write (a .zip).")],
     start: Annotated[
         str | None, typer.Option("--from", help="First day (YYYY-MM-DD) of runs to include.")
     ] = None,
@@ -521,24 +603,28 @@ def export_cmd(
             raise UsageError(f"{flag} {value!r} is not a date such as 2026-11-01") from None
 
     first, last = day(start, "--from"), day(end, "--to")
+    if last == date.max:  # the period ends at the start of the day after
+        raise UsageError(f"--to {end!r}: the last day that can be given is {date.max - timedelta(days=1)}")
     if first and last and first > last:
         raise UsageError("--from is after --to")
     wanted = [c.strip() for c in controls.split(",") if c.strip()] if controls else None
     for c in wanted or []:
         if c not in annex_a():
             raise UsageError(f"--controls: {c!r} is not an Annex A 2022 control")
-    if out.suffix != ".zip":
+    path = _out_file(out)
+    if path.suffix != ".zip":
         raise UsageError(f"--out {out}: a bundle is a .zip file")
     settings, store, registry = _open(config)
-    summary = export_bundle(store, settings, registry, out, start=first, end=last, controls=wanted)
+    with _writing(path):
+        summary = export_bundle(store, settings, registry, path, start=first, end=last, controls=wanted)
     if json_out:
         emit_json(summary)
     else:
-        typer.echo(
+        _say(
             f"wrote {out}: runs {summary['first_run']}-{summary['last_run']}, {summary['files']} files, "
             f"chain head {summary['head']}"
         )
-        typer.echo(f"signed by {summary['fingerprint']}")
+        _say(f"signed by {summary['fingerprint']}")
 
 
 @app.command()
@@ -550,49 +636,78 @@ def verify(
     store_flag: Annotated[
         bool, typer.Option("--store", help="Verify the store's own hash chain instead.")
     ] = False,
+    head: Annotated[
+        str | None,
+        typer.Option("--head", help="With --store: a chain head you kept; it must still be on the chain."),
+    ] = None,
+    since: Annotated[
+        Path | None,
+        typer.Option("--since", help="An older bundle whose chain this one must extend."),
+    ] = None,
     json_out: JsonOpt = False,
     config: ConfigOpt = None,
 ) -> None:
-    """Re-check every hash, the signature and the run chain; exit 1 if anything is off."""
-    from agent.bundle.verify import verify_bundle, verify_store
+    """Re-check every hash, signature and link of the chain; exit 1 if anything is off.
+
+    Without --public-key only self-consistency is proven, and the output says so."""
+    from agent.bundle.verify import verify_bundle
     from agent.render import emit_json
+    from agent.store.verify import verify_store
 
     if store_flag == (bundle is not None):
         raise UsageError("give either a bundle to verify or --store")
+    if head is not None and not store_flag:
+        raise UsageError("--head goes with --store (for a bundle, use --since OLDER.zip)")
+    if since is not None and store_flag:
+        raise UsageError("--since goes with a bundle (for the store, use --head HASH)")
+    if head is not None and not (len(head) == 64 and all(c in "0123456789abcdef" for c in head)):
+        raise UsageError("--head must be a chain head: 64 lowercase hex digits")
     if store_flag:
+        from agent.bundle.verify import pinned_keys
+
         _, store, _ = _open(config)
-        report = verify_store(store)
+        if public_key is not None:
+            store.keys = pinned_keys(public_key)
+        report = verify_store(store, head)
     else:
-        report = verify_bundle(bundle, public_key)  # type: ignore[arg-type]
+        assert bundle is not None
+        report = verify_bundle(bundle, public_key, since)
     if json_out:
         emit_json(report.document())
     else:
         for problem in report.problems:
-            typer.echo(f"FAIL {problem}")
+            _say(f"FAIL {problem}")
+        for note in report.notes:
+            _say(f"note: {note}")
         what = "store" if store_flag else str(bundle)
         verdict = "verified" if report.ok else f"NOT verified ({len(report.problems)} problem(s))"
-        typer.echo(
+        _say(
             f"{what}: {verdict}: {report.runs} run(s), {report.checked_files} file(s), {report.records} record(s)"
             + (f", signed by {report.fingerprint}" if report.fingerprint else "")
+            + (f", head {report.head}" if report.head else "")
         )
     raise typer.Exit(0 if report.ok else 1)
 
 
 @app.command()
 def demo(
-    store_path: Annotated[Path, typer.Option("--store", help="Demo store (recreated).")] = Path(
-        "annexa-demo.db"
-    ),
+    directory: Annotated[
+        Path,
+        typer.Option("--dir", help="The demo's own directory, recreated on every run; any other is refused."),
+    ] = Path("annexa-demo"),
     json_out: JsonOpt = False,
 ) -> None:
-    """Collect from a simulated organisation (in-process moto) and show what an auditor would find."""
+    """Collect from a simulated organisation (in-process moto) and show what an auditor would find.
+
+    Exits 2 without touching anything when --dir exists and was not created by `annexa demo`.
+    """
     from agent.controls import control_statuses
     from agent.demo import run_demo
     from agent.nonconformity import list_ncs, nc_document
-    from agent.render import console, emit_json, print_controls, print_ncs, print_summary, summary_document
+    from agent.render import emit_json, print_controls, print_ncs, print_summary, summary_document
 
     logs.configure(_log_level[0] if _log_level else "info", quiet=True)
-    summary, settings, store, registry = run_demo(store_path, _progress(json_out))
+    summary, settings, store, registry = run_demo(directory, _progress(json_out))
     statuses = control_statuses(store, settings, registry)
     with store.read() as s:
         ncs = [nc_document(nc) for nc in list_ncs(s)]
@@ -608,15 +723,21 @@ def demo(
     print_summary(summary)
     print_controls(statuses, all_controls=False)
     print_ncs(ncs)
-    console.print(f"Explore further with: annexa nc show NC-0001 --config {store_path.with_suffix('.toml')}")
+    _say(f"Explore further with: annexa nc show NC-0001 --config {directory / 'annexa.toml'}")
 
 
 def _interrupt(_signum: int, _frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
+def _say(message: str) -> None:
+    """A line on stdout that may quote files and data: shown literally, never interpreted."""
+    typer.echo(literal(message))
+
+
 def _fail(message: str, code: int, where: str = "annexa") -> int:
-    sys.stderr.write(f"{where}: {' '.join(message.split())}\n")
+    """One line on stderr: whitespace collapsed, then shown literally (messages quote files and data)."""
+    sys.stderr.write(literal(f"{where}: {' '.join(message.split())}") + "\n")
     return code
 
 

@@ -216,8 +216,8 @@ class StoreSettings(Section):
     @field_validator("url")
     @classmethod
     def _known_scheme(cls, url: str) -> str:
-        if "://" not in url:
-            raise ValueError(f"{url!r} is not a database URL such as sqlite:///annexa.db")
+        if "://" not in url:  # not echoed: it may hold a password
+            raise ValueError("not a database URL such as sqlite:///annexa.db")
         return url
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,9 +14,10 @@ from typing import Any
 
 from agent.config import Settings, enabled_systems, load_settings
 from agent.errors import UsageError
+from agent.private_files import create_private
 from agent.registry import Registry, load_plugins
 from agent.runner import Runner, RunSummary
-from agent.signing import create_key_pair
+from agent.signing import create_key_pair, seal_keys
 from agent.store import Store
 
 _DEMO_ENV = {
@@ -24,6 +27,11 @@ _DEMO_ENV = {
     "MOTO_IAM_LOAD_MANAGED_POLICIES": "true",
     "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
 }
+
+# `annexa demo` works only in a directory of its own, marked as such by the MARKER file in it.
+DEMO_STORE = "annexa.db"
+MARKER = ".annexa-demo"
+_MARKER_TEXT = b"annexa demo directory: `annexa demo` deletes and recreates everything in it.\n"
 
 
 @contextmanager
@@ -79,32 +87,66 @@ def _delay_answers(server: Any, latency: float) -> None:
     wsgi.app = delayed
 
 
-def write_demo_config(store_path: Path) -> Path:
-    """A config next to the demo store so later commands (`nc show`, `controls`) can read it."""
-    config = store_path.with_suffix(".toml")
-    key = store_path.with_suffix(".key")
-    config.write_text(
-        "# Written by `annexa demo`.\n"
-        f'[store]\nurl = "sqlite:///{store_path.resolve()}"\n\n'
+def _is_demo_dir(directory: Path) -> bool:
+    try:
+        fd = os.open(directory / MARKER, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:  # missing, or a symlink
+        return False
+    with os.fdopen(fd, "rb") as fh:
+        return fh.read(len(_MARKER_TEXT) + 1) == _MARKER_TEXT
+
+
+def prepare_demo_dir(directory: Path) -> None:
+    """Make `directory` an empty demo directory carrying the marker, touching nothing else.
+
+    Only a directory holding the marker is emptied (an empty one is adopted): a user's files are
+    never deleted, a link in place of the directory is refused, and links inside it are removed,
+    never followed.
+    """
+    if directory.is_symlink():
+        raise UsageError(f"--dir {directory} is a symbolic link; choose another --dir")
+    if directory.exists():
+        ours = directory.is_dir() and (_is_demo_dir(directory) or not any(directory.iterdir()))
+        if not ours:
+            raise UsageError(f"{directory} exists and was not created by annexa demo; choose another --dir")
+    elif not directory.parent.is_dir():
+        raise UsageError(f"--dir: directory {directory.parent} does not exist")
+    else:
+        directory.mkdir(mode=0o700)
+    for entry in directory.iterdir():
+        if entry.name == MARKER:
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+    if not _is_demo_dir(directory):
+        with create_private(directory / MARKER, mode=0o644) as fh:
+            fh.write(_MARKER_TEXT)
+
+
+def write_demo_config(directory: Path) -> Path:
+    """A config in the demo directory so later commands (`nc show`, `controls`) can read it."""
+    config, key = directory / "annexa.toml", directory / "annexa-signing.key"
+    text = (
+        "# Written by `annexa demo`, which recreates this directory on every run.\n"
+        f"[store]\nurl = {json.dumps(f'sqlite:///{(directory / DEMO_STORE).resolve()}')}\n\n"
         '[aws]\nenabled = true\nmax_attempts = 2\nregions = ["eu-west-1"]\n\n'
-        f'[export]\nsigning_key = "{key.resolve()}"\n',
-        encoding="utf-8",
+        f"[export]\nsigning_key = {json.dumps(str(key.resolve()))}\n"
     )
-    if not key.exists():
-        create_key_pair(key)
+    with create_private(config) as fh:
+        fh.write(text.encode("utf-8"))
+    create_key_pair(key)
     return config
 
 
-def run_demo(store_path: Path, progress: Any = None) -> tuple[RunSummary, Settings, Store, Registry]:
+def run_demo(directory: Path, progress: Any = None) -> tuple[RunSummary, Settings, Store, Registry]:
     from agent.demo_org import seed_demo_org
 
-    if not store_path.parent.is_dir():
-        raise UsageError(f"--store: directory {store_path.parent} does not exist")
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{store_path}{suffix}").unlink(missing_ok=True)
-    settings, _ = load_settings(write_demo_config(store_path))
+    prepare_demo_dir(directory)
+    settings, _ = load_settings(write_demo_config(directory))
     registry = load_plugins(systems=enabled_systems(settings))
-    store = Store(settings.store.url)
+    store = Store(settings.store.url, keys=seal_keys(settings.export.signing_key))
     with moto_endpoint() as endpoint:
         seed_demo_org(endpoint)
         summary = Runner(store, settings, registry, progress).collect([], kind="demo")

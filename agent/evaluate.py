@@ -24,6 +24,7 @@ from agent.model import Record, Result, Status
 from agent.nonconformity import record_outcome
 from agent.registry import CheckSpec, Registry
 from agent.store import Store
+from agent.store.chain import counted_runs
 from agent.store.evidence import latest_observations, load_records
 from agent.store.results import add_check_run, outcome_of
 from agent.store.schema import CheckRun, Observation, ResultRow, Run
@@ -127,10 +128,13 @@ class Evaluator:
         return problems
 
     def _previous_resources(self, check_id: str, scope: str) -> list[str]:
+        """The resources the last sealed evaluation judged here, to report each as `error`."""
+        counted = counted_runs(self.store)
         with self.store.read() as s:
             last = s.execute(
                 select(CheckRun.result_set)
-                .where(CheckRun.check_id == check_id, CheckRun.scope == scope)
+                .join(Run, Run.id == CheckRun.run_id)
+                .where(CheckRun.check_id == check_id, CheckRun.scope == scope, counted)
                 .order_by(CheckRun.evaluated_at.desc())
                 .limit(1)
             ).scalar_one_or_none()

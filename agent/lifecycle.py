@@ -14,7 +14,15 @@ from sqlmodel import Session
 
 from agent.errors import UsageError
 from agent.model import Severity
-from agent.nonconformity import NcState, commit_version, history, nc_document, parse_ref, transition
+from agent.nonconformity import (
+    MAX_NC_ID,
+    NcState,
+    commit_version,
+    history,
+    nc_document,
+    parse_ref,
+    transition,
+)
 from agent.store import Store
 from agent.store.chain import record_entry
 from agent.store.results import latest_check_runs
@@ -49,7 +57,7 @@ def find(session: Session, ref: str) -> Nonconformity:
     number = parse_ref(ref)
     if number is None:
         raise UsageError(f"{ref!r} is not a nonconformity id such as NC-0001")
-    nc = session.get(Nonconformity, number, with_for_update=True)
+    nc = session.get(Nonconformity, number, with_for_update=True) if number <= MAX_NC_ID else None
     if nc is None:
         raise UsageError(f"no nonconformity {ref}")
     return nc

@@ -13,8 +13,10 @@ from agent.redact import redact_event
 def configure(level: str = "info", *, quiet: bool = False) -> None:
     """Route structlog and the standard library (boto3, SQLAlchemy) through one key=value renderer."""
     numeric = logging.WARNING if quiet else getattr(logging, level.upper(), logging.INFO)
+    # Values are rendered with repr() (repr_native_str), so a control character or bidi override from
+    # data shows as its escape (`\x1b`, `\u202e`), the notation of `agent.literal`: keep it that way.
     renderer = structlog.processors.KeyValueRenderer(
-        key_order=["timestamp", "level", "event"], sort_keys=True
+        key_order=["timestamp", "level", "event"], sort_keys=True, repr_native_str=True
     )
     pre_chain: list[structlog.types.Processor] = [
         structlog.stdlib.add_log_level,

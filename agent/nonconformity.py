@@ -22,6 +22,7 @@ from agent.store.hashing import nc_hash, transition_hash
 from agent.store.schema import NcTransition, NcVersion, Nonconformity, Run
 
 SYSTEM_ACTOR = "annexa"
+MAX_NC_ID = 2**31 - 1  # the id column is a 32-bit INTEGER on PostgreSQL
 
 
 class NcState(StrEnum):
@@ -241,7 +242,7 @@ def list_ncs(session: Session, states: list[str] | None = None) -> list[Nonconfo
 def parse_ref(ref: str) -> int | None:
     """`NC-0007`, `nc-7` or `7`."""
     text = ref.strip().upper().removeprefix("NC-")
-    return int(text) if text.isdigit() else None
+    return int(text) if text.isascii() and text.isdigit() else None
 
 
 def history(session: Session, nc: Nonconformity) -> list[dict[str, Any]]:

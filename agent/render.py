@@ -1,4 +1,9 @@
-"""Human output of the CLI (Rich tables) and the JSON documents of `--json`."""
+"""Human output of the CLI (Rich tables) and the JSON documents of `--json`.
+
+Every value reaches Rich as a `Text` built by `text`, never as a `str`: Rich parses a `str` as markup,
+so a security group named `[/]` would crash the output and `[link=...]` would become a hyperlink.
+Our own styling is applied to the `Text`, so it still works around the data.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +15,10 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from agent.controls import ControlStatus
+from agent.literal import literal
 from agent.runner import RunSummary
 from agent.store.schema import Run
 
@@ -39,9 +46,18 @@ def emit_json(document: Any) -> None:
     sys.stdout.write(json.dumps(document, indent=2, sort_keys=False, default=str) + "\n")
 
 
-def styled(value: str) -> str:
-    style = STATUS_STYLE.get(value)
-    return f"[{style}]{value}[/{style}]" if style else value
+def text(value: object, style: str = "") -> Text:
+    """`value` shown literally (see `agent.literal`) in our `style`."""
+    return Text(literal(value), style=style)
+
+
+def styled(value: str) -> Text:
+    return text(value, STATUS_STYLE.get(value, ""))
+
+
+def add_row(table: Table, *cells: object) -> None:
+    """A row of literal cells: `Text` cells keep their style, anything else goes through `text`."""
+    table.add_row(*(c if isinstance(c, Text) else text(c) for c in cells))
 
 
 class RichProgress:
@@ -53,7 +69,7 @@ class RichProgress:
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
-            TextColumn("{task.fields[last]}", style="dim"),
+            TextColumn("{task.fields[last]}", style="dim", markup=False),
             console=console,
             transient=True,
         )
@@ -64,7 +80,7 @@ class RichProgress:
         self._task = self._bar.add_task("collecting", total=total, last="")
 
     def advance(self, label: str, ok: bool) -> None:
-        self._bar.update(self._task, advance=1, last=("" if ok else "failed: ") + label)
+        self._bar.update(self._task, advance=1, last=("" if ok else "failed: ") + literal(label))
 
     def stop(self) -> None:
         self._bar.stop()
@@ -105,23 +121,28 @@ def summary_document(summary: RunSummary) -> dict[str, Any]:
 def print_summary(summary: RunSummary) -> None:
     run = summary.run
     console.print(
-        f"Run {run.id} {styled(run.status)}: {summary.observations_ok} observation(s) stored, "
-        f"{summary.observations_failed} failed; root {run.root_hash}"
+        Text.assemble(
+            f"Run {run.id} ",
+            styled(run.status),
+            f": {summary.observations_ok} observation(s) stored, "
+            f"{summary.observations_failed} failed; root {run.root_hash}",
+        )
     )
     table = Table(title="Checks", title_justify="left")
     for col in ("check", "scope", "severity", "outcome", "pass", "fail", "error", "n/a", "NC"):
         table.add_column(col, no_wrap=col in ("check", "scope", "NC"))
     for o in sorted(summary.outcomes, key=lambda o: (o.status.value != "fail", o.check.id, o.scope)):
         counts = Counter(r.status.value for r in o.results)
-        table.add_row(
+        add_row(
+            table,
             o.check.id,
             o.scope,
             o.check.severity.value,
             styled(o.status.value),
-            str(counts["pass"]),
-            str(counts["fail"]),
-            str(counts["error"]),
-            str(counts["not_applicable"]),
+            counts["pass"],
+            counts["fail"],
+            counts["error"],
+            counts["not_applicable"],
             o.nc or "",
         )
     console.print(table)
@@ -133,15 +154,17 @@ def print_controls(statuses: list[ControlStatus], *, all_controls: bool) -> None
     for col in ("control", "title", "status", "checks", "open NCs"):
         table.add_column(col)
     for c in shown:
-        table.add_row(c.id, c.title, styled(c.status), str(len(c.checks)), ", ".join(c.open_nonconformities))
+        add_row(table, c.id, c.title, styled(c.status), len(c.checks), ", ".join(c.open_nonconformities))
     console.print(table)
     counts = Counter(c.status for c in statuses)
-    console.print(
-        ", ".join(f"{styled(k)}: {counts[k]}" for k in ("failing", "error", "passing", "manual", "excluded"))
-        + f" (of {len(statuses)} controls"
-        + ("" if all_controls else "; --all lists the manual ones too")
-        + ")"
+    line = Text(", ").join(
+        Text.assemble(styled(k), f": {counts[k]}")
+        for k in ("failing", "error", "passing", "manual", "excluded")
     )
+    line.append(
+        f" (of {len(statuses)} controls" + ("" if all_controls else "; --all lists the manual ones too") + ")"
+    )
+    console.print(line)
 
 
 def print_ncs(documents: list[dict[str, Any]]) -> None:
@@ -149,31 +172,45 @@ def print_ncs(documents: list[dict[str, Any]]) -> None:
     for col in ("id", "state", "severity", "check", "scope", "controls", "failing", "last seen"):
         table.add_column(col, no_wrap=col in ("id", "check", "scope", "last seen"))
     for nc in documents:
-        table.add_row(
+        add_row(
+            table,
             nc["id"],
             nc["state"],
             nc["severity"],
             nc["check_id"],
             nc["scope"],
             ", ".join(nc["controls"]),
-            str(len(nc["failing_resources"])),
+            len(nc["failing_resources"]),
             nc["last_seen"][:16].replace("T", " "),
         )
     console.print(table)
 
 
 def print_nc(doc: dict[str, Any]) -> None:
-    console.print(f"[bold]{doc['id']}[/bold] {doc['title']} ({styled(doc['state'])}, {doc['severity']})")
+    console.print(
+        Text.assemble(
+            text(doc["id"], "bold"),
+            " ",
+            text(doc["title"]),
+            " (",
+            styled(doc["state"]),
+            ", ",
+            text(doc["severity"]),
+            ")",
+        )
+    )
     for key in ("check_id", "scope", "controls", "first_seen", "last_seen", "ready_for_verification"):
-        console.print(f"  {key}: {doc[key]}")
-    console.print(f"  rationale: {doc.get('rationale', '')}")
-    console.print(f"  remediation: {doc.get('remediation', '')}")
+        console.print(text(f"  {key}: {doc[key]}"))
+    console.print(text(f"  rationale: {doc.get('rationale', '')}"))
+    console.print(text(f"  remediation: {doc.get('remediation', '')}"))
     console.print("  failing resources:")
     for res in doc["failing_resources"]:
         reason = doc.get("reasons", {}).get(res, "")
-        console.print(f"    - {res}" + (f": {reason}" if reason else ""))
+        console.print(text(f"    - {res}" + (f": {reason}" if reason else "")))
     console.print("  history:")
     for t in doc.get("transitions", []):
         console.print(
-            f"    {t['at'][:19]} {t['actor']}: {t['from_state'] or '-'} -> {t['to_state']} ({t['reason']})"
+            text(
+                f"    {t['at'][:19]} {t['actor']}: {t['from_state'] or '-'} -> {t['to_state']} ({t['reason']})"
+            )
         )

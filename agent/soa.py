@@ -13,6 +13,7 @@ from typing import Any
 from agent.config import Settings
 from agent.controls import control_statuses
 from agent.errors import UsageError
+from agent.literal import spreadsheet_cell
 from agent.registry import Registry
 from agent.status import evidence_states, worst_state
 from agent.store import Store
@@ -78,7 +79,9 @@ def soa_rows(store: Store, settings: Settings, registry: Registry, now: datetime
 
 
 def _flat(row: dict[str, Any]) -> list[Any]:
-    return [", ".join(v) if isinstance(v, list) else v for v in (row[k] for k in COLUMNS)]
+    """The row's cells: text neutralised for spreadsheets (`spreadsheet_cell`), numbers and booleans kept."""
+    cells = (", ".join(v) if isinstance(v, list) else v for v in (row[k] for k in COLUMNS))
+    return [spreadsheet_cell(v) if isinstance(v, str) else v for v in cells]
 
 
 def render_csv(rows: list[dict[str, Any]]) -> str:
@@ -99,12 +102,20 @@ def write_soa(rows: list[dict[str, Any]], fmt: str, out: Path | None) -> str | N
         if out is None:
             raise UsageError("--format xlsx needs --out FILE.xlsx")
         from openpyxl import Workbook
+        from openpyxl.cell import WriteOnlyCell
+
+        def cell(value: Any) -> WriteOnlyCell:
+            """Text is stored as a string whatever it starts with: openpyxl makes `=...` a formula."""
+            out = WriteOnlyCell(sheet, value)
+            if isinstance(value, str):
+                out.data_type = "s"
+            return out
 
         book = Workbook(write_only=True)
         sheet = book.create_sheet("Statement of Applicability")
         sheet.append(COLUMNS)
         for r in rows:
-            sheet.append(_flat(r))
+            sheet.append([cell(v) for v in _flat(r)])
         book.save(out)
         return None
     if out is None:

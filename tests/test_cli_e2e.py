@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import subprocess
+import threading
 import time
 
 import pytest
@@ -137,7 +138,9 @@ def test_no_credentials_fails_closed(config, tmp_path, monkeypatch):
     }
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
         monkeypatch.delenv(name, raising=False)
-    doc = annexa_json("collect", *IAM, "--config", str(config), env=env)
+    proc = annexa("collect", *IAM, "--json", "--config", str(config), env=env)
+    assert proc.returncode == 4, proc.stderr  # the run failed: no evidence could be collected
+    doc = json.loads(proc.stdout)
     assert doc["run"]["status"] == "failed"
     assert {c["outcome"] for c in doc["checks"]} == {"error"}
     assert annexa_json("nc", "list", "--config", str(config)) == []
@@ -167,8 +170,9 @@ def _wait_for_observations(store, count, timeout=60):
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
 def test_an_interrupted_run_is_aborted_and_its_data_never_judged(org, config, sig):
-    slow = Fault(status=0, delay=30)  # GetAccountAuthorizationDetails hangs: users and policies never finish
-    with FaultProxy(os.environ["AWS_ENDPOINT_URL"], {"GetAccountAuthorizationDetails": slow}) as proxy:
+    # GetAccountAuthorizationDetails is answered only once the proxy closes: users and policies never finish.
+    held = Fault(status=0, hold=threading.Event())
+    with FaultProxy(os.environ["AWS_ENDPOINT_URL"], {"GetAccountAuthorizationDetails": held}) as proxy:
         proc = _start_slow_collect(config, proxy.url)
         store = store_of(config)
         _wait_for_observations(store, 3)

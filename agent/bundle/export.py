@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import inspect
 import json
-import os
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -46,6 +45,7 @@ from agent.config import Settings
 from agent.controls import control_statuses
 from agent.errors import Unverifiable, UsageError
 from agent.nonconformity import register_document
+from agent.private_files import create_private
 from agent.registry import Registry
 from agent.signing import fingerprint, load_private_key, public_pem
 from agent.soa import render_csv, soa_rows
@@ -197,7 +197,10 @@ def _select(
     store: Store, registry: Registry, start: date | None, end: date | None, controls: list[str]
 ) -> _Selection:
     lo = _day_start(start) if start else datetime.min.replace(tzinfo=UTC)
-    hi = _day_start(end) + timedelta(days=1) if end else utcnow() + timedelta(seconds=1)
+    if end is None:
+        hi = utcnow() + timedelta(seconds=1)
+    else:
+        hi = _day_start(end + timedelta(days=1)) if end < date.max else datetime.max.replace(tzinfo=UTC)
     with store.read() as s:
         state = chain_state(s, store.keys)
     off = [f"run {rid} {why}" for rid, why in sorted(state.problems.items()) if rid not in state.legacy]
@@ -330,13 +333,6 @@ def _write_registers(
     return checks, statuses, ncs
 
 
-def _private_file(path: Path) -> IO[bytes]:
-    """A new file only its owner can read: bundles hold personal data and evidence."""
-    path.unlink(missing_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-    return os.fdopen(fd, "wb")
-
-
 def export_bundle(
     store: Store,
     settings: Settings,
@@ -355,7 +351,7 @@ def export_bundle(
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".partial")
     with (
-        _private_file(tmp) as raw,
+        create_private(tmp) as raw,
         zipfile.ZipFile(raw, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf,
     ):
         w = _Writer(zf)

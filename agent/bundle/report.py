@@ -1,11 +1,19 @@
-"""The bundle's index.html: control -> checks -> results -> evidence -> NCs, with no external asset."""
+"""The bundle's index.html: control -> checks -> results -> evidence -> NCs, with no external asset.
+
+Every value is autoescaped, and the page carries a Content-Security-Policy that allows nothing but its
+own stylesheet (by hash): no script, no request, no form. An auditor opens a page whose text came
+from the systems under audit, so markup that slipped through escaping still could not run or call out.
+"""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections import defaultdict
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment, PackageLoader
+from markupsafe import Markup
 from sqlalchemy import select
 
 from agent.evaluate import related, system_of
@@ -14,9 +22,15 @@ from agent.store.schema import CheckRun, Observation, ResultRow, Run
 
 LISTED = 200  # failing/error results shown per check and scope; the rest are in results/*.json
 
-_env = Environment(
-    loader=PackageLoader("agent.bundle", "templates"), autoescape=select_autoescape(["html", "j2"])
-)
+_loader = PackageLoader("agent.bundle", "templates")
+_env = Environment(loader=_loader, autoescape=True)
+
+
+def _style() -> tuple[Markup, str]:
+    """The stylesheet to inline and its CSP hash source (the hash of exactly the text between the tags)."""
+    css = _loader.get_source(_env, "report.css")[0]
+    digest = base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()
+    return Markup(css), f"sha256-{digest}"
 
 
 def _problems(store: Store, set_hash: str) -> tuple[list[ResultRow], int]:
@@ -74,7 +88,10 @@ def render_index(
     for nc in ncs:
         for control in nc["controls"]:
             nc_by_control[control].append(nc)
+    style, style_hash = _style()
     return _env.get_template("index.html.j2").render(
+        style=style,
+        style_hash=style_hash,
         runs=runs,
         controls=controls,
         checks=checks,
