@@ -74,9 +74,23 @@ def bundle(workdir):
 def test_round_trip_verifies_with_the_pinned_key(bundle, workdir):
     proc = annexa("verify", str(bundle), "--public-key", str(workdir / "signing.pub"))
     assert proc.returncode == 0, proc.stdout
-    assert "verified: 3 run(s)" in proc.stdout
+    assert "verified: 3 run(s)" in proc.stdout and "note:" not in proc.stdout
     report = annexa_json("verify", str(bundle))
     assert report["ok"] and report["records"] >= 29 and report["problems"] == []
+    unpinned = annexa("verify", str(bundle))
+    assert unpinned.returncode == 0
+    assert "note: checked against the key inside the bundle only" in unpinned.stdout
+    assert "self-consistent, not who made it" in unpinned.stdout
+
+
+def test_the_store_verifies_against_a_kept_head(workdir):
+    config = str(workdir / "annexa.toml")
+    head = annexa_json("verify", "--store", "--config", config)["head"]
+    assert annexa("verify", "--store", "--head", head, "--config", config).returncode == 0
+    other = annexa("verify", "--store", "--head", "ab" * 32, "--config", config)
+    assert other.returncode == 1 and f"FAIL head {'ab' * 32} is not on the store's chain" in other.stdout
+    bad = annexa("verify", "--store", "--head", "HEAD", "--config", config)
+    assert bad.returncode == 2 and "64 lowercase hex digits" in bad.stderr
 
 
 def test_the_bundle_holds_what_an_auditor_needs(bundle):
@@ -225,6 +239,7 @@ def test_the_store_verifies_its_own_chain(workdir, tmp_path):
     config.write_text(f'[store]\nurl = "sqlite:///{copy}"\n')
     proc = annexa("verify", "--store", "--config", str(config))
     assert proc.returncode == 1 and "does not match its hash" in proc.stdout
+    assert "note: no signing key: only the chain's self-consistency was proven" in proc.stdout
 
 
 def test_controls_filter_and_period(workdir, tmp_path):
