@@ -44,6 +44,7 @@ test: lint system-deps
 
 bench: $(VENV)/.demo
 	$(BIN)/python bench/collect_iam.py
+	$(BIN)/python bench/verify.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache annexa-demo

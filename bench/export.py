@@ -19,8 +19,9 @@ from pathlib import Path
 from sqlalchemy import select
 
 from agent.model import Record, RunStatus
-from agent.signing import create_key_pair
+from agent.signing import create_key_pair, seal_keys
 from agent.store import Store
+from agent.store.chain import SealKeys
 from agent.store.evidence import EvidenceBuffer, write_observation
 from agent.store.runs import finish_run, start_run
 from agent.store.schema import Blob, TreeEntry
@@ -47,9 +48,10 @@ def user(n: int, scope: int) -> Record:
     )
 
 
-def build(db: Path, records: int) -> None:
-    """Sealed runs whose observations hold `records` IAM users across scopes of 50,000."""
-    store = Store(f"sqlite:///{db}")
+def build(db: Path, records: int, keys: SealKeys | None) -> None:
+    """Sealed runs whose observations hold `records` IAM users across scopes of 50,000, signed
+    with `keys` (the key `annexa export` is configured with, which checks the seals)."""
+    store = Store(f"sqlite:///{db}", keys=keys)
     run = start_run(store, "bench", [])
     for scope in range(1, records // PER_SCOPE + 1):
         buffer = EvidenceBuffer("aws.iam.users")
@@ -90,7 +92,7 @@ def read_rows(db: Path) -> int:
 def measure(tmp: Path, records: int) -> tuple[float, float, int, Path]:
     db = tmp / f"store-{records}.db"
     t0 = time.perf_counter()
-    build(db, records)
+    build(db, records, seal_keys(str(tmp / "k.key")))
     print(
         f"built a store of {records:,} records in {time.perf_counter() - t0:.1f} s ({db.stat().st_size / 1e6:.0f} MB)"
     )

@@ -9,10 +9,13 @@ the NC register and attestations against the seals that commit them.
 
 from __future__ import annotations
 
+import functools
 import json
+import os
 import zipfile
 import zlib
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +23,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from agent.bundle.layout import ATTESTATIONS, CHAIN, FORMAT, MANIFEST, NCS, PUBLIC_KEY, RUNS, SIGNATURE
+from agent.bundle.shapes import shape_problem
 from agent.bundle.streams import Listing, ResultSet, check_listing, check_results
 from agent.bundle.verify_chain import (
     RunChecker,
@@ -28,7 +32,7 @@ from agent.bundle.verify_chain import (
     check_register_lists,
     check_spine,
 )
-from agent.bundle.zipsafe import BoundedReader, BundleError, read_bounded, vet
+from agent.bundle.zipsafe import BoundedReader, BundleError, Hashed, open_archive, read_bounded, vet
 from agent.errors import UsageError
 from agent.proof import Report
 from agent.signing import fingerprint, load_public_key, signature_valid
@@ -112,7 +116,7 @@ def _guarded(path: Path, r: Report, body: Callable[[_Opened], Any], key: Any) ->
     if not path.is_file():
         raise UsageError(f"{path}: no such bundle")
     try:
-        with path.open("rb") as fh, zipfile.ZipFile(fh) as zf:
+        with path.open("rb") as fh, open_archive(fh) as zf:
             opened = _open_signed(zf, vet(zf, fh), key, r)
             return None if opened is None else body(opened)
     except BundleError as exc:
@@ -164,6 +168,63 @@ def _open_signed(
     return _Opened(zf, entries, manifest, SealKeys(public=key))
 
 
+MAX_DOCUMENT = 64 << 20  # a JSON document is parsed whole
+PARALLEL_FROM = 8 << 20  # listings and result sets this large are read in worker processes
+
+
+@dataclass
+class _Read:
+    """One file streamed: its hash and size, and what it holds (a listing, a result set, or the
+    bytes of a JSON document)."""
+
+    hashed: Hashed
+    content: Listing | ResultSet | bytes | None
+
+
+def _read(zf: zipfile.ZipFile, name: str, size: int) -> _Read:
+    if name in _DOCS and size > MAX_DOCUMENT:
+        raise BundleError(f"{name} is {size} bytes, more than the {MAX_DOCUMENT} this verifier parses")
+    reader = BoundedReader(zf, name, size)
+    content: Listing | ResultSet | bytes | None = None
+    if name.startswith("evidence/"):
+        content = check_listing(name, reader.lines())
+    elif name.startswith("results/"):
+        content = check_results(name, reader.lines())
+    elif name in _DOCS:
+        content = reader.read_all()
+    return _Read(reader.finish(), content)
+
+
+@functools.cache
+def _worker_archive(path: str) -> zipfile.ZipFile:
+    """A worker process's own handle on the bundle, opened once. It reads entries the parent
+    vetted, by name, and like the parent bounds and hashes every byte against the signed manifest."""
+    return open_archive(open(path, "rb"))  # open for as long as the worker lives
+
+
+def _read_in_worker(path: str, name: str, size: int) -> _Read:
+    return _read(_worker_archive(path), name, size)
+
+
+def _read_files(zf: zipfile.ZipFile, sizes: dict[str, int]) -> dict[str, _Read]:
+    """Every file, by name: the large listings and result sets spread over worker processes, one
+    per core and largest first, while this process reads the rest."""
+    large = sorted(
+        (n for n, size in sizes.items() if size >= PARALLEL_FROM and n.startswith(("evidence/", "results/"))),
+        key=lambda n: -sizes[n],
+    )
+    workers = min(len(large), os.cpu_count() or 1)
+    if workers < 2 or zf.filename is None:
+        return {n: _read(zf, n, size) for n, size in sizes.items()}
+    pool = ProcessPoolExecutor(workers)
+    try:
+        pending = {n: pool.submit(_read_in_worker, zf.filename, n, sizes[n]) for n in large}
+        here = {n: _read(zf, n, size) for n, size in sizes.items() if n not in pending}
+        return here | {n: future.result() for n, future in pending.items()}
+    finally:
+        pool.shutdown(cancel_futures=True)
+
+
 def _scan(b: _Opened, r: Report, only: set[str] | None = None) -> None:
     """Stream every listed file once: hash it against the manifest and read what it holds."""
     listed = {f.path: f for f in b.manifest.files}
@@ -172,30 +233,31 @@ def _scan(b: _Opened, r: Report, only: set[str] | None = None) -> None:
             r.problems.append(f"missing file {name}")
         for name in sorted(set(b.entries) - set(listed) - {MANIFEST, SIGNATURE}):
             r.problems.append(f"extra file {name} (not in the manifest)")
-    for name in sorted(set(listed) & set(b.entries)):
-        if only is not None and name not in only:
-            continue
-        declared = listed[name]
-        reader = BoundedReader(b.zf, name, declared.size)
-        if name.startswith("evidence/"):
-            b.listings[name] = check_listing(name, reader.lines())
-        elif name.startswith("results/"):
-            b.results[name] = check_results(name, reader.lines())
-        elif name in _DOCS:
-            b.docs[name] = reader.read_all()
-        done = reader.finish()
+    names = sorted(n for n in set(listed) & set(b.entries) if only is None or n in only)
+    reads = _read_files(b.zf, {n: listed[n].size for n in names})
+    bodies: dict[str, bytes] = {}
+    for name in names:
+        declared, read = listed[name], reads[name]
         r.checked_files += 1
-        b.digests[name] = done.sha256
-        if done.sha256 != declared.sha256 or done.size != declared.size:
+        b.digests[name] = read.hashed.sha256
+        if read.hashed.sha256 != declared.sha256 or read.hashed.size != declared.size:
             r.problems.append(f"modified file {name}")
+        if isinstance(read.content, Listing):
+            b.listings[name] = read.content
+        elif isinstance(read.content, ResultSet):
+            b.results[name] = read.content
+        elif read.content is not None:
+            bodies[name] = read.content
     for found in (*b.listings.values(), *b.results.values()):
         r.problems.extend(found.problems)
-    for name in set(b.docs):
+    for name, body in bodies.items():
+        if (problem := shape_problem(name, body)) is not None:
+            r.problems.append(problem)
+            continue
         try:
-            b.docs[name] = json.loads(b.docs[name])
-        except ValueError as exc:
+            b.docs[name] = json.loads(body)
+        except (ValueError, RecursionError) as exc:
             r.problems.append(f"{name}: unreadable ({exc})")
-            del b.docs[name]
 
 
 def _verify(b: _Opened, r: Report) -> tuple[list[dict[str, Any]], Any]:
