@@ -24,8 +24,12 @@ def parse_timestamp(value: str | None) -> datetime | None:
 
 
 def days_between(earlier: datetime, now: datetime) -> int:
-    """Whole days elapsed, the unit policies and auditors count credential age in."""
-    return (now - earlier).days
+    """Calendar days from `earlier`'s UTC date to `now`'s: the one way checks count an age in days.
+
+    It agrees with the dates a reason shows, whatever the time of day on either side, and is never
+    less than the whole days elapsed: nothing is judged younger than it is.
+    """
+    return (now.astimezone(UTC).date() - earlier.astimezone(UTC).date()).days
 
 
 def days_ago(days: int) -> str:

@@ -15,6 +15,10 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.cli import ANNEXA
 
+# How long a test waits for the daemon to get somewhere before calling it stuck: a safety net
+# for a broken product, far beyond what any step takes on a busy machine.
+PATIENCE = 120.0
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -51,7 +55,7 @@ class Daemon:
 
     def get(self, path: str) -> tuple[int, str]:
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=5) as resp:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=PATIENCE) as resp:
                 return resp.status, resp.read().decode()
         except urllib.error.HTTPError as exc:
             return exc.code, exc.read().decode()
@@ -64,8 +68,8 @@ class Daemon:
             for sample in family.samples
         }
 
-    def wait_ready(self, timeout: float = 60) -> None:
-        wait_for(self._ready, timeout, "the daemon to become ready")
+    def wait_ready(self) -> None:
+        wait_for(self._ready, "the daemon to become ready")
 
     def _ready(self) -> bool:
         assert self.proc.poll() is None, f"daemon exited early:\n{self.log.read_text()}"
@@ -74,10 +78,10 @@ class Daemon:
         except OSError:
             return False
 
-    def stop(self, timeout: float = 60) -> int:
+    def stop(self) -> int:
         self.proc.terminate()
         try:
-            return self.proc.wait(timeout=timeout)
+            return self.proc.wait(timeout=PATIENCE)
         finally:
             self._log.close()
 
@@ -88,9 +92,10 @@ class Daemon:
         self._log.close()
 
 
-def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
+def wait_for(condition: Callable[[], bool], what: str) -> None:
+    """Poll until `condition` holds; only a product that never gets there runs out of PATIENCE."""
+    deadline = time.monotonic() + PATIENCE
     while not condition():
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+            raise AssertionError(f"timed out after {PATIENCE:.0f} s waiting for {what}")
         time.sleep(0.2)

@@ -2,14 +2,15 @@
 
 boto3 is pointed at the proxy with AWS_ENDPOINT_URL; requests for a faulted operation (the
 query protocol's `Action=`, or the JSON protocol's X-Amz-Target) get the configured answer,
-everything else is forwarded to moto unchanged.
+everything else is forwarded to moto unchanged. A fault can hold its requests until the test
+sets an event, and the test can wait until a request has arrived: overlaps are staged on
+events, never on how long a process takes to start.
 """
 
 from __future__ import annotations
 
 import http.client
 import threading
-import time
 import urllib.parse
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -18,6 +19,9 @@ ERROR_XML = (
     '<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>{kind}</Type>'
     "<Code>{code}</Code><Message>{message}</Message></Error><RequestId>4f1b7d2e-fault</RequestId></ErrorResponse>"
 )
+# Only so that nothing hangs forever: beyond pytest's per-test timeout (240 s), so a hold never
+# expires under a running test, and nothing waits this long when the product works.
+SAFETY_TIMEOUT = 300
 
 
 @dataclass
@@ -26,7 +30,7 @@ class Fault:
     code: str = "ServiceFailure"
     message: str = "Internal failure"
     times: int | None = None  # None: always; N: only the first N requests
-    delay: float = 0.0  # seconds before answering (or forwarding, with status 0)
+    hold: threading.Event | None = None  # answer (or forward, with status 0) only once it is set
 
 
 @dataclass
@@ -36,6 +40,7 @@ class FaultProxy:
     hits: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        self._arrivals = threading.Condition()
         parsed = urllib.parse.urlparse(self.upstream)
         self._upstream = (parsed.hostname, parsed.port)
         proxy = self
@@ -47,10 +52,14 @@ class FaultProxy:
             def _handle(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 op = proxy.operation(self.headers.get("X-Amz-Target", ""), body, self.path)
-                proxy.hits[op] = proxy.hits.get(op, 0) + 1
+                with proxy._arrivals:
+                    hit = proxy.hits[op] = proxy.hits.get(op, 0) + 1
+                    proxy._arrivals.notify_all()
                 fault = proxy.faults.get(op)
-                if fault is not None and (fault.times is None or proxy.hits[op] <= fault.times):
-                    time.sleep(fault.delay)
+                if fault is not None and (fault.times is None or hit <= fault.times):
+                    if fault.hold is not None and not fault.hold.wait(SAFETY_TIMEOUT):
+                        self.close_connection = True  # never released: drop it rather than hang
+                        return
                     if fault.status:
                         kind = "Sender" if fault.status < 500 else "Receiver"
                         payload = ERROR_XML.format(kind=kind, code=fault.code, message=fault.message).encode()
@@ -96,10 +105,19 @@ class FaultProxy:
         )
         return params.get("Action", [path])[0]
 
+    def arrived(self, op: str) -> None:
+        """Wait until a request for `op` has reached the proxy (a held one included)."""
+        with self._arrivals:
+            if not self._arrivals.wait_for(lambda: op in self.hits, SAFETY_TIMEOUT):
+                raise AssertionError(f"no {op} request reached the proxy in {SAFETY_TIMEOUT} s")
+
     def __enter__(self) -> FaultProxy:
         self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
+        for fault in self.faults.values():
+            if fault.hold is not None:
+                fault.hold.set()  # held requests end with the test, whatever it asserted
         self._server.shutdown()
         self._server.server_close()

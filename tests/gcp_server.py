@@ -4,8 +4,9 @@ Resource Manager v3 (organizations, folders, projects and their IAM policies), I
 accounts and their keys) and Cloud Storage JSON v1 (buckets and bucket IAM), as the real SDK
 clients send them: paging with `pageToken`/`nextPageToken`, unknown query parameters such as
 `$alt=json;enum-encoding=int` ignored, enums as integers, base64 etags, Google's error body.
-Faults (403, 429, 500, malformed JSON) are injected per request path for the tests; `latency`
-stands in for the real API's round trip in the benchmark.
+Faults (403, 429, 500, malformed JSON) are injected per request path for the tests; `gather`
+holds requests until that many are being answered at once, so a test sees a client's concurrency
+without timing; `latency` stands in for the real API's round trip in the benchmark.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ STATUS_NAMES = {
     500: "INTERNAL",
     503: "UNAVAILABLE",
 }
+GATHER_TIMEOUT = 60  # a safety net only: a client with the concurrency asked for gets there at once
 
 
 def etag(value: Any) -> str:
@@ -71,6 +73,7 @@ class GcpWorld:
     faults: dict[str, Fault] = field(default_factory=dict)  # regex on "METHOD /path" -> fault
     page_size: int = 3  # when the client names none: small, so tests page
     latency: float = 0.0
+    gather: int = 0  # hold each request until this many have been answered at once
 
     def add_organization(self, org_id: str, display_name: str) -> str:
         name = f"organizations/{org_id}"
@@ -139,6 +142,9 @@ class _Handler(BaseHTTPRequestHandler):
         with server.lock:
             server.inflight += 1
             server.max_inflight = max(server.max_inflight, server.inflight)
+            server.lock.notify_all()
+            if not server.lock.wait_for(lambda: server.max_inflight >= server.world.gather, GATHER_TIMEOUT):
+                server.world.gather = 0  # the client never got there: stop holding, its test fails
         if server.world.latency:
             time.sleep(server.world.latency)
         with server.lock:
@@ -160,7 +166,7 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, world: GcpWorld) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.world = world
-        self.lock = threading.Lock()
+        self.lock = threading.Condition()
         self.hits: Counter[str] = Counter()
         self.authorizations: set[str] = set()
         self.inflight = self.max_inflight = 0

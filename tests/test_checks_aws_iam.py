@@ -193,8 +193,11 @@ def test_parse_timestamp_rejects_garbage() -> None:
 
 def test_days_between_and_days_ago() -> None:
     now = datetime(2026, 11, 1, 12, tzinfo=UTC)
-    assert days_between(now - timedelta(days=90, hours=23), now) == 90
-    assert days_between(datetime(2026, 11, 1, 13, tzinfo=timezone(timedelta(hours=2))), now) == 0
+    assert days_between(now - timedelta(days=90, hours=23), now) == 91  # calendar days: 2026-08-02 to 11-01
+    assert days_between(datetime(2026, 11, 1, 1, tzinfo=timezone(timedelta(hours=2))), now) == 1  # 10-31 UTC
+    first, last = datetime(2026, 10, 2, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC)
+    for early, late in (0, 23), (23, 0):  # the time of day on either side changes nothing
+        assert days_between(first + timedelta(hours=early, minutes=30), last + timedelta(hours=late)) == 30
     assert (days_ago(1), days_ago(0), days_ago(30)) == ("1 day ago", "0 days ago", "30 days ago")
 
 

@@ -19,9 +19,10 @@ from agent.config import Settings
 from agent.demo_org import seed_bulk_users, seed_demo_org
 from agent.errors import CollectorError
 from agent.registry import REGISTRY
-from collectors.aws import iam
+from collectors.aws import iam, session
 from collectors.aws.session import AwsAccount, aws_errors, paginate
 from collectors.aws.targets import aws_accounts
+from tests.clock import FakeTime
 from tests.faultproxy import Fault, FaultProxy
 
 ACCOUNT = "123456789012"
@@ -181,7 +182,9 @@ def test_credential_report_rows(iam_client: Any) -> None:
     assert datetime.fromisoformat(alice["access_key_1_last_rotated"]).tzinfo is not None
 
 
-def test_credential_report_gives_up_after_its_deadline(aws: str) -> None:
+def test_credential_report_gives_up_after_its_deadline(aws: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = FakeTime()
+    monkeypatch.setattr(session, "time", clock)
     account = _account()
     with Stubber(account.client("iam")) as stub:
         for _ in range(2):
@@ -189,6 +192,7 @@ def test_credential_report_gives_up_after_its_deadline(aws: str) -> None:
         with pytest.raises(CollectorError, match=r"^credential report not ready after 0.3 s$"):
             list(account.credential_report(timeout=0.3))
         stub.assert_no_pending_responses()
+    assert clock.slept == [0.25]  # a second wait of 0.5 s would end past the deadline: it gives up instead
 
 
 def test_account_summary(aws: str) -> None:
@@ -360,7 +364,7 @@ def test_server_errors_are_retried_up_to_max_attempts(faulty: FaultProxy) -> Non
 
 
 def test_read_timeout(faulty: FaultProxy) -> None:
-    faulty.faults["GetAccountPasswordPolicy"] = Fault(delay=1.0)
+    faulty.faults["GetAccountPasswordPolicy"] = Fault(hold=threading.Event())  # answered after the test
     with pytest.raises(CollectorError, match=r"^ReadTimeoutError: Read timeout on endpoint URL") as err:
         list(iam.password_policy(_account(max_attempts=1, read_timeout=0.2)))
     _assert_safe(str(err.value))

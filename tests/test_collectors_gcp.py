@@ -146,8 +146,10 @@ def test_listed_projects_are_fetched_one_by_one(server):
 
 
 def test_policies_are_fetched_concurrently_within_the_configured_bound(server):
-    server.world.latency = 0.05
-    collected(acme(server, max_concurrency=3))
+    root = acme(server, max_concurrency=3)
+    server.world.gather = 3  # no policy is answered before three are asked for at once
+    server.world.latency = 0.05  # held answers linger: a fourth request, were one allowed, would be counted
+    assert len(collected(root)) == 9
     assert server.max_inflight == 3
 
 

@@ -8,7 +8,7 @@ malformed (a clear error, nothing stored).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import boto3
 import pytest
@@ -41,15 +41,25 @@ TENANT_ID = "0f0e0d0c-0b0a-4909-8807-060504030201"
 ENTRA = f"entra:{TENANT_ID}"
 TOKEN = "eyJ0eXAiOiJKV1QifQ.e2e-graph-token"
 BAMBOO_KEY = "e2e-bamboo-api-key"
-TODAY = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0)
+# The day the timeline is planted around. The product judges on its own clock, maybe a day later
+# (past midnight UTC): expected ages count from the day it judged on, read back from the store.
+TODAY = datetime.now(UTC).date()
 
 
 def day(offset: int) -> str:
-    return (TODAY + timedelta(days=offset)).date().isoformat()
+    return (TODAY + timedelta(days=offset)).isoformat()
 
 
 def at(offset: int) -> str:
-    return (TODAY + timedelta(days=offset)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """A second before the day ends: ages counted in hours rather than calendar days fall a day short."""
+    return f"{day(offset)}T23:59:59Z"
+
+
+def judged_on(store: Store) -> date:
+    """The UTC day of the latest evaluation: the "now" the product counted ages from."""
+    with store.read() as s:
+        latest = s.execute(select(CheckRun.evaluated_at).order_by(CheckRun.id.desc()).limit(1)).scalar_one()
+    return latest.astimezone(UTC).date()
 
 
 def staff(
@@ -255,17 +265,19 @@ def test_a_small_company_end_to_end(aws, tmp_path, monkeypatch):
         assert ncs["hr.people.nda_signed"]["scope"] == "hr:bamboohr:acme"
         assert ncs["people.leaver.entra_sign_in_after_leaving"]["severity"] == "major"
 
+        store = Store(f"sqlite:///{tmp_path / 'store.db'}")
+        shift = (judged_on(store) - TODAY).days  # 0 unless a midnight UTC passed since the import
+
         shown = annexa_json(
             "nc", "show", ncs["people.leaver.entra_account_enabled"]["id"], "--config", str(config)
         )
         assert shown["reasons"]["u-lou"] == (
-            f"Lou Leaver (4): terminated {day(-20)} (20 days ago); lou@acme.com account still enabled; "
-            f"last sign-in {day(-25)} (25 days ago); 19 day(s) past the 1-day grace period"
+            f"Lou Leaver (4): terminated {day(-20)} ({20 + shift} days ago); lou@acme.com account still enabled; "
+            f"last sign-in {day(-25)} ({25 + shift} days ago); {19 + shift} day(s) past the 1-day grace period"
         )
-        store = Store(f"sqlite:///{tmp_path / 'store.db'}")
         assert failing_reasons(store, "people.leaver.entra_sign_in_after_leaving") == {
-            "u-sam": f"Sam Signin (5): terminated {day(-30)} (30 days ago); sam@acme.com account disabled; "
-            f"last sign-in {day(-5)} (5 days ago), 25 days after termination"
+            "u-sam": f"Sam Signin (5): terminated {day(-30)} ({30 + shift} days ago); sam@acme.com account "
+            f"disabled; last sign-in {day(-5)} ({5 + shift} days ago), 25 days after termination"
         }
         aws_reason = failing_reasons(store, "people.leaver.aws_iam_user")[iam["lou@acme.com"]]
         assert (

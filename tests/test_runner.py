@@ -14,7 +14,8 @@ from agent.evaluate import Evaluator, _ScopeIndex, related
 from agent.model import RunStatus, Status
 from agent.registry import CheckSpec, ScopeKindSpec
 from agent.runner import Runner
-from agent.store.runs import GENESIS, start_run
+from agent.store.hashing import GENESIS
+from agent.store.runs import start_run
 from agent.store.schema import Blob, NcTransition, Nonconformity, Observation, Run, TreeEntry
 from agent.store.types import utcnow
 from tests.postgres import BACKENDS, backend_url
@@ -193,25 +194,32 @@ def test_the_scope_index_agrees_with_related(scopes, scope):
 
 def test_ordered_map_keeps_order_bounds_memory_and_raises_in_place():
     import threading
-    import time
 
     from agent.concurrency import ordered_map
 
-    live, peak, lock = [0], [0], threading.Lock()
+    workers, pulled, threads = 4, [0], set()
+    finished = [threading.Event() for _ in range(50)]
 
-    def slow_square(n):
-        with lock:
-            live[0] += 1
-            peak[0] = max(peak[0], live[0])
-        time.sleep(0.002 * (n % 3))
-        with lock:
-            live[0] -= 1
+    def listing():
+        for n in range(50):
+            pulled[0] += 1
+            yield n
+
+    def square(n):
+        threads.add(threading.current_thread().name)
+        if n % 2 == 0:  # an even item finishes only after the next one: results complete out of order
+            assert finished[n + 1].wait(60), f"item {n + 1} never ran"
+        finished[n].set()
         if n == 40:
             raise ValueError("boom at 40")
         return n * n
 
-    results = ordered_map(iter(range(50)), slow_square, workers=4)
-    assert [next(results) for _ in range(40)] == [n * n for n in range(40)]
+    results = ordered_map(listing(), square, workers=workers)
+    for n in range(40):
+        assert next(results) == n * n
+        # Pulled lazily (in this thread, so counted exactly): at most 2 * workers results are held,
+        # the one just handed out included.
+        assert pulled[0] - n <= 2 * workers
     with pytest.raises(ValueError, match="boom at 40"):
         next(results)
-    assert peak[0] <= 4
+    assert len(threads) <= workers

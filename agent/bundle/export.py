@@ -1,10 +1,10 @@
 """`annexa export`: a signed evidence bundle an auditor can verify offline.
 
-The zip holds the chain of sealed runs covering the period (each with its observations and check
-runs, enough to recompute every root hash), the evidence itself as one NDJSON file per distinct
-listing, the result sets, the checks' metadata and logic, the NC register with its history, the
-SoA, attestations, a browsable index.html, and a manifest of every file's SHA-256 signed with the
-agent's Ed25519 key. Evidence is streamed from the database, so memory stays flat.
+The zip holds the spine of seals from the first entry to the period's last, the period's runs with
+everything they wrote (enough to recompute each seal), the evidence as one NDJSON file per distinct
+listing, the result sets, the checks' metadata and logic, the NC register as sealed with its
+history, the SoA, attestations, a browsable index.html, and a manifest of every file's SHA-256 and
+size signed with the agent's Ed25519 key. Everything is streamed from the database: memory stays flat.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import json
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date
 from pathlib import Path
 from typing import IO, Any
 
@@ -37,20 +37,17 @@ from agent.bundle.layout import (
     row_doc,
     run_doc,
     spine_entry,
-    version_doc,
 )
 from agent.bundle.report import render_index
+from agent.bundle.selection import Selection, nc_register, register_lists, select_bundle
 from agent.canonical import canonical_json
 from agent.config import Settings
 from agent.controls import control_statuses
-from agent.errors import Unverifiable, UsageError
-from agent.nonconformity import register_document
 from agent.private_files import create_private
 from agent.registry import Registry
 from agent.signing import fingerprint, load_private_key, public_pem
 from agent.soa import render_csv, soa_rows
 from agent.store import Store
-from agent.store.chain import ChainState, chain_state
 from agent.store.schema import (
     Attachment,
     Attestation,
@@ -60,7 +57,6 @@ from agent.store.schema import (
     NcVersion,
     Observation,
     ResultRow,
-    Run,
     TreeEntry,
 )
 from agent.store.types import utcnow
@@ -102,20 +98,6 @@ class _Entry:
     def __exit__(self, *exc: object) -> None:
         self.raw.close()
         self.writer.files.append({"path": self.path, "sha256": self.sha.hexdigest(), "size": self.size})
-
-
-def _day_start(d: date) -> datetime:
-    return datetime.combine(d, time.min, tzinfo=UTC)
-
-
-def _segment(state: ChainState, start: datetime, end: datetime) -> tuple[list[Run], list[Run]]:
-    """The spine from the first entry to the period's last, and the period's runs: every sealed
-    entry finished in [start, end), contiguous from the first to the last."""
-    ordered = state.ordered
-    inside = [i for i, r in enumerate(ordered) if r.finished_at and start <= r.finished_at < end]
-    if not inside:
-        return [], []
-    return ordered[: inside[-1] + 1], ordered[inside[0] : inside[-1] + 1]
 
 
 def _json_string(text: str) -> str:
@@ -162,83 +144,7 @@ def _check_doc(spec: Any) -> dict[str, Any]:
     }
 
 
-@dataclass
-class _Selection:
-    """What goes in: the spine, the runs of the period with everything they wrote, and the registers
-    (NCs as their last sealed version up to the head, their history, attestations)."""
-
-    spine: list[Run]
-    runs: list[Run]
-    rows: dict[type, list[Any]]
-    checks: list[str]
-    sources: set[str]
-    controls: list[str]
-    versions: list[NcVersion]
-    transitions: list[NcTransition]
-    attestations: list[Attestation]
-
-    def of_run(self, model: type, run: Run) -> list[Any]:
-        return [x for x in self.rows[model] if x.run_id == run.id]
-
-    def wanted(self, controls: list[str]) -> bool:
-        return not self.controls or bool(set(self.controls) & set(controls))
-
-
-def _rows_of(s: Any, model: Any, run_ids: list[int]) -> list[Any]:
-    """Rows written by these runs (a range query, filtered here: the list may be long)."""
-    wanted = set(run_ids)
-    rows = s.execute(
-        select(model).where(model.run_id.between(min(wanted), max(wanted))).order_by(model.id)
-    ).scalars()
-    return [x for x in rows if x.run_id in wanted]
-
-
-def _select(
-    store: Store, registry: Registry, start: date | None, end: date | None, controls: list[str]
-) -> _Selection:
-    lo = _day_start(start) if start else datetime.min.replace(tzinfo=UTC)
-    if end is None:
-        hi = utcnow() + timedelta(seconds=1)
-    else:
-        hi = _day_start(end + timedelta(days=1)) if end < date.max else datetime.max.replace(tzinfo=UTC)
-    with store.read() as s:
-        state = chain_state(s, store.keys)
-    off = [f"run {rid} {why}" for rid, why in sorted(state.problems.items()) if rid not in state.legacy]
-    if off:
-        raise Unverifiable(f"the store's chain does not verify ({off[0]}): run `annexa verify --store`")
-    spine, runs = _segment(state, lo, hi)
-    if not runs:
-        raise UsageError("no sealed run in that period: collect first, or widen --from/--to")
-    checks = sorted(c.id for c in registry.checks.values() if not controls or set(controls) & set(c.controls))
-    period = [r.id for r in runs if r.id is not None]
-    upto = [r.id for r in spine if r.id is not None]
-    with store.read() as s:
-        rows = {
-            m: _rows_of(s, m, period) for m in (Observation, CheckRun, NcVersion, NcTransition, Attestation)
-        }
-        latest: dict[int, NcVersion] = {}
-        for v in _rows_of(s, NcVersion, upto):
-            if v.nc_id not in latest or v.version > latest[v.nc_id].version:
-                latest[v.nc_id] = v
-        sel = _Selection(
-            spine=spine,
-            runs=runs,
-            rows=rows,
-            checks=checks,
-            sources={n for cid in checks for n in registry.checks[cid].needs},
-            controls=controls,
-            versions=[],
-            transitions=[],
-            attestations=[],
-        )
-        sel.versions = [v for _, v in sorted(latest.items()) if sel.wanted(v.document["controls"])]
-        kept = {v.nc_id for v in sel.versions}
-        sel.transitions = [t for t in _rows_of(s, NcTransition, upto) if t.nc_id in kept]
-        sel.attestations = [a for a in _rows_of(s, Attestation, upto) if sel.wanted([a.control_id])]
-    return sel
-
-
-def _write_evidence(w: _Writer, store: Store, sel: _Selection) -> dict[tuple[str, str], str]:
+def _write_evidence(w: _Writer, store: Store, sel: Selection) -> dict[tuple[str, str], str]:
     trees: dict[tuple[str, str], str] = {}
     for o in sel.rows[Observation]:
         if o.tree_hash and o.source in sel.sources and (o.source, o.tree_hash) not in trees:
@@ -250,7 +156,7 @@ def _write_evidence(w: _Writer, store: Store, sel: _Selection) -> dict[tuple[str
     return trees
 
 
-def _write_results(w: _Writer, store: Store, sel: _Selection) -> None:
+def _write_results(w: _Writer, store: Store, sel: Selection) -> None:
     """One canonical JSON row per line: a verifier streams the set's hash without holding it."""
     with store.read() as s:
         for set_hash in sorted({c.result_set for c in sel.rows[CheckRun] if c.check_id in sel.checks}):
@@ -268,7 +174,7 @@ def _write_results(w: _Writer, store: Store, sel: _Selection) -> None:
                     fh.write((canonical_json(row) + "\n").encode())
 
 
-def _write_attestations(w: _Writer, store: Store, sel: _Selection) -> list[dict[str, Any]]:
+def _write_attestations(w: _Writer, store: Store, sel: Selection) -> list[dict[str, Any]]:
     docs = []
     with store.read() as s:
         for a in sel.attestations:
@@ -280,43 +186,8 @@ def _write_attestations(w: _Writer, store: Store, sel: _Selection) -> list[dict[
     return docs
 
 
-def _register_lists(store: Store, sel: _Selection) -> dict[str, dict[str, list[Any]]]:
-    """For each entry an exported NC version, history step or attestation comes from: the full
-    lists its seal commits to, so a verifier proves membership without the entry's evidence."""
-    ids = sorted({x.run_id for x in (*sel.versions, *sel.transitions, *sel.attestations)})
-    if not ids:
-        return {}
-    with store.read() as s:
-        versions = _rows_of(s, NcVersion, ids)
-        transitions = _rows_of(s, NcTransition, ids)
-        attestations = _rows_of(s, Attestation, ids)
-    return {
-        str(rid): {
-            "ncs": sorted([v.nc_id, v.version, v.hash] for v in versions if v.run_id == rid),
-            "transitions": sorted(t.hash or "" for t in transitions if t.run_id == rid),
-            "attestations": sorted(a.hash or "" for a in attestations if a.run_id == rid),
-        }
-        for rid in ids
-    }
-
-
-def _nc_register(sel: _Selection) -> list[dict[str, Any]]:
-    """Each NC as its last sealed version up to the head says, with its sealed history."""
-    steps: dict[int, list[dict[str, Any]]] = {}
-    for t in sel.transitions:
-        steps.setdefault(t.nc_id, []).append(row_doc(t))
-    return [
-        {
-            **register_document(v.document),
-            "history": steps.get(v.nc_id, []),
-            "sealed": {**version_doc(v), "run_id": v.run_id},
-        }
-        for v in sel.versions
-    ]
-
-
 def _write_registers(
-    w: _Writer, store: Store, settings: Settings, registry: Registry, sel: _Selection
+    w: _Writer, store: Store, settings: Settings, registry: Registry, sel: Selection
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
     """Checks with their logic, control status, the NC register with history, and the SoA."""
     checks = [_check_doc(registry.checks[cid]) for cid in sel.checks]
@@ -324,7 +195,7 @@ def _write_registers(
     statuses = [c.document() for c in control_statuses(store, settings, registry)]
     if sel.controls:
         statuses = [c for c in statuses if c["id"] in sel.controls]
-    ncs = _nc_register(sel)
+    ncs = nc_register(sel)
     w.json("controls.json", statuses)
     w.json(NCS, ncs)
     soa = soa_rows(store, settings, registry, utcnow())
@@ -345,7 +216,7 @@ def export_bundle(
 ) -> dict[str, Any]:
     """Write the bundle (atomically: a `.partial` file renamed at the end); returns a summary."""
     key = load_private_key(Path(settings.export.signing_key))
-    sel = _select(store, registry, start, end, controls or [])
+    sel = select_bundle(store, registry, start, end, controls or [])
     head = sel.runs[-1]
     signer = fingerprint(key.public_key())
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -355,9 +226,7 @@ def export_bundle(
         zipfile.ZipFile(raw, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf,
     ):
         w = _Writer(zf)
-        w.json(
-            CHAIN, {"spine": [spine_entry(r) for r in sel.spine], "registers": _register_lists(store, sel)}
-        )
+        w.json(CHAIN, {"spine": [spine_entry(r) for r in sel.spine], "registers": register_lists(store, sel)})
         w.json(
             RUNS,
             [
