@@ -46,6 +46,11 @@ def fake_world():
 
 @pytest.fixture
 def fake_registry(fake_world):
+    return build_registry(fake_world)
+
+
+def build_registry(fake_world: World) -> Registry:
+    """A registry with the fake system's scope kind, collector and check, seeing `fake_world`."""
     reg = Registry()
     reg.scope_kinds["fake_box"] = ScopeKindSpec("fake_box", "fake", lambda s: [Box("fake:a"), Box("fake:b")])
     reg.collectors["fake.things.items"] = CollectorSpec(

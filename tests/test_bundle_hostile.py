@@ -20,7 +20,6 @@ import zlib
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -33,14 +32,13 @@ from agent.bundle.verify import MAX_DOCUMENT, verify_bundle
 from agent.bundle.zipsafe import MAX_DIRECTORY, MAX_LINE
 from agent.config import Settings
 from agent.lifecycle import Change, apply
-from agent.model import Severity
-from agent.registry import CheckSpec, CollectorSpec, Registry, ScopeKindSpec
 from agent.runner import Runner
-from agent.signing import create_key_pair, load_private_key, seal_keys
+from agent.signing import create_key_pair, seal_keys
 from agent.store import Store
 from agent.store.hashing import tree_hash
+from tests.bundles import forge, members, write
 from tests.cli import ANNEXA
-from tests.fakeplugin import Box, World, good_items
+from tests.fakeplugin import World, build_registry
 
 pytestmark = pytest.mark.slow
 
@@ -59,27 +57,6 @@ class Signed:
         return self.key.with_suffix(".pub")
 
 
-def _registry(world: World) -> Registry:
-    """The registry of tests/fakeplugin.py, whose fixtures are made per test: this module builds its
-    bundle once."""
-    reg = Registry()
-    reg.scope_kinds["fake_box"] = ScopeKindSpec("fake_box", "fake", lambda s: [Box("fake:a"), Box("fake:b")])
-    reg.collectors["fake.things.items"] = CollectorSpec(
-        "fake.things.items", "fake_box", world.list_items, timedelta(hours=1), ("fake:ListItems",), ""
-    )
-    reg.checks["fake.things.good"] = CheckSpec(
-        id="fake.things.good",
-        title="Things are good",
-        controls={"A.8.9": "configuration"},
-        severity=Severity.MINOR,
-        needs=("fake.things.items",),
-        rationale="Bad things are bad.",
-        remediation="Make them good.",
-        func=good_items,
-    )
-    return reg
-
-
 @pytest.fixture(scope="module")
 def signed(tmp_path_factory) -> Signed:
     tmp = tmp_path_factory.mktemp("hostile")
@@ -91,7 +68,7 @@ def signed(tmp_path_factory) -> Signed:
         export={"signing_key": str(key)},
     )
     store = Store(settings.store.url, keys=seal_keys(str(key)))
-    registry = _registry(World())
+    registry = build_registry(World())
     Runner(store, settings, registry).collect([])
     (tmp / "policy.pdf").write_bytes(b"%PDF-1.4 the information security policy")
     attest(store, "A.5.1", tmp / "policy.pdf", actor="ciso", valid_for_days=365)
@@ -106,18 +83,6 @@ def signed(tmp_path_factory) -> Signed:
 # -- crafting -------------------------------------------------------------------------------------
 
 
-def members(bundle: Path) -> dict[str, bytes]:
-    with zipfile.ZipFile(bundle) as zf:
-        return {n: zf.read(n) for n in zf.namelist()}
-
-
-def write(dst: Path, items: dict[str, bytes], compression: int = zipfile.ZIP_DEFLATED) -> Path:
-    with zipfile.ZipFile(dst, "w", compression=compression) as zf:
-        for name, data in items.items():
-            zf.writestr(name, data)
-    return dst
-
-
 def evidence(bundle: Path) -> str:
     return next(n for n in members(bundle) if n.startswith("evidence/"))
 
@@ -125,27 +90,6 @@ def evidence(bundle: Path) -> str:
 def declared_size(bundle: Path, name: str) -> int:
     files = json.loads(members(bundle)["manifest.json"])["files"]
     return next(f["size"] for f in files if f["path"] == name)
-
-
-def forge(
-    signed: Signed,
-    dst: Path,
-    change: dict[str, Callable[[bytes], bytes]],
-    declare: Callable[[dict], None] = lambda files: None,
-) -> Path:
-    """Change members, record their new hashes and sizes in the manifest (then let `declare` edit
-    its file list) and sign it again with the bundle's own key: what only the key's holder can do."""
-    items = members(signed.bundle)
-    for name, fn in change.items():
-        items[name] = fn(items[name])
-    manifest = json.loads(items["manifest.json"])
-    for entry in manifest["files"]:
-        data = items[entry["path"]]
-        entry["sha256"], entry["size"] = hashlib.sha256(data).hexdigest(), len(data)
-    declare({f["path"]: f for f in manifest["files"]})
-    items["manifest.json"] = json.dumps(manifest).encode()
-    items["manifest.sig"] = load_private_key(signed.key).sign(items["manifest.json"])
-    return write(dst, items)
 
 
 def as_json(fn: Callable[[object], object]) -> Callable[[bytes], bytes]:
@@ -413,7 +357,9 @@ def test_understated_size_and_matching_crc_read_only_the_stated_bytes(signed, tm
 
 def test_an_overlong_line_is_refused(signed, tmp_path):
     name = evidence(signed.bundle)
-    forged = forge(signed, tmp_path / "t.zip", {name: lambda d: b"x" * (MAX_LINE + 1) + b"\n" + d})
+    forged = forge(
+        signed.bundle, tmp_path / "t.zip", signed.key, {name: lambda d: b"x" * (MAX_LINE + 1) + b"\n" + d}
+    )
     assert problems(forged, signed) == [f"{name} has a line longer than {MAX_LINE} bytes"]
 
 
@@ -421,7 +367,7 @@ def test_a_document_declared_too_large_to_parse_is_refused_unread(signed, tmp_pa
     def inflate(files: dict) -> None:
         files["runs.json"]["size"] = MAX_DOCUMENT + 1
 
-    forged = forge(signed, tmp_path / "t.zip", {}, declare=inflate)
+    forged = forge(signed.bundle, tmp_path / "t.zip", signed.key, {}, declare=inflate)
     expected = f"runs.json is {MAX_DOCUMENT + 1} bytes, more than the {MAX_DOCUMENT} this verifier parses"
     assert problems(forged, signed) == [expected]
 
@@ -490,19 +436,26 @@ SHAPES = {
 @pytest.mark.parametrize("case", sorted(SHAPES))
 def test_a_malformed_document_is_named(signed, tmp_path, case):
     name, edit, expected = SHAPES[case]
-    forged = forge(signed, tmp_path / "t.zip", {name: as_json(edit)})
+    forged = forge(signed.bundle, tmp_path / "t.zip", signed.key, {name: as_json(edit)})
     found = problems(forged, signed)
     assert expected in found, found
 
 
 def test_deep_nesting_is_named(signed, tmp_path):
-    forged = forge(signed, tmp_path / "t.zip", {"runs.json": lambda d: b"[" * 100_000 + b"]" * 100_000})
+    forged = forge(
+        signed.bundle,
+        tmp_path / "t.zip",
+        signed.key,
+        {"runs.json": lambda d: b"[" * 100_000 + b"]" * 100_000},
+    )
     found = problems(forged, signed)
     assert found[0].startswith("runs.json: document: "), found
 
 
 def test_a_malformed_document_fails_the_command(signed, tmp_path):
-    forged = forge(signed, tmp_path / "t.zip", {"runs.json": as_json(lambda d: {"runs": d})})
+    forged = forge(
+        signed.bundle, tmp_path / "t.zip", signed.key, {"runs.json": as_json(lambda d: {"runs": d})}
+    )
     run = annexa_verify(forged, "--public-key", str(signed.public))
     assert run.code == 1 and run.stderr == "", run
     assert run.failures[0] == "runs.json: document: Input should be a valid array", run
@@ -520,7 +473,7 @@ def test_mismatched_records_are_named_up_to_a_limit_then_counted(signed, tmp_pat
             lines.append(json.dumps(record, separators=(",", ":")).encode())
         return b"\n".join(lines) + b"\n"
 
-    found = problems(forge(signed, tmp_path / "t.zip", {name: spoil}), signed)
+    found = problems(forge(signed.bundle, tmp_path / "t.zip", signed.key, {name: spoil}), signed)
     named = [p for p in found if p.startswith(f"{name}:") and p.endswith("does not match its hash")]
     assert len(named) == MAX_PROBLEMS and f"{name}: 5 more records do not match their hash" in found
 

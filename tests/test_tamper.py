@@ -26,7 +26,7 @@ from agent.config import Settings
 from agent.controls import control_statuses
 from agent.lifecycle import Change, apply
 from agent.runner import Runner
-from agent.signing import create_key_pair, load_private_key, seal_keys
+from agent.signing import create_key_pair, seal_keys
 from agent.store import Store
 from agent.store.chain import chain_head, seal
 from agent.store.evidence import latest_observations
@@ -47,6 +47,7 @@ from agent.store.schema import (
 )
 from agent.store.types import utcnow
 from agent.store.verify import verify_store
+from tests.bundles import forge
 from tests.postgres import BACKENDS, backend_url
 
 BAD = ("fake.things.good", "fake:b")
@@ -354,31 +355,6 @@ def test_a_rewritten_chain_without_the_key_passes_only_self_consistency(history)
 def export(h: History, out: Path) -> Path:
     export_bundle(h.store, h.settings, h.registry, out)
     return out
-
-
-def forge(src: Path, dst: Path, key: Path, change: dict[str, Callable[[bytes], bytes]]) -> Path:
-    """Rewrite members, recompute their manifest entries and sign the manifest with `key` (whose
-    public half replaces the bundled one), as someone holding that key would."""
-    private = load_private_key(key)
-    pem = (key.with_suffix(".pub")).read_bytes()
-    change = {**change, "public_key.pem": lambda _d: pem}
-    with zipfile.ZipFile(src) as zin:
-        members = {n: zin.read(n) for n in zin.namelist()}
-    for name, fn in change.items():
-        members[name] = fn(members[name])
-    manifest = json.loads(members["manifest.json"])
-    for entry in manifest["files"]:
-        data = members[entry["path"]]
-        entry["sha256"], entry["size"] = hashlib.sha256(data).hexdigest(), len(data)
-    from agent.signing import fingerprint
-
-    manifest["signer"]["fingerprint"] = fingerprint(private.public_key())
-    members["manifest.json"] = json.dumps(manifest).encode()
-    members["manifest.sig"] = private.sign(members["manifest.json"])
-    with zipfile.ZipFile(dst, "w") as zout:
-        for name, data in members.items():
-            zout.writestr(name, data)
-    return dst
 
 
 def edit_json(name: str, fn: Callable[[object], None]) -> dict[str, Callable[[bytes], bytes]]:
