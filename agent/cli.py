@@ -282,11 +282,17 @@ def status(json_out: JsonOpt = False, config: ConfigOpt = None) -> None:
         emit_json(doc)
         return
     runs = Table(title="Recent runs", title_justify="left")
-    for col in ("run", "kind", "status", "started", "root"):
+    for col in ("run", "kind", "status", "started", "root", "seal"):
         runs.add_column(col)
     for r in doc["runs"]:
         add_row(
-            runs, r["id"], r["kind"], styled(r["status"]), r["started_at"][:19], (r["root_hash"] or "")[:16]
+            runs,
+            r["id"],
+            r["kind"],
+            styled(r["status"]),
+            r["started_at"][:19],
+            (r["root_hash"] or "")[:16],
+            r["seal"],
         )
     console.print(runs)
     ev = Table(title="Evidence", title_justify="left")

@@ -11,6 +11,7 @@ from agent.config import Settings
 from agent.nonconformity import open_by_severity
 from agent.registry import Registry
 from agent.store import Store, leases
+from agent.store.chain import badly_signed, chain_state
 from agent.store.evidence import latest_observations
 from agent.store.schema import Run
 
@@ -51,6 +52,9 @@ def status_document(store: Store, settings: Settings, registry: Registry, now: d
     with store.read() as s:
         runs = s.execute(select(Run).order_by(Run.id.desc()).limit(10)).scalars().all()  # type: ignore[union-attr]
         nc_counts = open_by_severity(s)
+        problems = chain_state(s, store.keys, signatures=False).problems
+    for rid in badly_signed(store, [r.id for r in runs]):
+        problems[rid] = "its signature does not verify under the store's key"
     evidence = evidence_states(store, settings, registry, now)
     return {
         "runs": [
@@ -61,6 +65,8 @@ def status_document(store: Store, settings: Settings, registry: Registry, now: d
                 "started_at": r.started_at.isoformat(),
                 "finished_at": r.finished_at.isoformat() if r.finished_at else None,
                 "root_hash": r.root_hash,
+                # Only a validly sealed run counts; say why one does not (`annexa verify --store`).
+                "seal": "running" if r.status == "running" else problems.get(r.id or 0, "valid"),  # type: ignore[arg-type]
             }
             for r in runs
         ],

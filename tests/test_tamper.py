@@ -27,6 +27,7 @@ from agent.controls import control_statuses
 from agent.lifecycle import Change, apply
 from agent.runner import Runner
 from agent.signing import create_key_pair, seal_keys
+from agent.status import status_document
 from agent.store import Store
 from agent.store.chain import chain_head, seal
 from agent.store.evidence import latest_observations
@@ -319,6 +320,8 @@ def test_an_unsealed_run_is_never_read(history):
     newest = latest_observations(history.store, ["fake.things.items"], None)
     assert all(o.hash != "e" * 64 for o in newest)
     assert all(o.run_id in run_ids(history.store)[:4] for o in newest)
+    runs = status_document(history.store, history.settings, history.registry, utcnow())["runs"]
+    assert [r["seal"] for r in runs] == ["says complete but has no seal", *["valid"] * 4]
 
 
 def test_a_run_whose_signature_fails_is_never_read(history):
