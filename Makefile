@@ -23,6 +23,7 @@ demo: $(VENV)/.demo
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 # System packages some tests need, installed here when missing (CI runs as root on a fresh machine):
 # Debian's chromium for the HTML report test, the PostgreSQL server the store, concurrency and
@@ -47,4 +48,4 @@ bench: $(VENV)/.demo
 	$(BIN)/python bench/verify.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache annexa-demo
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache annexa-demo

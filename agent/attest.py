@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import ColumnElement, select
-from sqlmodel import Session
+from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from agent.catalog import annex_a
 from agent.errors import UsageError
@@ -65,8 +66,8 @@ def attestations(store: Store) -> list[Attestation]:
 
     def fetch(counted: ColumnElement[bool]) -> list[Attestation]:
         with store.read() as s:
-            query = select(Attestation).join(Run, Run.id == Attestation.run_id).where(counted)
-            return list(s.execute(query.order_by(Attestation.id)).scalars())  # type: ignore[arg-type]
+            query = select(Attestation).join(Run, col(Run.id) == Attestation.run_id).where(counted)
+            return list(s.execute(query.order_by(col(Attestation.id))).scalars())
 
     return read_counted(store, fetch)
 

@@ -30,7 +30,7 @@ def _normalise(value: Any) -> Any:
     if isinstance(value, float | Decimal):
         if isinstance(value, float) and not math.isfinite(value):
             raise NotCanonicalisable(f"non-finite number {value!r}")
-        if value == int(value) and abs(value) < 2**53:
+        if value == int(value) and -(2**53) < value < 2**53:
             return int(value)
         return float(value)
     if isinstance(value, datetime | date):

@@ -41,7 +41,8 @@ from agent.store import Store
 from agent.store.types import utcnow
 
 if TYPE_CHECKING:
-    from agent.runner import RunSummary
+    from agent.evaluate import Outcome
+    from agent.runner import Progress, RunSummary
 
 app = typer.Typer(
     name="annexa",
@@ -127,7 +128,7 @@ def _open(config: Path | None, *, quiet: bool = False) -> tuple[Settings, Store,
         raise ConfigError(f"{origin}: {exc}") from None
 
 
-def _progress(json_out: bool) -> Any:
+def _progress(json_out: bool) -> Progress | None:
     if json_out or not sys.stdout.isatty():
         return None
     from agent.render import RichProgress
@@ -135,7 +136,7 @@ def _progress(json_out: bool) -> Any:
     return RichProgress()
 
 
-def _gate(outcomes: list[Any], fail_on: Severity | None) -> int:
+def _gate(outcomes: list[Outcome], fail_on: Severity | None) -> int:
     if fail_on is None:
         return 0
     blocking = [
@@ -388,6 +389,7 @@ def nc_show(
 ) -> None:
     """One nonconformity with its failing resources, reasons and history."""
     from sqlalchemy import select
+    from sqlmodel import col
 
     from agent.nonconformity import history, nc_document
     from agent.render import emit_json, print_nc
@@ -404,9 +406,9 @@ def nc_show(
         doc["transitions"] = history(s, nc)
         last = s.execute(
             select(CheckRun).where(
-                CheckRun.run_id == nc.last_run_id,
-                CheckRun.check_id == nc.check_id,
-                CheckRun.scope == nc.scope,
+                col(CheckRun.run_id) == nc.last_run_id,
+                col(CheckRun.check_id) == nc.check_id,
+                col(CheckRun.scope) == nc.scope,
             )
         ).scalar_one_or_none()
     spec = registry.checks.get(nc.check_id)
@@ -762,7 +764,7 @@ def run(argv: list[str] | None = None) -> int:
             sys.stdout.write(ctx.get_help() + "\n")
             return 2
         where = ctx.command_path if ctx is not None else "annexa"
-        return _fail(exc.format_message(), getattr(exc, "exit_code", 2), where)  # type: ignore[attr-defined]
+        return _fail(exc.format_message(), getattr(exc, "exit_code", 2), where)
     except AnnexaError as exc:
         return _fail(str(exc), exc.exit_code)
     except RunAborted as exc:

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from fnmatch import fnmatchcase
 from itertools import pairwise
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -88,7 +88,8 @@ class Cadence:
     def label(self) -> str:
         if self.cron is not None:
             return self.cron
-        return f"every {int(self.interval.total_seconds())}s"  # type: ignore[union-attr]
+        assert self.interval is not None  # built with one or the other
+        return f"every {int(self.interval.total_seconds())}s"
 
     def trigger(self, jitter: timedelta) -> Any:
         """The APScheduler trigger, in UTC, with `jitter` seconds of random delay per firing."""
@@ -98,7 +99,8 @@ class Cadence:
         spread = int(jitter.total_seconds()) or None
         if self.cron is not None:
             return CronTrigger(**_cron_fields(self.cron), timezone="UTC", jitter=spread)
-        return IntervalTrigger(seconds=self.interval.total_seconds(), timezone="UTC", jitter=spread)  # type: ignore[union-attr]
+        assert self.interval is not None  # built with one or the other
+        return IntervalTrigger(seconds=self.interval.total_seconds(), timezone="UTC", jitter=spread)
 
     @property
     def period(self) -> timedelta:
@@ -183,7 +185,10 @@ def parse_cadence(value: Any) -> Cadence:
 CadenceValue = Annotated[Cadence, NoDecode, BeforeValidator(parse_cadence)]
 
 
-def match_source(patterns: Mapping[str, Any], source: str) -> Any | None:
+_V = TypeVar("_V")
+
+
+def match_source(patterns: Mapping[str, _V], source: str) -> _V | None:
     """The value for `source` in a mapping keyed by source names or globs: exact first, then the most specific glob."""
     if source in patterns:
         return patterns[source]

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from agent.attest import attestation_document, attestations, current
 from agent.catalog import annex_a
@@ -76,12 +77,12 @@ def control_statuses(store: Store, settings: Settings, registry: Registry) -> li
         outcomes[cr.check_id].append(cr.outcome)
     with store.read() as s:
         ncs = s.execute(
-            select(Nonconformity).where(Nonconformity.state.in_([st.value for st in ACTIVE]))  # type: ignore[attr-defined]
+            select(Nonconformity).where(col(Nonconformity.state).in_([st.value for st in ACTIVE]))
         ).scalars()
         nc_by_control: dict[str, list[str]] = defaultdict(list)
         for nc in sorted(ncs, key=lambda n: n.id or 0):
-            for control in nc.controls:
-                nc_by_control[control].append(nc.ref)
+            for control_id in nc.controls:
+                nc_by_control[control_id].append(nc.ref)
     excluded = settings.controls.excluded
     now = utcnow()
     vouched = current(attestations(store), now)

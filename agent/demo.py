@@ -16,7 +16,7 @@ from agent.config import Settings, enabled_systems, load_settings
 from agent.errors import UsageError
 from agent.private_files import create_private
 from agent.registry import Registry, load_plugins
-from agent.runner import Runner, RunSummary
+from agent.runner import Progress, Runner, RunSummary
 from agent.signing import create_key_pair, seal_keys
 from agent.store import Store
 
@@ -140,7 +140,9 @@ def write_demo_config(directory: Path) -> Path:
     return config
 
 
-def run_demo(directory: Path, progress: Any = None) -> tuple[RunSummary, Settings, Store, Registry]:
+def run_demo(
+    directory: Path, progress: Progress | None = None
+) -> tuple[RunSummary, Settings, Store, Registry]:
     from agent.demo_org import seed_demo_org
 
     prepare_demo_dir(directory)

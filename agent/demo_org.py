@@ -13,19 +13,33 @@ import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import boto3
 import structlog
 
+if TYPE_CHECKING:
+    from types_boto3_iam import IAMClient
+
 log = structlog.get_logger()
 
-FAKE_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+
+class _Credentials(TypedDict):
+    aws_access_key_id: str
+    aws_secret_access_key: str
+
+
+class _MfaCodes(TypedDict):
+    AuthenticationCode1: str
+    AuthenticationCode2: str
+
+
+FAKE_CREDENTIALS: _Credentials = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 REGION = "us-east-1"
 ADMIN = "AdministratorAccess"
 FULL_ACCESS = "legacy-full-access"
 AWS_POLICY = "arn:aws:iam::aws:policy/{}"
-MFA_CODES = {"AuthenticationCode1": "123456", "AuthenticationCode2": "654321"}
+MFA_CODES: _MfaCodes = {"AuthenticationCode1": "123456", "AuthenticationCode2": "654321"}
 
 
 def _document(*statements: tuple[str | list[str], str]) -> str:
@@ -104,7 +118,7 @@ class BulkSeed:
     inline_policies: int
 
 
-def _iam(endpoint_url: str) -> Any:
+def _iam(endpoint_url: str) -> IAMClient:
     return boto3.client("iam", endpoint_url=endpoint_url, region_name=REGION, **FAKE_CREDENTIALS)
 
 
@@ -118,7 +132,7 @@ def _policy_arn(name: str, local: dict[str, str]) -> str:
     return local.get(name) or AWS_POLICY.format(name)
 
 
-def _create_user(iam: Any, u: DemoUser, local: dict[str, str]) -> None:
+def _create_user(iam: IAMClient, u: DemoUser, local: dict[str, str]) -> None:
     """Create one user with its password, MFA device, key and grants, all through the IAM API."""
     iam.create_user(UserName=u.name)
     if u.group:

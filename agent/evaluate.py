@@ -10,13 +10,15 @@ from __future__ import annotations
 import threading
 from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import structlog
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
 
 from agent.config import Settings
 from agent.evidence import Evidence
@@ -27,7 +29,7 @@ from agent.store import Store
 from agent.store.chain import counted_runs
 from agent.store.evidence import latest_observations, load_records
 from agent.store.results import add_check_run, outcome_of
-from agent.store.schema import CheckRun, Observation, ResultRow, Run
+from agent.store.schema import CheckRun, Observation, ResultRow, Run, id_of
 
 log = structlog.get_logger()
 
@@ -104,11 +106,13 @@ class Evaluator:
         self.cancel = cancel
         self.judge_missing = judge_missing
         self._records: dict[int, list[Record]] = {}
+        self._shared: dict[Hashable, Any] = {}  # Evidence.memo's cache: one for every view judged here
 
     def _records_of(self, obs: Observation) -> list[Record]:
-        if obs.id not in self._records:
-            self._records[obs.id] = load_records(self.store, obs)  # type: ignore[index]
-        return self._records[obs.id]  # type: ignore[index]
+        key = id_of(obs)
+        if key not in self._records:
+            self._records[key] = load_records(self.store, obs)
+        return self._records[key]
 
     def _problems(self, source: str, observations: Sequence[Observation], scope: str) -> list[str]:
         if not observations:
@@ -132,15 +136,16 @@ class Evaluator:
         counted = counted_runs(self.store)
         with self.store.read() as s:
             last = s.execute(
-                select(CheckRun.result_set)
-                .join(Run, Run.id == CheckRun.run_id)
-                .where(CheckRun.check_id == check_id, CheckRun.scope == scope, counted)
-                .order_by(CheckRun.evaluated_at.desc())
+                select(col(CheckRun.result_set))
+                .join(Run, col(Run.id) == CheckRun.run_id)
+                .where(col(CheckRun.check_id) == check_id, col(CheckRun.scope) == scope, counted)
+                .order_by(col(CheckRun.evaluated_at).desc())
                 .limit(1)
             ).scalar_one_or_none()
             if last is None:
                 return []
-            return list(s.execute(select(ResultRow.resource_id).where(ResultRow.set_hash == last)).scalars())
+            query = select(col(ResultRow.resource_id)).where(col(ResultRow.set_hash) == last)
+            return list(s.execute(query).scalars())
 
     def _errors(self, spec: CheckSpec, scope: str, reason: str) -> list[Result]:
         resources = [r for r in self._previous_resources(spec.id, scope) if r != scope] or [scope]
@@ -148,7 +153,7 @@ class Evaluator:
 
     def _judge(self, spec: CheckSpec, scope: str, sources: dict[str, list[Record]]) -> list[Result]:
         params = self.settings.check_params(spec.id, spec.params)
-        evidence = Evidence(scope=scope, now=self.now, sources=sources, params=params)
+        evidence = Evidence(scope=scope, now=self.now, sources=sources, params=params, shared=self._shared)
         try:
             results = list(spec.func(evidence))
         except Exception as exc:

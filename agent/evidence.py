@@ -11,9 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from agent.model import Record
+
+T = TypeVar("T")
 
 
 class UnknownSource(KeyError):
@@ -26,6 +28,7 @@ class Evidence:
     now: datetime
     sources: Mapping[str, list[Record]]
     params: Mapping[str, Any] = field(default_factory=dict)
+    shared: dict[Hashable, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def of(
@@ -67,6 +70,17 @@ class Evidence:
             if k is not None:
                 out[k] = rec
         return out
+
+    def memo(self, key: Hashable, build: Callable[[], T]) -> T:
+        """What `build` returns, built once for every view sharing this one's `shared` cache.
+
+        For work several checks repeat on the same evidence (the HR directory people checks
+        link accounts to): the evaluator gives all the views of one evaluation the same cache,
+        so `key` must name everything the result depends on, e.g. the records' scopes, ids, hashes.
+        """
+        if key not in self.shared:
+            self.shared[key] = build()
+        return cast(T, self.shared[key])
 
     def param(self, name: str) -> Any:
         return self.params[name]

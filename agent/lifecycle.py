@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlmodel import Session
+from sqlalchemy.orm import Session
 
 from agent.errors import UsageError
 from agent.model import Severity

@@ -15,6 +15,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from agent import __version__
 from agent.nonconformity import open_by_severity
@@ -94,9 +95,9 @@ class Metrics:
         self.duration.labels(job).observe(seconds)
         with self.store.read() as s:
             failed = s.execute(
-                select(Observation.source, func.count())
-                .where(Observation.run_id == summary.run.id, Observation.status == "error")
-                .group_by(Observation.source)
+                select(col(Observation.source), func.count())
+                .where(col(Observation.run_id) == summary.run.id, col(Observation.status) == "error")
+                .group_by(col(Observation.source))
             ).all()
         for source, count in failed:
             self.api_errors.labels(source).inc(count)

@@ -14,12 +14,13 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from agent.model import Result, Status
 from agent.registry import CheckSpec
 from agent.store.hashing import nc_hash, transition_hash
-from agent.store.schema import NcTransition, NcVersion, Nonconformity, Run
+from agent.store.schema import NcTransition, NcVersion, Nonconformity, Run, id_of
 
 SYSTEM_ACTOR = "annexa"
 MAX_NC_ID = 2**31 - 1  # the id column is a 32-bit INTEGER on PostgreSQL
@@ -50,7 +51,7 @@ def transition(
 ) -> None:
     """One step of the NC's history, hashed for the seal of `run` (None: the NC is being opened)."""
     step = NcTransition(
-        nc_id=nc.id,  # type: ignore[arg-type]
+        nc_id=id_of(nc),
         at=at,
         actor=actor,
         from_state=None if to is None else nc.state,
@@ -99,9 +100,9 @@ def commit_version(session: Session, nc: Nonconformity, run: Run) -> None:
     document = nc_record(nc)
     session.add(
         NcVersion(
-            nc_id=nc.id,  # type: ignore[arg-type]
+            nc_id=id_of(nc),
             version=nc.version,
-            run_id=run.id,  # type: ignore[arg-type]
+            run_id=id_of(run),
             hash=nc_hash(document),
             document=document,
         )
@@ -109,7 +110,9 @@ def commit_version(session: Session, nc: Nonconformity, run: Run) -> None:
 
 
 def _was_accepted(session: Session, nc: Nonconformity) -> bool:
-    states = session.execute(select(NcTransition.to_state).where(NcTransition.nc_id == nc.id)).scalars()
+    states = session.execute(
+        select(col(NcTransition.to_state)).where(col(NcTransition.nc_id) == nc.id)
+    ).scalars()
     return any(s in {x.value for x in ACCEPTED} for s in states)
 
 
@@ -127,7 +130,7 @@ def record_outcome(
     errored = {r.resource_id for r in results if r.status == Status.ERROR}
     nc = session.execute(
         select(Nonconformity)
-        .where(Nonconformity.check_id == spec.id, Nonconformity.scope == scope)
+        .where(col(Nonconformity.check_id) == spec.id, col(Nonconformity.scope) == scope)
         .with_for_update()
     ).scalar_one_or_none()
 
@@ -225,17 +228,17 @@ def register_document(record: dict[str, Any]) -> dict[str, Any]:
 def open_by_severity(session: Session) -> dict[str, int]:
     """How many NCs are not closed or rejected, per severity."""
     rows = session.execute(
-        select(Nonconformity.severity, func.count())
-        .where(Nonconformity.state.in_([st.value for st in ACTIVE]))  # type: ignore[attr-defined]
-        .group_by(Nonconformity.severity)
+        select(col(Nonconformity.severity), func.count())
+        .where(col(Nonconformity.state).in_([st.value for st in ACTIVE]))
+        .group_by(col(Nonconformity.severity))
     ).all()
     return {severity: count for severity, count in rows}
 
 
 def list_ncs(session: Session, states: list[str] | None = None) -> list[Nonconformity]:
-    query = select(Nonconformity).order_by(Nonconformity.id)  # type: ignore[arg-type]
+    query = select(Nonconformity).order_by(col(Nonconformity.id))
     if states:
-        query = query.where(Nonconformity.state.in_(states))  # type: ignore[attr-defined]
+        query = query.where(col(Nonconformity.state).in_(states))
     return list(session.execute(query).scalars())
 
 
@@ -247,7 +250,7 @@ def parse_ref(ref: str) -> int | None:
 
 def history(session: Session, nc: Nonconformity) -> list[dict[str, Any]]:
     rows = session.execute(
-        select(NcTransition).where(NcTransition.nc_id == nc.id).order_by(NcTransition.id)  # type: ignore[arg-type]
+        select(NcTransition).where(col(NcTransition.nc_id) == nc.id).order_by(col(NcTransition.id))
     ).scalars()
     return [
         {

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from structlog.typing import EventDict
 
 SECRET_KEY_NAMES = re.compile(
     r"(secret|password|passwd|token|api_?key|private|credential|authorization|signature|session_?key)", re.I
@@ -27,7 +30,7 @@ def redact(text: str) -> str:
     return text
 
 
-def redact_event(_logger: Any, _method: str, event: dict[str, Any]) -> dict[str, Any]:
+def redact_event(_logger: Any, _method: str, event: EventDict) -> EventDict:
     """structlog processor: masks secret-looking keys and secret-looking substrings."""
     for key, value in list(event.items()):
         if SECRET_KEY_NAMES.search(key):

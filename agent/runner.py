@@ -32,7 +32,7 @@ from agent.store import Store, leases
 from agent.store.evidence import EvidenceBuffer, known_scopes, write_observation
 from agent.store.leases import Holder, LeaseHeld
 from agent.store.runs import finish_run, heartbeat, reap_dead_runs, start_run
-from agent.store.schema import Run
+from agent.store.schema import Run, id_of
 from agent.store.types import utcnow
 
 log = structlog.get_logger()
@@ -175,7 +175,7 @@ class Runner:
         def beat() -> None:
             while not done.wait(every):
                 try:
-                    heartbeat(self.store, run.id)  # type: ignore[arg-type]
+                    heartbeat(self.store, id_of(run))
                     if leases.renew(self.store, self.holder, keys, self.settings.runner.lease_ttl):
                         self._lost.set()  # another agent took a target over: stop, do not overlap
                 except Exception as exc:  # a database hiccup must not kill the run; the next beat retries
@@ -263,9 +263,9 @@ class Runner:
         if stuck:
             ABANDONED.set()
         reason = "a leased target was taken over by another agent" if self._lost.is_set() else "interrupted"
-        finish_run(self.store, run.id, RunStatus.ABORTED, error=reason)  # type: ignore[arg-type]
+        finish_run(self.store, id_of(run), RunStatus.ABORTED, error=reason)
         log.warning("run_aborted", run=run.id, reason=reason)
-        return RunAborted(run.id)  # type: ignore[arg-type]
+        return RunAborted(id_of(run))
 
     def _checks_for(self, sources: list[str] | None) -> list[CheckSpec]:
         checks = active_checks(self.registry, self.settings, only=sources)
@@ -290,7 +290,7 @@ class Runner:
         with self._leased(keys) as leased:
             tasks = [t for t in tasks if is_bare(t.scope) or target_key(t.scope) in leased]
             run = start_run(self.store, kind, patterns)
-            leases.attach_run(self.store, self.holder, run.id)  # type: ignore[arg-type]
+            leases.attach_run(self.store, self.holder, id_of(run))
             summary = RunSummary(run)
             pool = ThreadPoolExecutor(max_workers=self.settings.runner.workers, thread_name_prefix="collect")
             futures: dict[Future[bool], _Task] = {}
@@ -314,7 +314,7 @@ class Runner:
                 status = RunStatus.FAILED
             else:
                 status = RunStatus.PARTIAL
-            summary.run = finish_run(self.store, run.id, status)  # type: ignore[arg-type]
+            summary.run = finish_run(self.store, id_of(run), status)
         return summary
 
     def check(self) -> RunSummary:
@@ -325,19 +325,19 @@ class Runner:
         reap_dead_runs(self.store)
         with self._leased(self._keys(self._judged_scopes(checks))) as leased:
             run = start_run(self.store, "check", [])
-            leases.attach_run(self.store, self.holder, run.id)  # type: ignore[arg-type]
+            leases.attach_run(self.store, self.holder, id_of(run))
             summary = RunSummary(run)
             with self._heartbeat(run, leased):
                 try:
                     summary.outcomes = self._evaluate(run, checks, leased)
                 except (KeyboardInterrupt, Cancelled):
-                    finish_run(self.store, run.id, RunStatus.ABORTED, error="interrupted")  # type: ignore[arg-type]
-                    raise RunAborted(run.id) from None  # type: ignore[arg-type]
-            summary.run = finish_run(self.store, run.id, RunStatus.COMPLETE)  # type: ignore[arg-type]
+                    finish_run(self.store, id_of(run), RunStatus.ABORTED, error="interrupted")
+                    raise RunAborted(id_of(run)) from None
+            summary.run = finish_run(self.store, id_of(run), RunStatus.COMPLETE)
         return summary
 
     def _evaluate(
-        self, run: Run, checks: list[Any], leased: set[str], collected: set[str] | None = None
+        self, run: Run, checks: list[CheckSpec], leased: set[str], collected: set[str] | None = None
     ) -> list[Outcome]:
         """Judge the leased targets. A source with no evidence anywhere is reported by the shard
         that collected it (`collected`: this run's sources) or, re-judging, by shard 1 alone."""

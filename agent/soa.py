@@ -8,7 +8,7 @@ import json
 from collections import defaultdict
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agent.config import Settings
 from agent.controls import control_statuses
@@ -18,6 +18,9 @@ from agent.registry import Registry
 from agent.status import evidence_states, worst_state
 from agent.store import Store
 from agent.store.results import latest_check_runs
+
+if TYPE_CHECKING:
+    from openpyxl.cell import Cell
 
 COLUMNS = [
     "control",
@@ -40,8 +43,8 @@ COLUMNS = [
 def soa_rows(store: Store, settings: Settings, registry: Registry, now: datetime) -> list[dict[str, Any]]:
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     for cr in latest_check_runs(store):
-        c = counts[cr.check_id]
-        c[0], c[1], c[2] = c[0] + cr.passed, c[1] + cr.failed, c[2] + cr.errored
+        tally = counts[cr.check_id]
+        tally[0], tally[1], tally[2] = tally[0] + cr.passed, tally[1] + cr.failed, tally[2] + cr.errored
     by_source: dict[str, list[str]] = defaultdict(list)
     for e in evidence_states(store, settings, registry, now):
         by_source[e["source"]].append(e["state"])
@@ -104,7 +107,7 @@ def write_soa(rows: list[dict[str, Any]], fmt: str, out: Path | None) -> str | N
         from openpyxl import Workbook
         from openpyxl.cell import WriteOnlyCell
 
-        def cell(value: Any) -> WriteOnlyCell:
+        def cell(value: Any) -> Cell:
             """Text is stored as a string whatever it starts with: openpyxl makes `=...` a formula."""
             out = WriteOnlyCell(sheet, value)
             if isinstance(value, str):

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from agent.config import Settings
 from agent.nonconformity import open_by_severity
@@ -50,7 +51,7 @@ def worst_state(states: list[str]) -> str:
 
 def status_document(store: Store, settings: Settings, registry: Registry, now: datetime) -> dict[str, Any]:
     with store.read() as s:
-        runs = s.execute(select(Run).order_by(Run.id.desc()).limit(10)).scalars().all()  # type: ignore[union-attr]
+        runs = s.execute(select(Run).order_by(col(Run.id).desc()).limit(10)).scalars().all()
         nc_counts = open_by_severity(s)
         problems = chain_state(s, store.keys, signatures=False).problems
     for rid in badly_signed(store, [r.id for r in runs]):
@@ -66,7 +67,7 @@ def status_document(store: Store, settings: Settings, registry: Registry, now: d
                 "finished_at": r.finished_at.isoformat() if r.finished_at else None,
                 "root_hash": r.root_hash,
                 # Only a validly sealed run counts; say why one does not (`annexa verify --store`).
-                "seal": "running" if r.status == "running" else problems.get(r.id or 0, "valid"),  # type: ignore[arg-type]
+                "seal": "running" if r.status == "running" else problems.get(r.id or 0, "valid"),
             }
             for r in runs
         ],

@@ -20,10 +20,11 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import checks.people  # noqa: F401  (registers the checks)
 from agent.evidence import Evidence
 from agent.model import Record, Status
-from agent.registry import REGISTRY
+from agent.registry import load_plugins
+
+REGISTRY = load_plugins(systems=())
 
 NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 GLOBAL_ADMIN = "62e90394-69f5-4237-9190-012177145e10"
@@ -148,7 +149,11 @@ def roles() -> Iterator[Record]:
 def run(check_id: str, ev: Evidence) -> tuple[float, dict[Status, int]]:
     spec = REGISTRY.checks[check_id]
     view = Evidence(
-        scope=ev.scope, now=ev.now, sources={n: ev.sources[n] for n in spec.needs}, params=spec.params
+        scope=ev.scope,
+        now=ev.now,
+        sources={n: ev.sources[n] for n in spec.needs},
+        params=spec.params,
+        shared=ev.shared,  # one cache for every view, as the evaluator gives them
     )
     started = time.perf_counter()
     results = list(spec.func(view))

@@ -32,7 +32,7 @@ from checks._gcp_iam import (
     where,
     within,
 )
-from checks.identity import AMBIGUOUS, EMPLOYEES, Directory, Match
+from checks._identity import AMBIGUOUS, EMPLOYEES, Directory, Match, directory
 
 BASIC_ROLES_WITH_VIEWER = [*BASIC_ROLES, "roles/viewer"]
 
@@ -243,7 +243,7 @@ Linked = list[tuple[Grant, Match]]
 
 
 def _leavers(
-    policy: Record, resolve: dict[str, Match], directory: Directory, ev: Evidence
+    policy: Record, resolve: dict[str, Match], people: Directory, ev: Evidence
 ) -> tuple[Linked, Linked]:
     """(grant, match) pairs of user members whose person has left, and those that are ambiguous."""
     today = ev.now.date()
@@ -254,7 +254,7 @@ def _leavers(
         if email is None:
             continue
         if email not in resolve:
-            resolve[email] = directory.resolve(emails=[email])
+            resolve[email] = people.resolve(emails=[email])
         match = resolve[email]
         if match.person is not None and match.person.has_left(today):
             left.append((g, match))
@@ -278,13 +278,13 @@ def _leavers(
 )
 def leaver_bindings(ev: Evidence) -> Iterator[Result]:
     """User members linked (through the shared identity resolution) to a leaver fail their policy."""
-    directory = Directory.from_records(ev.records(EMPLOYEES))
+    people = directory(ev)
     resolved: dict[str, Match] = {}
     for policy in readable(ev.records(POLICIES)):
         if isinstance(policy, Result):
             yield policy
             continue
-        left, unsure = _leavers(policy, resolved, directory, ev)
+        left, unsure = _leavers(policy, resolved, people, ev)
         if left:
             shown = "; ".join(f"{g.describe()} ({m.describe()}, left)" for g, m in left)
             yield Result.of(policy, passed=False, reason=f"{where(policy)}: leavers hold roles: {shown}")

@@ -1,4 +1,7 @@
-"""The AWS IAM checks: every scenario's verdicts, the reasons an auditor reads, and the parsing helpers."""
+"""The AWS IAM checks: their registration, the reasons an auditor reads, and the parsing helpers.
+
+Every scenario's verdicts are checked by tests/test_check_scenarios.py.
+"""
 
 from __future__ import annotations
 
@@ -9,33 +12,15 @@ from pathlib import Path
 import pytest
 
 from agent.model import Record, Result, Status
-from agent.registry import REGISTRY
-from checks._aws_policy import allows_everything, as_list, statements
 from checks._dates import days_ago, days_between, parse_timestamp
-from tests.scenarios import SCENARIOS, Scenario, evaluate, run_scenario
+from checks.aws._policy import allows_everything, as_list, statements
+from tests.scenarios import CHECKS, Scenario, evaluate
 from tests.scenarios import aws_iam as sc
 
-IAM_SCENARIOS = [s for s in SCENARIOS if s.check_id.startswith("aws.iam.")]
-IAM_CHECKS = sorted(c for c in REGISTRY.checks if c.startswith("aws.iam."))
+IAM_CHECKS = sorted(c for c in CHECKS if c.startswith("aws.iam."))
 CONTROL_IDS = {
     row["id"] for row in csv.DictReader((Path(__file__).parents[1] / "config" / "annex_a_2022.csv").open())
 }
-
-
-@pytest.mark.parametrize("scenario", IAM_SCENARIOS, ids=str)
-def test_scenario(scenario: Scenario) -> None:
-    assert run_scenario(scenario) == scenario.expected
-
-
-def test_scenarios_cover_every_iam_check_both_ways() -> None:
-    seen = {(s.check_id, status) for s in IAM_SCENARIOS for status in s.expected.values()}
-    for check_id in IAM_CHECKS:
-        assert {(check_id, Status.PASS), (check_id, Status.FAIL)} <= seen, check_id
-
-
-def test_scenarios_supply_every_needed_source() -> None:
-    for s in IAM_SCENARIOS:
-        assert set(REGISTRY.checks[s.check_id].needs) <= set(s.records), s
 
 
 def test_the_nine_checks_are_registered_with_justified_controls() -> None:
@@ -51,18 +36,18 @@ def test_the_nine_checks_are_registered_with_justified_controls() -> None:
         "aws.iam.user_direct_policies",
     }
     for check_id in IAM_CHECKS:
-        spec = REGISTRY.checks[check_id]
+        spec = CHECKS[check_id]
         assert spec.controls and set(spec.controls) <= CONTROL_IDS, check_id
         assert all(why.strip() for why in spec.controls.values()), check_id
         assert spec.rationale and spec.remediation, check_id
 
 
 def test_documented_defaults() -> None:
-    assert REGISTRY.checks["aws.iam.access_key_rotation"].params == {"max_age_days": 90}
-    assert REGISTRY.checks["aws.iam.unused_credentials"].params == {"max_unused_days": 90}
-    policy = REGISTRY.checks["aws.iam.password_policy"].params
+    assert CHECKS["aws.iam.access_key_rotation"].params == {"max_age_days": 90}
+    assert CHECKS["aws.iam.unused_credentials"].params == {"max_unused_days": 90}
+    policy = CHECKS["aws.iam.password_policy"].params
     assert policy["min_length"] == 14 and policy["reuse_prevention"] == 24
-    assert REGISTRY.checks["aws.iam.user_admin_policy"].needs == ("aws.iam.users", "aws.iam.policies")
+    assert CHECKS["aws.iam.user_admin_policy"].needs == ("aws.iam.users", "aws.iam.policies")
 
 
 # --- reasons --------------------------------------------------------------------------------------

@@ -1,32 +1,23 @@
-"""The GCP checks: every scenario's verdicts and the reasons an auditor reads."""
+"""The GCP checks: their number, the reasons an auditor reads, and member parsing.
+
+Every scenario's verdicts are checked by tests/test_check_scenarios.py.
+"""
 
 from __future__ import annotations
 
 import pytest
 
 from agent.evidence import Evidence
-from agent.model import Status
-from agent.registry import REGISTRY
 from checks._gcp_iam import domain_of, email_of, within
-from tests.scenarios import NOW, SCENARIOS, Scenario, evaluate, run_scenario
+from tests.scenarios import CHECKS, NOW, SCENARIOS, Scenario, evaluate
 from tests.scenarios import gcp as sc
 
 GCP_SCENARIOS = [s for s in SCENARIOS if s.check_id.startswith("gcp.")]
-GCP_CHECKS = sorted(c for c in REGISTRY.checks if c.startswith("gcp."))
+GCP_CHECKS = sorted(c for c in CHECKS if c.startswith("gcp."))
 
 
-@pytest.mark.parametrize("scenario", GCP_SCENARIOS, ids=str)
-def test_scenario(scenario: Scenario) -> None:
-    assert run_scenario(scenario) == scenario.expected
-
-
-def test_at_least_eight_checks_each_seen_passing_and_failing() -> None:
+def test_at_least_eight_checks() -> None:
     assert len(GCP_CHECKS) >= 8
-    seen = {(s.check_id, status) for s in GCP_SCENARIOS for status in s.expected.values()}
-    for check_id in GCP_CHECKS:
-        assert {(check_id, Status.PASS), (check_id, Status.FAIL)} <= seen, check_id
-    for s in GCP_SCENARIOS:
-        assert set(REGISTRY.checks[s.check_id].needs) <= set(s.records), s
 
 
 def reasons(scenario: Scenario) -> dict[str, str]:
@@ -50,7 +41,7 @@ def test_leaver_reason_names_the_person_not_more() -> None:
 
 
 def test_a_bare_string_parameter_is_refused_not_split_into_letters() -> None:
-    spec = REGISTRY.checks["gcp.iam.external_members"]
+    spec = CHECKS["gcp.iam.external_members"]
     ev = Evidence.of(
         "gcp:x", {sc.POLICIES: [sc.policy(sc.PROJECT)]}, now=NOW, params={"company_domains": "acme.com"}
     )

@@ -36,16 +36,8 @@ def bamboo(monkeypatch):
 
 
 def bamboo_system(server: BambooServer, **extra) -> HrSystem:
-    settings = HrSettings(
-        enabled=True,
-        provider="bamboohr",
-        subdomain="acme",
-        api_key_env="BAMBOO_KEY",
-        base_url=server.url,
-        max_retry_wait=1,
-        **extra,
-    )
-    return HrSystem(settings)
+    settings = {"subdomain": "acme", "api_key_env": "BAMBOO_KEY", "max_retry_wait": 1, **extra}
+    return HrSystem(HrSettings(enabled=True, provider="bamboohr", base_url=server.url, **settings))
 
 
 def file_system(path, **extra) -> HrSystem:
@@ -116,6 +108,13 @@ def test_bamboohr_wrong_key_is_access_denied_without_the_key(bamboo, monkeypatch
     with pytest.raises(CollectorError, match="access denied: BambooHR") as info:
         list(employees(bamboo_system(bamboo)))
     assert "not-the-key" not in str(info.value) and KEY not in str(info.value)
+
+
+def test_bamboohr_unknown_company_is_an_error_not_an_empty_company(bamboo):
+    with pytest.raises(CollectorError) as info:
+        list(employees(bamboo_system(bamboo, subdomain="acme-typo")))
+    assert str(info.value) == "BambooHR custom report: HTTP 404 Not Found"
+    assert len(bamboo.requests) == 1  # not retried
 
 
 @pytest.mark.parametrize(

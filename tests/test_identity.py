@@ -1,16 +1,16 @@
-"""Identity resolution (checks/identity.py) and the people checks' scenarios."""
+"""Identity resolution (checks/_identity.py), and what the leaver checks' failing results cite."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
 
+from agent.evidence import Evidence
 from agent.model import Record, Status
-from checks.identity import AMBIGUOUS, MATCHED, UNMATCHED, Directory, Person
-from tests.scenarios import SCENARIOS, evaluate, run_scenario
-
-PEOPLE_SCENARIOS = [s for s in SCENARIOS if s.check_id.startswith(("people.", "entra.", "hr."))]
+from checks._identity import AMBIGUOUS, EMPLOYEES, MATCHED, UNMATCHED, Directory, Person, directory
+from tests.scenarios import SCENARIOS, evaluate
 
 
 def employee(eid: str, email: str | None, status: str = "active", left: str | None = None, **extra) -> Record:
@@ -97,13 +97,19 @@ def test_malformed_hr_evidence_raises_so_checks_error(records, aliases, message)
         Directory.from_records(records, aliases)
 
 
-@pytest.mark.parametrize("scenario", PEOPLE_SCENARIOS, ids=str)
-def test_people_check_scenarios(scenario):
-    assert run_scenario(scenario) == scenario.expected
-
-
 def test_failing_leaver_results_cite_both_the_account_and_the_hr_record():
-    scenario = next(s for s in PEOPLE_SCENARIOS if s.check_id == "people.leaver.entra_sign_in_after_leaving")
+    scenario = next(s for s in SCENARIOS if s.check_id == "people.leaver.entra_sign_in_after_leaving")
     failing = [r for r in evaluate(scenario) if r.status == Status.FAIL]
     assert failing and all(len(r.evidence) == 2 for r in failing)
     assert "5 days after termination" in failing[0].reason and "terminated 2026-10-22" in failing[0].reason
+
+
+def test_the_views_of_one_evaluation_build_one_directory():
+    staff = {EMPLOYEES: [replace(employee("E1", "a@acme.com"), scope="hr:file:x")]}
+    tenant = Evidence.of("entra:t", staff)
+    account = replace(Evidence.of("aws:1", staff), shared=tenant.shared)
+    assert directory(account) is directory(tenant)
+    changed = {EMPLOYEES: [replace(employee("E2", "a@acme.com"), scope="hr:file:x")]}
+    other = replace(Evidence.of("aws:1", changed), shared=tenant.shared)
+    assert [p.employee_id for p in directory(other)] == ["E2"]
+    assert directory(Evidence.of("entra:t", staff)) is not directory(tenant)  # another evaluation

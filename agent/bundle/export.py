@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from agent import __version__
 from agent.attest import attestation_document
@@ -111,10 +112,10 @@ def _tree_lines(store: Store, tree: str) -> Iterator[bytes]:
     """The listing as NDJSON, a chunk of lines at a time; `data` is the stored canonical JSON, untouched."""
     with store.read() as s:
         rows = s.execute(
-            select(TreeEntry.resource_id, Blob.hash, Blob.data)
-            .join(Blob, Blob.hash == TreeEntry.blob_hash)
-            .where(TreeEntry.tree_hash == tree)
-            .order_by(TreeEntry.resource_id)
+            select(col(TreeEntry.resource_id), col(Blob.hash), col(Blob.data))
+            .join(Blob, col(Blob.hash) == TreeEntry.blob_hash)
+            .where(col(TreeEntry.tree_hash) == tree)
+            .order_by(col(TreeEntry.resource_id))
             .execution_options(yield_per=CHUNK)
         )
         for part in rows.partitions():
@@ -180,7 +181,7 @@ def _write_attestations(w: _Writer, store: Store, sel: Selection) -> list[dict[s
         for a in sel.attestations:
             path = f"attachments/{a.attachment}"
             if path not in {f["path"] for f in w.files}:
-                w.write(path, s.get(Attachment, a.attachment).content)  # type: ignore[union-attr]
+                w.write(path, s.get_one(Attachment, a.attachment).content)
             docs.append({**attestation_document(a), "path": path, "record": row_doc(a)})
     w.json(ATTESTATIONS, docs)
     return docs
@@ -232,10 +233,11 @@ def export_bundle(
             [
                 run_doc(
                     r,
-                    *(
-                        sel.of_run(m, r)
-                        for m in (Observation, CheckRun, NcVersion, NcTransition, Attestation)
-                    ),
+                    sel.of_run(Observation, r),
+                    sel.of_run(CheckRun, r),
+                    sel.of_run(NcVersion, r),
+                    sel.of_run(NcTransition, r),
+                    sel.of_run(Attestation, r),
                 )
                 for r in sel.runs
             ],

@@ -27,10 +27,15 @@ def plain(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
+        return plain_dict(value)
     if isinstance(value, list | tuple):
         return [plain(v) for v in value]
     return value
+
+
+def plain_dict(doc: dict[str, Any]) -> dict[str, Any]:
+    """`plain` of each value of a document."""
+    return {k: plain(v) for k, v in doc.items()}
 
 
 def evidence_path(source: str, tree: str) -> str:
@@ -54,11 +59,11 @@ def spine_entry(run: Run) -> dict[str, Any]:
 
 
 def observation_doc(o: Observation) -> dict[str, Any]:
-    return plain(o.model_dump(exclude={"id", "run_id"}))
+    return plain_dict(o.model_dump(exclude={"id", "run_id"}))
 
 
 def check_run_doc(c: CheckRun) -> dict[str, Any]:
-    return plain(c.model_dump(exclude={"id", "run_id"}))
+    return plain_dict(c.model_dump(exclude={"id", "run_id"}))
 
 
 def version_doc(v: NcVersion) -> dict[str, Any]:
@@ -66,7 +71,7 @@ def version_doc(v: NcVersion) -> dict[str, Any]:
 
 
 def row_doc(row: NcTransition | Attestation) -> dict[str, Any]:
-    return plain(row.model_dump())
+    return plain_dict(row.model_dump())
 
 
 def run_doc(

@@ -15,6 +15,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader
 from markupsafe import Markup
 from sqlalchemy import select
+from sqlmodel import col
 
 from agent.evaluate import related, system_of
 from agent.store import Store
@@ -38,8 +39,8 @@ def _problems(store: Store, set_hash: str) -> tuple[list[ResultRow], int]:
         rows = list(
             s.execute(
                 select(ResultRow)
-                .where(ResultRow.set_hash == set_hash, ResultRow.status.in_(["fail", "error"]))  # type: ignore[attr-defined]
-                .order_by(ResultRow.status.desc(), ResultRow.resource_id)  # type: ignore[attr-defined]
+                .where(col(ResultRow.set_hash) == set_hash, col(ResultRow.status).in_(["fail", "error"]))
+                .order_by(col(ResultRow.status).desc(), col(ResultRow.resource_id))
                 .limit(LISTED + 1)
             ).scalars()
         )

@@ -10,6 +10,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlmodel import SQLModel, col
 
 from agent.bundle.layout import row_doc, version_doc
 from agent.errors import Unverifiable, UsageError
@@ -17,7 +19,7 @@ from agent.nonconformity import register_document
 from agent.registry import Registry
 from agent.store import Store
 from agent.store.chain import ChainState, chain_state
-from agent.store.schema import Attestation, CheckRun, NcTransition, NcVersion, Observation, Run
+from agent.store.schema import Attestation, CheckRun, NcTransition, NcVersion, Observation, Run, SealedRow
 from agent.store.types import utcnow
 
 
@@ -42,7 +44,7 @@ class Selection:
 
     spine: list[Run]
     runs: list[Run]
-    rows: dict[type, list[Any]]
+    rows: dict[type[SQLModel], list[Any]]
     checks: list[str]
     sources: set[str]
     controls: list[str]
@@ -50,18 +52,18 @@ class Selection:
     transitions: list[NcTransition]
     attestations: list[Attestation]
 
-    def of_run(self, model: type, run: Run) -> list[Any]:
+    def of_run(self, model: type[SealedRow], run: Run) -> list[SealedRow]:
         return [x for x in self.rows[model] if x.run_id == run.id]
 
     def wanted(self, controls: list[str]) -> bool:
         return not self.controls or bool(set(self.controls) & set(controls))
 
 
-def rows_of(s: Any, model: Any, run_ids: list[int]) -> list[Any]:
+def rows_of(s: Session, model: type[SealedRow], run_ids: list[int]) -> list[SealedRow]:
     """Rows written by these runs (a range query, filtered here: the list may be long)."""
     wanted = set(run_ids)
     rows = s.execute(
-        select(model).where(model.run_id.between(min(wanted), max(wanted))).order_by(model.id)
+        select(model).where(col(model.run_id).between(min(wanted), max(wanted))).order_by(col(model.id))
     ).scalars()
     return [x for x in rows if x.run_id in wanted]
 
@@ -86,8 +88,12 @@ def select_bundle(
     period = [r.id for r in runs if r.id is not None]
     upto = [r.id for r in spine if r.id is not None]
     with store.read() as s:
-        rows = {
-            m: rows_of(s, m, period) for m in (Observation, CheckRun, NcVersion, NcTransition, Attestation)
+        rows: dict[type[SQLModel], list[Any]] = {
+            Observation: rows_of(s, Observation, period),
+            CheckRun: rows_of(s, CheckRun, period),
+            NcVersion: rows_of(s, NcVersion, period),
+            NcTransition: rows_of(s, NcTransition, period),
+            Attestation: rows_of(s, Attestation, period),
         }
         latest: dict[int, NcVersion] = {}
         for v in rows_of(s, NcVersion, upto):
@@ -114,7 +120,12 @@ def select_bundle(
 def register_lists(store: Store, sel: Selection) -> dict[str, dict[str, list[Any]]]:
     """For each entry an exported NC version, history step or attestation comes from: the full
     lists its seal commits to, so a verifier proves membership without the entry's evidence."""
-    ids = sorted({x.run_id for x in (*sel.versions, *sel.transitions, *sel.attestations)})
+    entries: list[NcVersion | NcTransition | Attestation] = [
+        *sel.versions,
+        *sel.transitions,
+        *sel.attestations,
+    ]
+    ids = sorted({x.run_id for x in entries if x.run_id is not None})
     if not ids:
         return {}
     with store.read() as s:

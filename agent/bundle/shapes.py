@@ -70,10 +70,13 @@ class _CheckRun(_Shape):
     hash: str
 
 
-class _Version(_Shape):
+class _VersionFields(_Shape):
     nc_id: int
     version: int
     hash: str
+
+
+class _Version(_VersionFields):
     document: dict[str, Any]
 
 
@@ -132,8 +135,8 @@ class _NcDocument(_Shape):
     evidence_hashes: Any
 
 
-class _SealedVersion(_Version):
-    document: _NcDocument  # type: ignore[assignment]
+class _SealedVersion(_VersionFields):
+    document: _NcDocument
     run_id: int
 
 

@@ -248,7 +248,8 @@ def _scan(b: _Opened, r: Report, only: set[str] | None = None) -> None:
             b.results[name] = read.content
         elif read.content is not None:
             bodies[name] = read.content
-    for found in (*b.listings.values(), *b.results.values()):
+    streamed: list[Listing | ResultSet] = [*b.listings.values(), *b.results.values()]
+    for found in streamed:
         r.problems.extend(found.problems)
     for name, body in bodies.items():
         if (problem := shape_problem(name, body)) is not None:

@@ -159,7 +159,7 @@ def _transition(t: dict[str, Any], uid: str) -> str:
 
 def _version_ok(v: dict[str, Any]) -> bool:
     d = v["document"]
-    return nc_hash(d) == v["hash"] and d.get("id") == v["nc_id"] and d.get("version") == v["version"]
+    return nc_hash(d) == v["hash"] and (d.get("id"), d.get("version")) == (v["nc_id"], v["version"])
 
 
 def check_register_lists(

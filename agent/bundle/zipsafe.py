@@ -16,7 +16,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import IO
+from typing import IO, Any
 
 _LOCAL_HEADER = struct.Struct("<4sHHHHHIIIHH")
 _LOCAL_MAGIC = b"PK\x03\x04"
@@ -59,11 +59,11 @@ def _local_name(fh: IO[bytes], info: zipfile.ZipInfo) -> bytes:
 def open_archive(fh: IO[bytes]) -> zipfile.ZipFile:
     """The archive, once the size of its central directory is known to be bounded: zipfile parses
     all of it up front, whatever its entry count claims."""
-    end = zipfile._EndRecData(fh)  # what ZipFile itself reads first
-    if end is not None and end[zipfile._ECD_SIZE] > MAX_DIRECTORY:
-        raise BundleError(
-            f"the archive's central directory is {end[zipfile._ECD_SIZE]} bytes, more than {MAX_DIRECTORY}"
-        )
+    # What ZipFile itself reads first, through zipfile's private helpers: typeshed declares neither.
+    end: list[Any] | None = zipfile._EndRecData(fh)  # type: ignore[attr-defined]  # private zipfile API
+    size: int = 0 if end is None else end[zipfile._ECD_SIZE]  # type: ignore[attr-defined]  # private zipfile API
+    if size > MAX_DIRECTORY:
+        raise BundleError(f"the archive's central directory is {size} bytes, more than {MAX_DIRECTORY}")
     try:
         return zipfile.ZipFile(fh)
     except UnicodeDecodeError as exc:

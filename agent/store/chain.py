@@ -17,21 +17,24 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import structlog
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from sqlalchemy import ColumnElement, exists, false, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased
-from sqlmodel import Session
+from sqlalchemy.orm import Session, aliased
+from sqlmodel import col
 
 from agent import __version__
 from agent.model import RunStatus
 from agent.store.hashing import GENESIS, root_of, seal_message, seal_of
 from agent.store.schema import Attestation, CheckRun, NcTransition, NcVersion, Observation, Run
 from agent.store.types import utcnow
+
+if TYPE_CHECKING:
+    from agent.store.db import Store
 
 log = structlog.get_logger()
 
@@ -67,9 +70,9 @@ class SealKeys:
 def chain_head(session: Session) -> str:
     later = aliased(Run)
     head = session.execute(
-        select(Run.root_hash).where(
-            Run.root_hash.is_not(None),  # type: ignore[union-attr]
-            ~exists().where(later.prev_root_hash == Run.root_hash),
+        select(col(Run.root_hash)).where(
+            col(Run.root_hash).is_not(None),
+            ~exists().where(col(later.prev_root_hash) == Run.root_hash),
         )
     ).scalar_one_or_none()
     return head or GENESIS
@@ -83,7 +86,9 @@ def seal(session: Session, run: Run, keys: SealKeys | None) -> None:
         return list(session.execute(select(column).where(model.run_id == rid)).scalars())
 
     versions = session.execute(
-        select(NcVersion.nc_id, NcVersion.version, NcVersion.hash).where(NcVersion.run_id == rid)
+        select(col(NcVersion.nc_id), col(NcVersion.version), col(NcVersion.hash)).where(
+            col(NcVersion.run_id) == rid
+        )
     ).all()
     prev = chain_head(session)
     run.prev_root_hash = prev
@@ -125,7 +130,7 @@ def new_run(kind: str, selection: list[str], status: RunStatus = RunStatus.RUNNI
     )
 
 
-def record_entry(store: Any, kind: str, act: Callable[[Session, Run], T]) -> T:
+def record_entry(store: Store, kind: str, act: Callable[[Session, Run], T]) -> T:
     """A person's action (an NC step, an attestation) as a chain entry of its own, in one
     transaction: the entry, what the action writes, and the seal commit together or not at all."""
 
@@ -158,7 +163,7 @@ class ChainState:
 def chain_state(session: Session, keys: SealKeys | None, *, signatures: bool = True) -> ChainState:
     """Walk the chain from the genesis root and classify every finished run. Reads leave the
     signatures to `read_counted`, which checks only those of the runs it actually reads."""
-    runs = list(session.execute(select(Run).where(Run.status != RunStatus.RUNNING.value)).scalars())
+    runs = list(session.execute(select(Run).where(col(Run.status) != RunStatus.RUNNING.value)).scalars())
     state = ChainState()
     sealed = [r for r in runs if r.root_hash is not None]
     for r in runs:
@@ -190,7 +195,7 @@ def chain_state(session: Session, keys: SealKeys | None, *, signatures: bool = T
     return state
 
 
-def counted_runs(store: Any, excluded: Iterable[int] = ()) -> ColumnElement[bool]:
+def counted_runs(store: Store, excluded: Iterable[int] = ()) -> ColumnElement[bool]:
     """SQL condition: the run is sealed on the chain with a root that re-derives, of a status
     checks may rely on, and not `excluded`. Runs sealed after this look wait for the next one."""
     with store.read() as s:
@@ -199,10 +204,10 @@ def counted_runs(store: Any, excluded: Iterable[int] = ()) -> ColumnElement[bool
         return false()
     last = max(r.id or 0 for r in state.ordered)
     return (
-        Run.root_hash.is_not(None)  # type: ignore[union-attr]
-        & Run.status.in_(COUNTED)  # type: ignore[attr-defined]
-        & (Run.id <= last)  # type: ignore[operator]
-        & Run.id.not_in(sorted({*state.problems, *excluded}))  # type: ignore[union-attr]
+        col(Run.root_hash).is_not(None)
+        & col(Run.status).in_(COUNTED)
+        & (col(Run.id) <= last)
+        & col(Run.id).not_in(sorted({*state.problems, *excluded}))
     )
 
 
@@ -211,7 +216,7 @@ def _signed(public: bytes, root: str, signature: str | None) -> bool:
     return SealKeys(public=Ed25519PublicKey.from_public_bytes(public)).valid(root, signature)
 
 
-def badly_signed(store: Any, run_ids: Iterable[int | None]) -> set[int]:
+def badly_signed(store: Store, run_ids: Iterable[int | None]) -> set[int]:
     """Those of these sealed runs whose signature does not verify under the store's key."""
     wanted = {rid for rid in run_ids if rid is not None}
     if store.keys is None or not wanted:
@@ -219,12 +224,14 @@ def badly_signed(store: Any, run_ids: Iterable[int | None]) -> set[int]:
     public = store.keys.public.public_bytes(Encoding.Raw, PublicFormat.Raw)
     with store.read() as s:
         rows = s.execute(
-            select(Run.id, Run.root_hash, Run.signature).where(Run.id.in_(wanted), Run.root_hash.is_not(None))  # type: ignore[union-attr]
+            select(col(Run.id), col(Run.root_hash), col(Run.signature)).where(
+                col(Run.id).in_(wanted), col(Run.root_hash).is_not(None)
+            )
         ).all()
-    return {rid for rid, root, sig in rows if not _signed(public, root, sig)}
+    return {rid for rid, root, sig in rows if rid is not None and not _signed(public, root, sig)}
 
 
-def read_counted(store: Any, fetch: Callable[[ColumnElement[bool]], list[T]]) -> list[T]:
+def read_counted(store: Store, fetch: Callable[[ColumnElement[bool]], list[T]]) -> list[T]:
     """Rows `fetch` reads under the counted-runs condition, checking the signatures of just the
     runs they come from; a run whose signature fails is left out and the read done again."""
     excluded: set[int] = set()

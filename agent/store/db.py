@@ -12,12 +12,13 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_plus
 
 import structlog
-from sqlalchemy import event, inspect, select
+from sqlalchemy import Table, event, inspect, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine, ExceptionContext, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
-from sqlmodel import Session, create_engine
+from sqlalchemy.orm import Mapped, Session
+from sqlmodel import SQLModel, create_engine
 
 from agent.errors import StoreBusy, StoreError
 from agent.private_files import create_private
@@ -39,10 +40,17 @@ def chunks(items: Sequence[Any], size: int = BATCH) -> Iterable[Sequence[Any]]:
         yield chunk
 
 
-def insert_ignoring_duplicates(session: Session, model: type, rows: list[dict[str, Any]]) -> int:
+def table_of(model: type[SQLModel]) -> Table:
+    """The table a table model maps to (SQLModel sets `__table__` without declaring it)."""
+    table = inspect(model).local_table
+    assert isinstance(table, Table)
+    return table
+
+
+def insert_ignoring_duplicates(session: Session, model: type[SQLModel], rows: list[dict[str, Any]]) -> int:
     """INSERT ... ON CONFLICT DO NOTHING; returns how many rows this statement actually inserted."""
     dialect = session.get_bind().dialect.name
-    table = model.__table__  # type: ignore[attr-defined]
+    table = table_of(model)
     if dialect in ("sqlite", "postgresql"):
         insert = sqlite_insert if dialect == "sqlite" else pg_insert
         # RETURNING, not rowcount: psycopg reports -1 for multi-row VALUES.
@@ -52,13 +60,13 @@ def insert_ignoring_duplicates(session: Session, model: type, rows: list[dict[st
     return len(rows)
 
 
-def insert_missing(session: Session, model: type, key: str, rows: list[dict[str, Any]]) -> int:
+def insert_missing(session: Session, model: type[SQLModel], key: str, rows: list[dict[str, Any]]) -> int:
     """Insert the rows whose key is not stored yet; returns how many this transaction inserted.
 
     Concurrent writers of the same content are harmless: keys go in sorted order, so two
     transactions never wait on each other's keys in opposite orders (no deadlock on PostgreSQL).
     """
-    column = getattr(model, key)
+    column: Mapped[str] = getattr(model, key)
     inserted = 0
     for chunk in chunks(sorted(rows, key=lambda r: r[key])):
         known = set(session.execute(select(column).where(column.in_([r[key] for r in chunk]))).scalars())

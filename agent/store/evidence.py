@@ -8,16 +8,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import or_, select
+from sqlmodel import col
 
 from agent import __version__
 from agent.canonical import canonical_json, sha256_hex
 from agent.errors import InputDataError
 from agent.model import Record, RunStatus
 from agent.store.chain import read_counted
-from agent.store.db import Store, chunks, insert_missing
+from agent.store.db import Store, chunks, insert_missing, table_of
 from agent.store.hashing import observation_hash, tree_hash
 from agent.store.runs import newest_per_scope
-from agent.store.schema import Blob, Observation, Run, Tree, TreeEntry
+from agent.store.schema import Blob, Observation, Run, Tree, TreeEntry, id_of
 from agent.store.types import utcnow
 
 
@@ -65,7 +66,7 @@ def write_observation(
 ) -> Observation:
     """Store one observation and its evidence in a single transaction (an error one has no evidence)."""
     obs = Observation(
-        run_id=run.id,  # type: ignore[arg-type]
+        run_id=id_of(run),
         source=source,
         scope=scope,
         started_at=started_at,
@@ -88,7 +89,7 @@ def write_observation(
             if insert_missing(s, Tree, "hash", [{"hash": tree_hash, "count": len(items)}]):
                 for chunk in chunks(items):
                     s.execute(
-                        TreeEntry.__table__.insert(),  # type: ignore[attr-defined]
+                        table_of(TreeEntry).insert(),
                         [{"tree_hash": tree_hash, "resource_id": r, "blob_hash": b} for r, b in chunk],
                     )
             obs.tree_hash = tree_hash
@@ -109,10 +110,10 @@ def latest_observations(store: Store, sources: Iterable[str], current_run: int |
         lambda counted: newest_per_scope(
             store,
             Observation,
-            Observation.source,
-            Observation.collected_at,
-            Observation.source.in_(wanted),  # type: ignore[attr-defined]
-            or_(counted, Run.id == current_run),
+            col(Observation.source),
+            col(Observation.collected_at),
+            col(Observation.source).in_(wanted),
+            or_(counted, col(Run.id) == current_run),
         ),
     )
 
@@ -125,7 +126,7 @@ def known_scopes(store: Store, sources: Iterable[str]) -> list[str]:
     with store.read() as s:
         return sorted(
             s.execute(
-                select(Observation.scope).where(Observation.source.in_(wanted)).distinct()  # type: ignore[attr-defined]
+                select(col(Observation.scope)).where(col(Observation.source).in_(wanted)).distinct()
             ).scalars()
         )
 
@@ -135,9 +136,9 @@ def load_records(store: Store, obs: Observation) -> list[Record]:
         return []
     with store.read() as s:
         rows = s.execute(
-            select(TreeEntry.resource_id, Blob.hash, Blob.data)
-            .join(Blob, Blob.hash == TreeEntry.blob_hash)
-            .where(TreeEntry.tree_hash == obs.tree_hash)
-            .order_by(TreeEntry.resource_id)
+            select(col(TreeEntry.resource_id), col(Blob.hash), col(Blob.data))
+            .join(Blob, col(Blob.hash) == TreeEntry.blob_hash)
+            .where(col(TreeEntry.tree_hash) == obs.tree_hash)
+            .order_by(col(TreeEntry.resource_id))
         ).all()
     return [Record(rid, json.loads(data), obs.source, obs.scope, h) for rid, h, data in rows]

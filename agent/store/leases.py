@@ -16,9 +16,11 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import structlog
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import CursorResult, Result, delete, or_, select, update
+from sqlmodel import col
 
 from agent.errors import AnnexaError
 from agent.store.db import Store, insert_ignoring_duplicates
@@ -80,17 +82,24 @@ def _claim(row: Lease) -> Claim:
     return Claim(row.key, row.kind, row.host, row.pid, row.run_id, row.expires_at)
 
 
+def _affected(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE changed (Session.execute is typed as returning a plain
+    Result for any statement; a DML statement's is a CursorResult)."""
+    assert isinstance(result, CursorResult)
+    return result.rowcount
+
+
 def release_dead(store: Store, now: datetime | None = None) -> int:
     """Drop leases of processes on this host that no longer exist, and leases long expired."""
     host = socket.gethostname()
     with store.read() as s:
-        local = s.execute(select(Lease.holder, Lease.pid).where(Lease.host == host)).all()
+        local = s.execute(select(col(Lease.holder), col(Lease.pid)).where(col(Lease.host) == host)).all()
     dead = {holder for holder, pid in local if pid != os.getpid() and not process_alive(pid)}
     with store.write() as s:
         gone = 0
         if dead:
-            gone += s.execute(delete(Lease).where(Lease.holder.in_(dead))).rowcount  # type: ignore[attr-defined]
-        gone += s.execute(delete(Lease).where(Lease.expires_at < (now or utcnow()))).rowcount  # type: ignore[attr-defined]
+            gone += _affected(s.execute(delete(Lease).where(col(Lease.holder).in_(dead))))
+        gone += _affected(s.execute(delete(Lease).where(col(Lease.expires_at) < (now or utcnow()))))
     if gone:
         log.info("leases_released", count=gone, reason="holder gone or expired")
     return gone
@@ -121,11 +130,16 @@ def acquire(
             if insert_ignoring_duplicates(s, Lease, [{"key": key, **fields}]):
                 got.add(key)
                 continue
-            taken = s.execute(
-                update(Lease)
-                .where(Lease.key == key, or_(Lease.holder == holder.id, Lease.expires_at < now))
-                .values(**fields)
-            ).rowcount  # type: ignore[attr-defined]
+            taken = _affected(
+                s.execute(
+                    update(Lease)
+                    .where(
+                        col(Lease.key) == key,
+                        or_(col(Lease.holder) == holder.id, col(Lease.expires_at) < now),
+                    )
+                    .values(**fields)
+                )
+            )
             if taken:
                 got.add(key)
                 continue
@@ -141,7 +155,7 @@ def acquire(
 
 def attach_run(store: Store, holder: Holder, run_id: int) -> None:
     with store.write() as s:
-        s.execute(update(Lease).where(Lease.holder == holder.id).values(run_id=run_id))
+        s.execute(update(Lease).where(col(Lease.holder) == holder.id).values(run_id=run_id))
 
 
 def renew(store: Store, holder: Holder, keys: set[str], ttl: timedelta) -> set[str]:
@@ -151,12 +165,12 @@ def renew(store: Store, holder: Holder, keys: set[str], ttl: timedelta) -> set[s
     with store.write() as s:
         s.execute(
             update(Lease)
-            .where(Lease.holder == holder.id, Lease.key.in_(keys))  # type: ignore[attr-defined]
+            .where(col(Lease.holder) == holder.id, col(Lease.key).in_(keys))
             .values(expires_at=utcnow() + ttl)
         )
         mine = set(
             s.execute(
-                select(Lease.key).where(Lease.holder == holder.id, Lease.key.in_(keys))  # type: ignore[attr-defined]
+                select(col(Lease.key)).where(col(Lease.holder) == holder.id, col(Lease.key).in_(keys))
             ).scalars()
         )
     lost = keys - mine
@@ -167,9 +181,9 @@ def renew(store: Store, holder: Holder, keys: set[str], ttl: timedelta) -> set[s
 
 def release(store: Store, holder: Holder) -> None:
     with store.write() as s:
-        s.execute(delete(Lease).where(Lease.holder == holder.id))
+        s.execute(delete(Lease).where(col(Lease.holder) == holder.id))
 
 
 def current(store: Store) -> list[Claim]:
     with store.read() as s:
-        return [_claim(r) for r in s.execute(select(Lease).order_by(Lease.key)).scalars()]
+        return [_claim(r) for r in s.execute(select(Lease).order_by(col(Lease.key))).scalars()]

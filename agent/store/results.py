@@ -8,14 +8,15 @@ from datetime import datetime
 
 import structlog
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from agent.model import Result, Status
 from agent.store.chain import read_counted
-from agent.store.db import Store, insert_missing
+from agent.store.db import Store, insert_missing, table_of
 from agent.store.hashing import check_run_hash, result_set_hash
 from agent.store.runs import newest_per_scope
-from agent.store.schema import CheckRun, ResultRow, ResultSet, Run
+from agent.store.schema import CheckRun, ResultRow, ResultSet, Run, id_of
 
 log = structlog.get_logger()
 
@@ -52,10 +53,10 @@ def add_check_run(
     # Only the writer that created the set adds its rows (see write_observation).
     created = insert_missing(session, ResultSet, "hash", [{"hash": set_hash, "count": len(rows)}])
     if created and rows:  # an empty list would be executed as one INSERT of default values
-        session.execute(ResultRow.__table__.insert(), [{"set_hash": set_hash, **r} for r in rows])  # type: ignore[attr-defined]
+        session.execute(table_of(ResultRow).insert(), [{"set_hash": set_hash, **r} for r in rows])
     counts = Counter(r.status for r in ordered)
     check_run = CheckRun(
-        run_id=run.id,  # type: ignore[arg-type]
+        run_id=id_of(run),
         check_id=check_id,
         scope=scope,
         evaluated_at=evaluated_at,
@@ -80,10 +81,12 @@ def latest_check_runs(store: Store) -> list[CheckRun]:
     is shown as `error`: it proves nothing, and `annexa verify --store` names it."""
     latest = read_counted(
         store,
-        lambda counted: newest_per_scope(store, CheckRun, CheckRun.check_id, CheckRun.evaluated_at, counted),
+        lambda counted: newest_per_scope(
+            store, CheckRun, col(CheckRun.check_id), col(CheckRun.evaluated_at), counted
+        ),
     )
     with store.read() as s:
-        rows = s.execute(select(Run.id, Run.uid).where(Run.id.in_({c.run_id for c in latest})))  # type: ignore[union-attr]
+        rows = s.execute(select(col(Run.id), col(Run.uid)).where(col(Run.id).in_({c.run_id for c in latest})))
         uids = {rid: uid for rid, uid in rows}
     for cr in latest:
         if check_run_hash(uids.get(cr.run_id, ""), cr.model_dump()) != cr.hash:
@@ -97,7 +100,7 @@ def results_of(store: Store, check_run: CheckRun) -> list[ResultRow]:
         return list(
             s.execute(
                 select(ResultRow)
-                .where(ResultRow.set_hash == check_run.result_set)
-                .order_by(ResultRow.resource_id)
+                .where(col(ResultRow.set_hash) == check_run.result_set)
+                .order_by(col(ResultRow.resource_id))
             ).scalars()
         )

@@ -5,21 +5,25 @@ from __future__ import annotations
 import os
 import socket
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import structlog
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, delete, func, select
+from sqlalchemy.orm import InstrumentedAttribute, Mapped
+from sqlmodel import col
 
 from agent.model import RunStatus
 from agent.scopes import without_superseded
 from agent.store.chain import linked, new_run, seal
 from agent.store.db import Store
-from agent.store.schema import Lease, Run
+from agent.store.schema import CheckRun, Lease, Observation, Run
 from agent.store.types import utcnow
 
 log = structlog.get_logger()
 
 STALE_HEARTBEAT = timedelta(minutes=10)
+# The tables read as "the newest row per (key, scope)".
+PerScope = TypeVar("PerScope", Observation, CheckRun)
 
 
 def start_run(store: Store, kind: str, selection: list[str]) -> Run:
@@ -79,7 +83,7 @@ def reap_dead_runs(store: Store, now: datetime | None = None) -> list[int]:
     now = now or utcnow()
     host = socket.gethostname()
     with store.read() as s:
-        running = s.execute(select(Run).where(Run.status == RunStatus.RUNNING.value)).scalars().all()
+        running = s.execute(select(Run).where(col(Run.status) == RunStatus.RUNNING.value)).scalars().all()
     dead = [
         r.id
         for r in running
@@ -94,38 +98,51 @@ def reap_dead_runs(store: Store, now: datetime | None = None) -> list[int]:
             store, run_id, RunStatus.ABORTED, error="the agent process ended without finishing the run"
         )
         with store.write() as s:
-            s.execute(delete(Lease).where(Lease.run_id == run_id))  # type: ignore[arg-type]
+            s.execute(delete(Lease).where(col(Lease.run_id) == run_id))
         log.warning("run_reaped", run=run_id)
     return dead
 
 
-def newest_per_scope(store: Store, model: Any, key: Any, at: Any, *where: Any) -> list[Any]:
+def _name(attribute: Mapped[Any]) -> str:
+    """The model attribute a column stands for (`col()` types it as Mapped; it is instrumented)."""
+    assert isinstance(attribute, InstrumentedAttribute)
+    return attribute.key
+
+
+def newest_per_scope(
+    store: Store,
+    model: type[PerScope],
+    key: Mapped[str],
+    at: Mapped[datetime],
+    *where: ColumnElement[bool],
+) -> list[PerScope]:
     """The newest row of `model` per (key, scope) in the runs `where` admits, ordered by key and
     scope, without stand-in scopes a newer row for their parts replaced (see agent/scopes.py)."""
     ranked = (
         select(
-            model.id,
+            col(model.id),
             func.row_number()
-            .over(partition_by=(key, model.scope), order_by=(at.desc(), model.id.desc()))
+            .over(partition_by=(key, col(model.scope)), order_by=(at.desc(), col(model.id).desc()))
             .label("rank"),
         )
-        .join(Run, Run.id == model.run_id)
+        .join(Run, col(Run.id) == model.run_id)
         .where(*where)
         .subquery()
     )
-    by_key: dict[str, list[Any]] = {}
+    key_name, at_name = _name(key), _name(at)
+    by_key: dict[str, list[PerScope]] = {}
     with store.read() as s:
         for row in s.execute(
             select(model).join(ranked, ranked.c.id == model.id).where(ranked.c.rank == 1)
         ).scalars():
-            by_key.setdefault(getattr(row, key.key), []).append(row)
+            by_key.setdefault(getattr(row, key_name), []).append(row)
     return [
         row
         for name in sorted(by_key)
-        for row in without_superseded(by_key[name], lambda r: r.scope, lambda r: getattr(r, at.key))
+        for row in without_superseded(by_key[name], lambda r: r.scope, lambda r: getattr(r, at_name))
     ]
 
 
 def latest_run(store: Store) -> Run | None:
     with store.read() as s:
-        return s.execute(select(Run).order_by(Run.id.desc()).limit(1)).scalar_one_or_none()  # type: ignore[union-attr]
+        return s.execute(select(Run).order_by(col(Run.id).desc()).limit(1)).scalar_one_or_none()

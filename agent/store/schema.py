@@ -11,7 +11,7 @@ previous root; `prev_root_hash` is unique, so the chain cannot fork.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Column, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -19,6 +19,17 @@ from sqlmodel import Field, SQLModel
 from agent.store.types import JsonColumn, UTCDateTime
 
 HASH = 64
+
+
+class _Stored(Protocol):
+    @property
+    def id(self) -> int | None: ...
+
+
+def id_of(row: _Stored) -> int:
+    """The id the database gave `row`; a row has none only before its first flush."""
+    assert row.id is not None, f"{type(row).__name__} has not been flushed"
+    return row.id
 
 
 def _hash_fk(target: str, *, primary_key: bool = False, nullable: bool = False) -> Any:
@@ -202,6 +213,10 @@ class Attestation(SQLModel, table=True):
     expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     run_id: int | None = Field(default=None, foreign_key="run.id", index=True)
     hash: str | None = Field(default=None, sa_column=Column(String(HASH), nullable=True))
+
+
+# The tables whose rows a run's seal commits to.
+SealedRow = TypeVar("SealedRow", Observation, CheckRun, NcVersion, NcTransition, Attestation)
 
 
 class Lease(SQLModel, table=True):

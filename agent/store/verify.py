@@ -15,7 +15,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from agent.canonical import content_hash, sha256_hex
 from agent.model import RunStatus
@@ -46,6 +47,7 @@ from agent.store.schema import (
     Observation,
     ResultRow,
     Run,
+    SealedRow,
     TreeEntry,
 )
 
@@ -68,7 +70,8 @@ def verify_store(store: Store, head: str | None = None) -> Report:
                 checker.run(run)
         r.runs = len(state.ordered)
         r.head = state.ordered[-1].root_hash or "" if state.ordered else ""
-        live = {x.id for x in s.execute(select(Run).where(Run.status == RunStatus.RUNNING.value)).scalars()}
+        running = select(Run).where(col(Run.status) == RunStatus.RUNNING.value)
+        live = {x.id for x in s.execute(running).scalars()}
         sealed = {x.id for x in state.valid()} | set(state.legacy)
         _check_registers(s, sealed, live, r)
     if head is not None and head not in {x.root_hash for x in state.ordered}:
@@ -86,7 +89,7 @@ def _report_chain(s: Session, state: ChainState, r: Report) -> None:
             f"{len(state.legacy)} run(s) were sealed before outcomes and registers were committed: "
             "linked, but never counted"
         )
-    for run in s.execute(select(Run).where(Run.status == RunStatus.RUNNING.value)).scalars():
+    for run in s.execute(select(Run).where(col(Run.status) == RunStatus.RUNNING.value)).scalars():
         r.notes.append(f"run {run.id} is still running: not sealed yet, not counted")
 
 
@@ -121,8 +124,9 @@ class _SealChecker:
             if seal.get(part) != digest:
                 self.r.problems.append(f"{label}: {what[part]}")
 
-    def _rows(self, model: Any, run: Run) -> list[Any]:
-        return list(self.s.execute(select(model).where(model.run_id == run.id).order_by(model.id)).scalars())
+    def _rows(self, model: type[SealedRow], run: Run) -> list[SealedRow]:
+        query = select(model).where(col(model.run_id) == run.id).order_by(col(model.id))
+        return list(self.s.execute(query).scalars())
 
     def _observations(self, run: Run, label: str) -> str:
         hashes = []
@@ -139,10 +143,10 @@ class _SealChecker:
     def _tree_ok(self, tree: str) -> bool:
         hasher = TreeHasher()
         rows = self.s.execute(
-            select(TreeEntry.resource_id, Blob.hash, Blob.data)
-            .join(Blob, Blob.hash == TreeEntry.blob_hash)
-            .where(TreeEntry.tree_hash == tree)
-            .order_by(TreeEntry.resource_id)
+            select(col(TreeEntry.resource_id), col(Blob.hash), col(Blob.data))
+            .join(Blob, col(Blob.hash) == TreeEntry.blob_hash)
+            .where(col(TreeEntry.tree_hash) == tree)
+            .order_by(col(TreeEntry.resource_id))
             .execution_options(yield_per=5000)
         )
         ok = True
@@ -163,9 +167,11 @@ class _SealChecker:
         hashes = []
         for cr in self._rows(CheckRun, run):
             rows = self.s.execute(
-                select(ResultRow).where(ResultRow.set_hash == cr.result_set).order_by(ResultRow.resource_id)
+                select(ResultRow)
+                .where(col(ResultRow.set_hash) == cr.result_set)
+                .order_by(col(ResultRow.resource_id))
             ).scalars()
-            docs = [
+            docs: list[dict[str, Any]] = [
                 {"resource_id": x.resource_id, "status": x.status, "reason": x.reason, "evidence": x.evidence}
                 for x in rows
             ]
@@ -231,18 +237,19 @@ def _outcome_agrees(cr: dict[str, Any], statuses: Iterable[str]) -> bool:
     expected = {"passed": "pass", "failed": "fail", "errored": "error", "not_applicable": "not_applicable"}
     if any(cr[k] != counts.get(expected[k], 0) for k in COUNTS):
         return False
-    return cr["outcome"] == outcome_of_statuses(counts).value
+    outcome: str = cr["outcome"]
+    return outcome == outcome_of_statuses(counts).value
 
 
 def _check_registers(s: Session, sealed: set[int | None], live: set[int | None], r: Report) -> None:
     """The NC register, its history and the attestations: each row must be what a seal committed."""
     latest: dict[int, NcVersion] = {}
     numbers: dict[int, list[int]] = {}
-    for v in s.execute(select(NcVersion).order_by(NcVersion.version)).scalars():  # type: ignore[arg-type]
+    for v in s.execute(select(NcVersion).order_by(col(NcVersion.version))).scalars():
         if v.run_id in sealed or v.run_id in live:
             latest[v.nc_id] = v
             numbers.setdefault(v.nc_id, []).append(v.version)
-    for nc in s.execute(select(Nonconformity).order_by(Nonconformity.id)).scalars():  # type: ignore[arg-type]
+    for nc in s.execute(select(Nonconformity).order_by(col(Nonconformity.id))).scalars():
         assert nc.id is not None
         last = latest.get(nc.id)
         if last is None:
@@ -257,11 +264,11 @@ def _check_registers(s: Session, sealed: set[int | None], live: set[int | None],
             )
         elif last.run_id in live:
             r.notes.append(f"{nc.ref}: version {last.version} waits for run {last.run_id} to be sealed")
-    for t in s.execute(select(NcTransition).order_by(NcTransition.id)).scalars():  # type: ignore[arg-type]
+    for t in s.execute(select(NcTransition).order_by(col(NcTransition.id))).scalars():
         if t.run_id not in sealed and t.run_id not in live:
             r.problems.append(
                 f"NC-{t.nc_id:04d}: history step {t.id} is not sealed (inserted around the chain)"
             )
-    for a in s.execute(select(Attestation).order_by(Attestation.id)).scalars():  # type: ignore[arg-type]
+    for a in s.execute(select(Attestation).order_by(col(Attestation.id))).scalars():
         if a.run_id not in sealed:
             r.problems.append(f"attestation {a.id} ({a.control_id}, {a.filename!r}) is not sealed")

@@ -7,21 +7,23 @@ from datetime import timedelta
 
 from agent.model import Record
 from agent.registry import collector
-from collectors.aws.session import AwsAccount, call
+from collectors.aws.session import Api, AwsAccount, permissions
 
 DAY = timedelta(hours=24)
-NOT_SET = ("ResourceNotFoundException",)
+ALTERNATE_CONTACT = Api(
+    "get_alternate_contact", "account:GetAlternateContact", absent=("ResourceNotFoundException",)
+)
 
 
 @collector(
     "aws.account.security_contact",
     scope="aws_account",
     freshness=DAY,
-    permissions=["account:GetAlternateContact"],
+    permissions=permissions(ALTERNATE_CONTACT),
 )
 def security_contact(ctx: AwsAccount) -> Iterator[Record]:
     """Whether a security contact is set; its name, e-mail and phone are personal data and left out."""
-    resp = call(ctx.client("account"), "get_alternate_contact", NOT_SET, AlternateContactType="SECURITY")
+    resp = ALTERNATE_CONTACT(ctx.client("account"), AlternateContactType="SECURITY")
     yield Record(
         resource_id=ctx.arn("account", "", "alternate-contact/security"),
         data={"Present": resp is not None and bool(resp.get("AlternateContact", {}).get("EmailAddress"))},

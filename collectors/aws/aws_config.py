@@ -7,26 +7,24 @@ from datetime import timedelta
 
 from agent.model import Record
 from agent.registry import collector
-from collectors.aws.session import AwsRegion, aws_errors, iso
+from collectors.aws.session import Api, AwsRegion, iso, permissions
 
 DAY = timedelta(hours=24)
+RECORDERS = Api("describe_configuration_recorders", "config:DescribeConfigurationRecorders")
+RECORDER_STATUS = Api("describe_configuration_recorder_status", "config:DescribeConfigurationRecorderStatus")
 
 
 @collector(
     "aws.config.recorders",
     scope="aws_region",
     freshness=DAY,
-    permissions=["config:DescribeConfigurationRecorders", "config:DescribeConfigurationRecorderStatus"],
+    permissions=permissions(RECORDERS, RECORDER_STATUS),
 )
 def recorders(ctx: AwsRegion) -> Iterator[Record]:
     """One record per region listing its recorders; an empty list is evidence that none exists."""
     config = ctx.client("config")
-    with aws_errors("config"):
-        found = config.describe_configuration_recorders().get("ConfigurationRecorders", [])
-        statuses = {
-            s["name"]: s
-            for s in config.describe_configuration_recorder_status().get("ConfigurationRecordersStatus", [])
-        }
+    found = RECORDERS(config).get("ConfigurationRecorders", [])
+    statuses = {s["name"]: s for s in RECORDER_STATUS(config).get("ConfigurationRecordersStatus", [])}
     listed = []
     for rec in found:
         group = rec.get("recordingGroup", {})

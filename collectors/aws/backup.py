@@ -7,24 +7,26 @@ from datetime import timedelta
 
 from agent.model import Record
 from agent.registry import collector
-from collectors.aws.session import AwsRegion, aws_errors, paginate
+from collectors.aws.session import Api, AwsRegion, permissions
 
 DAY = timedelta(hours=24)
+LIST_PLANS = Api("list_backup_plans", "backup:ListBackupPlans", items="BackupPlansList")
+GET_PLAN = Api("get_backup_plan", "backup:GetBackupPlan")
+LIST_VAULTS = Api("list_backup_vaults", "backup:ListBackupVaults", items="BackupVaultList")
 
 
 @collector(
     "aws.backup.plans",
     scope="aws_region",
     freshness=DAY,
-    permissions=["backup:ListBackupPlans", "backup:GetBackupPlan"],
+    permissions=permissions(LIST_PLANS, GET_PLAN),
 )
 def plans(ctx: AwsRegion) -> Iterator[Record]:
     """One record per region listing its backup plans and rules; an empty list is evidence too."""
     client = ctx.client("backup")
     listed = []
-    for summary in paginate(client, "list_backup_plans", "BackupPlansList"):
-        with aws_errors("backup"):
-            plan = client.get_backup_plan(BackupPlanId=summary["BackupPlanId"])["BackupPlan"]
+    for summary in LIST_PLANS.pages(client):
+        plan = GET_PLAN(client, BackupPlanId=summary["BackupPlanId"])["BackupPlan"]
         listed.append(
             {
                 "BackupPlanName": plan.get("BackupPlanName"),
@@ -42,10 +44,10 @@ def plans(ctx: AwsRegion) -> Iterator[Record]:
     yield Record(resource_id=ctx.arn("backup", "backup-plans"), data={"plans": listed})
 
 
-@collector("aws.backup.vaults", scope="aws_region", freshness=DAY, permissions=["backup:ListBackupVaults"])
+@collector("aws.backup.vaults", scope="aws_region", freshness=DAY, permissions=permissions(LIST_VAULTS))
 def vaults(ctx: AwsRegion) -> Iterator[Record]:
     """Backup vaults with their encryption key and whether Vault Lock makes their copies immutable."""
-    for vault in paginate(ctx.client("backup"), "list_backup_vaults", "BackupVaultList"):
+    for vault in LIST_VAULTS.pages(ctx.client("backup")):
         yield Record(
             resource_id=vault["BackupVaultArn"],
             data={

@@ -12,9 +12,12 @@ from datetime import timedelta
 
 from agent.model import Record
 from agent.registry import collector
-from collectors.aws.session import AwsAccount, aws_errors, iso
+from collectors.aws.session import Api, AwsAccount, iso, permissions
 
 DAY = timedelta(hours=24)
+DESCRIBE_TRAILS = Api("describe_trails", "cloudtrail:DescribeTrails")
+TRAIL_STATUS = Api("get_trail_status", "cloudtrail:GetTrailStatus")
+EVENT_SELECTORS = Api("get_event_selectors", "cloudtrail:GetEventSelectors")
 
 
 def _management_events(selectors: dict[str, object], custom: bool) -> str:
@@ -44,29 +47,26 @@ def _management_events(selectors: dict[str, object], custom: bool) -> str:
     "aws.cloudtrail.trails",
     scope="aws_account",
     freshness=DAY,
-    permissions=["cloudtrail:DescribeTrails", "cloudtrail:GetTrailStatus", "cloudtrail:GetEventSelectors"],
+    permissions=permissions(DESCRIBE_TRAILS, TRAIL_STATUS, EVENT_SELECTORS),
 )
 def trails(ctx: AwsAccount) -> Iterator[Record]:
     """Trails with multi-region, log-file validation, KMS key, logging status and management events."""
-    with aws_errors("cloudtrail"):
-        listed = ctx.client("cloudtrail").describe_trails(includeShadowTrails=True)["trailList"]
-        for trail in {t["TrailARN"]: t for t in listed}.values():
-            home = ctx.client("cloudtrail", trail["HomeRegion"])
-            status = home.get_trail_status(Name=trail["TrailARN"])
-            selectors = home.get_event_selectors(TrailName=trail["TrailARN"])
-            yield Record(
-                resource_id=trail["TrailARN"],
-                data={
-                    "Name": trail["Name"],
-                    "HomeRegion": trail["HomeRegion"],
-                    "IsMultiRegionTrail": bool(trail.get("IsMultiRegionTrail")),
-                    "IsOrganizationTrail": bool(trail.get("IsOrganizationTrail")),
-                    "LogFileValidationEnabled": bool(trail.get("LogFileValidationEnabled")),
-                    "KmsKeyId": trail.get("KmsKeyId"),
-                    "IsLogging": bool(status.get("IsLogging")),
-                    "LatestDeliveryTime": iso(status.get("LatestDeliveryTime")),
-                    "ManagementEvents": _management_events(
-                        selectors, bool(trail.get("HasCustomEventSelectors"))
-                    ),
-                },
-            )
+    listed = DESCRIBE_TRAILS(ctx.client("cloudtrail"), includeShadowTrails=True)["trailList"]
+    for trail in {t["TrailARN"]: t for t in listed}.values():
+        home = ctx.client("cloudtrail", trail["HomeRegion"])
+        status = TRAIL_STATUS(home, Name=trail["TrailARN"])
+        selectors = EVENT_SELECTORS(home, TrailName=trail["TrailARN"])
+        yield Record(
+            resource_id=trail["TrailARN"],
+            data={
+                "Name": trail["Name"],
+                "HomeRegion": trail["HomeRegion"],
+                "IsMultiRegionTrail": bool(trail.get("IsMultiRegionTrail")),
+                "IsOrganizationTrail": bool(trail.get("IsOrganizationTrail")),
+                "LogFileValidationEnabled": bool(trail.get("LogFileValidationEnabled")),
+                "KmsKeyId": trail.get("KmsKeyId"),
+                "IsLogging": bool(status.get("IsLogging")),
+                "LatestDeliveryTime": iso(status.get("LatestDeliveryTime")),
+                "ManagementEvents": _management_events(selectors, bool(trail.get("HasCustomEventSelectors"))),
+            },
+        )

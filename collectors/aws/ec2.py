@@ -10,9 +10,15 @@ from typing import Any
 
 from agent.model import Record
 from agent.registry import collector
-from collectors.aws.session import AwsRegion, call, paginate
+from collectors.aws.session import Api, AwsRegion, permissions
 
 DAY = timedelta(hours=24)
+SECURITY_GROUPS = Api("describe_security_groups", "ec2:DescribeSecurityGroups", items="SecurityGroups")
+VOLUMES = Api("describe_volumes", "ec2:DescribeVolumes", items="Volumes")
+EBS_ENCRYPTION_DEFAULT = Api("get_ebs_encryption_by_default", "ec2:GetEbsEncryptionByDefault")
+FLOW_LOGS = Api("describe_flow_logs", "ec2:DescribeFlowLogs", items="FlowLogs")
+VPCS = Api("describe_vpcs", "ec2:DescribeVpcs", items="Vpcs")
+INSTANCES = Api("describe_instances", "ec2:DescribeInstances", items="Reservations")
 
 
 def _rules(permissions: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -32,11 +38,11 @@ def _rules(permissions: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 @collector(
-    "aws.ec2.security_groups", scope="aws_region", freshness=DAY, permissions=["ec2:DescribeSecurityGroups"]
+    "aws.ec2.security_groups", scope="aws_region", freshness=DAY, permissions=permissions(SECURITY_GROUPS)
 )
 def security_groups(ctx: AwsRegion) -> Iterator[Record]:
     """Security groups with their ingress and egress rules."""
-    for sg in paginate(ctx.client("ec2"), "describe_security_groups", "SecurityGroups"):
+    for sg in SECURITY_GROUPS.pages(ctx.client("ec2")):
         yield Record(
             resource_id=ctx.arn("ec2", f"security-group/{sg['GroupId']}"),
             data={
@@ -49,10 +55,10 @@ def security_groups(ctx: AwsRegion) -> Iterator[Record]:
         )
 
 
-@collector("aws.ec2.volumes", scope="aws_region", freshness=DAY, permissions=["ec2:DescribeVolumes"])
+@collector("aws.ec2.volumes", scope="aws_region", freshness=DAY, permissions=permissions(VOLUMES))
 def volumes(ctx: AwsRegion) -> Iterator[Record]:
     """EBS volumes: encryption, key and attachment."""
-    for vol in paginate(ctx.client("ec2"), "describe_volumes", "Volumes"):
+    for vol in VOLUMES.pages(ctx.client("ec2")):
         yield Record(
             resource_id=ctx.arn("ec2", f"volume/{vol['VolumeId']}"),
             data={
@@ -69,11 +75,11 @@ def volumes(ctx: AwsRegion) -> Iterator[Record]:
     "aws.ec2.ebs_encryption_default",
     scope="aws_region",
     freshness=DAY,
-    permissions=["ec2:GetEbsEncryptionByDefault"],
+    permissions=permissions(EBS_ENCRYPTION_DEFAULT),
 )
 def ebs_encryption_default(ctx: AwsRegion) -> Iterator[Record]:
     """Whether new EBS volumes in the region are encrypted by default."""
-    resp = call(ctx.client("ec2"), "get_ebs_encryption_by_default") or {}
+    resp = EBS_ENCRYPTION_DEFAULT(ctx.client("ec2"))
     yield Record(
         resource_id=ctx.arn("ec2", "ebs-encryption-by-default"),
         data={"EbsEncryptionByDefault": bool(resp.get("EbsEncryptionByDefault"))},
@@ -84,13 +90,13 @@ def ebs_encryption_default(ctx: AwsRegion) -> Iterator[Record]:
     "aws.ec2.vpcs",
     scope="aws_region",
     freshness=DAY,
-    permissions=["ec2:DescribeVpcs", "ec2:DescribeFlowLogs"],
+    permissions=permissions(VPCS, FLOW_LOGS),
 )
 def vpcs(ctx: AwsRegion) -> Iterator[Record]:
     """VPCs with the flow logs attached to each (a VPC-level flow log covers all its traffic)."""
     ec2 = ctx.client("ec2")
     flow_logs: dict[str, list[dict[str, Any]]] = {}
-    for fl in paginate(ec2, "describe_flow_logs", "FlowLogs"):
+    for fl in FLOW_LOGS.pages(ec2):
         flow_logs.setdefault(fl.get("ResourceId", ""), []).append(
             {
                 "FlowLogId": fl["FlowLogId"],
@@ -98,7 +104,7 @@ def vpcs(ctx: AwsRegion) -> Iterator[Record]:
                 "Status": fl.get("FlowLogStatus"),
             }
         )
-    for vpc in paginate(ec2, "describe_vpcs", "Vpcs"):
+    for vpc in VPCS.pages(ec2):
         yield Record(
             resource_id=ctx.arn("ec2", f"vpc/{vpc['VpcId']}"),
             data={
@@ -109,10 +115,10 @@ def vpcs(ctx: AwsRegion) -> Iterator[Record]:
         )
 
 
-@collector("aws.ec2.instances", scope="aws_region", freshness=DAY, permissions=["ec2:DescribeInstances"])
+@collector("aws.ec2.instances", scope="aws_region", freshness=DAY, permissions=permissions(INSTANCES))
 def instances(ctx: AwsRegion) -> Iterator[Record]:
     """Instances with their state and instance metadata service options."""
-    for reservation in paginate(ctx.client("ec2"), "describe_instances", "Reservations"):
+    for reservation in INSTANCES.pages(ctx.client("ec2")):
         for inst in reservation.get("Instances", []):
             options = inst.get("MetadataOptions", {})
             yield Record(

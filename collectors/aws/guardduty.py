@@ -8,31 +8,30 @@ from typing import Any
 
 from agent.model import Record
 from agent.registry import collector
-from collectors.aws.session import AwsRegion, aws_errors, iso, paginate
+from collectors.aws.session import Api, AwsRegion, iso, permissions
 
 HOURS_6 = timedelta(hours=6)
 DAY = timedelta(hours=24)
 HIGH_SEVERITY = 7.0  # GuardDuty's own threshold for "High"
 FINDINGS_PER_CALL = 50  # GetFindings' limit
-
-
-def _detector_ids(ctx: AwsRegion) -> list[str]:
-    return list(paginate(ctx.client("guardduty"), "list_detectors", "DetectorIds"))
+LIST_DETECTORS = Api("list_detectors", "guardduty:ListDetectors", items="DetectorIds")
+GET_DETECTOR = Api("get_detector", "guardduty:GetDetector")
+LIST_FINDINGS = Api("list_findings", "guardduty:ListFindings", items="FindingIds")
+GET_FINDINGS = Api("get_findings", "guardduty:GetFindings")
 
 
 @collector(
     "aws.guardduty.detectors",
     scope="aws_region",
     freshness=DAY,
-    permissions=["guardduty:ListDetectors", "guardduty:GetDetector"],
+    permissions=permissions(LIST_DETECTORS, GET_DETECTOR),
 )
 def detectors(ctx: AwsRegion) -> Iterator[Record]:
     """One record per region listing its detectors; an empty list is evidence GuardDuty is off."""
     gd = ctx.client("guardduty")
     listed = []
-    for detector_id in _detector_ids(ctx):
-        with aws_errors("guardduty"):
-            det = gd.get_detector(DetectorId=detector_id)
+    for detector_id in LIST_DETECTORS.pages(gd):
+        det = GET_DETECTOR(gd, DetectorId=detector_id)
         listed.append(
             {
                 "DetectorId": detector_id,
@@ -60,20 +59,17 @@ def _finding(f: dict[str, Any]) -> dict[str, Any]:
     "aws.guardduty.findings",
     scope="aws_region",
     freshness=HOURS_6,
-    permissions=["guardduty:ListDetectors", "guardduty:ListFindings", "guardduty:GetFindings"],
+    permissions=permissions(LIST_DETECTORS, LIST_FINDINGS, GET_FINDINGS),
 )
 def findings(ctx: AwsRegion) -> Iterator[Record]:
     """Unarchived findings of high severity (7+), the ones someone must triage."""
     gd = ctx.client("guardduty")
     criteria = {"Criterion": {"severity": {"Gte": int(HIGH_SEVERITY)}, "service.archived": {"Eq": ["false"]}}}
-    for detector_id in _detector_ids(ctx):
-        ids = list(
-            paginate(gd, "list_findings", "FindingIds", DetectorId=detector_id, FindingCriteria=criteria)
-        )
+    for detector_id in LIST_DETECTORS.pages(gd):
+        ids = list(LIST_FINDINGS.pages(gd, DetectorId=detector_id, FindingCriteria=criteria))
         for start in range(0, len(ids), FINDINGS_PER_CALL):
-            with aws_errors("guardduty"):
-                batch = gd.get_findings(
-                    DetectorId=detector_id, FindingIds=ids[start : start + FINDINGS_PER_CALL]
-                )
+            batch = GET_FINDINGS(
+                gd, DetectorId=detector_id, FindingIds=ids[start : start + FINDINGS_PER_CALL]
+            )
             for f in batch.get("Findings", []):
                 yield Record(resource_id=f["Arn"], data=_finding(f))

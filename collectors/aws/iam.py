@@ -14,10 +14,20 @@ from urllib.parse import unquote
 
 from agent.model import Record
 from agent.registry import collector
-from collectors.aws.session import AwsAccount, aws_errors, iso, paginate
+from collectors.aws.session import (
+    GENERATE_CREDENTIAL_REPORT,
+    GET_CREDENTIAL_REPORT,
+    Api,
+    AwsAccount,
+    iso,
+    paginate,
+    permissions,
+)
 
 DAY = timedelta(hours=24)
-AUTH_DETAILS = ["iam:GetAccountAuthorizationDetails"]
+ACCOUNT_SUMMARY = Api("get_account_summary", "iam:GetAccountSummary")
+PASSWORD_POLICY = Api("get_account_password_policy", "iam:GetAccountPasswordPolicy", absent=("NoSuchEntity",))
+AUTH_DETAILS = Api("get_account_authorization_details", "iam:GetAccountAuthorizationDetails")
 
 
 def _document(doc: Any) -> dict[str, Any]:
@@ -26,14 +36,14 @@ def _document(doc: Any) -> dict[str, Any]:
 
 
 def _authorization_details(ctx: AwsAccount, kind: str, key: str) -> Iterator[dict[str, Any]]:
-    return paginate(ctx.client("iam"), "get_account_authorization_details", key, Filter=[kind])
+    return paginate(ctx.client("iam"), AUTH_DETAILS.method, key, Filter=[kind])
 
 
 @collector(
     "aws.iam.credential_report",
     scope="aws_account",
     freshness=DAY,
-    permissions=["iam:GenerateCredentialReport", "iam:GetCredentialReport"],
+    permissions=permissions(GENERATE_CREDENTIAL_REPORT, GET_CREDENTIAL_REPORT),
 )
 def credential_report(ctx: AwsAccount) -> Iterator[Record]:
     """One row per IAM user (and the root user): passwords, MFA, access keys and their last use."""
@@ -42,12 +52,11 @@ def credential_report(ctx: AwsAccount) -> Iterator[Record]:
 
 
 @collector(
-    "aws.iam.account_summary", scope="aws_account", freshness=DAY, permissions=["iam:GetAccountSummary"]
+    "aws.iam.account_summary", scope="aws_account", freshness=DAY, permissions=permissions(ACCOUNT_SUMMARY)
 )
 def account_summary(ctx: AwsAccount) -> Iterator[Record]:
     """Account-wide IAM counters, including whether the root user has MFA or access keys."""
-    with aws_errors("iam"):
-        summary = ctx.client("iam").get_account_summary()["SummaryMap"]
+    summary = ACCOUNT_SUMMARY(ctx.client("iam"))["SummaryMap"]
     yield Record(resource_id=f"arn:{ctx.partition}:iam::{ctx.account_id}:root", data=dict(summary))
 
 
@@ -55,20 +64,16 @@ def account_summary(ctx: AwsAccount) -> Iterator[Record]:
     "aws.iam.password_policy",
     scope="aws_account",
     freshness=DAY,
-    permissions=["iam:GetAccountPasswordPolicy"],
+    permissions=permissions(PASSWORD_POLICY),
 )
 def password_policy(ctx: AwsAccount) -> Iterator[Record]:
     """The account password policy; its absence is evidence too (AWS defaults apply)."""
-    iam = ctx.client("iam")
-    with aws_errors("iam"):
-        try:
-            data = {"present": True, **iam.get_account_password_policy()["PasswordPolicy"]}
-        except iam.exceptions.NoSuchEntityException:
-            data = {"present": False}
+    resp = PASSWORD_POLICY(ctx.client("iam"))
+    data = {"present": False} if resp is None else {"present": True, **resp["PasswordPolicy"]}
     yield Record(resource_id=f"arn:{ctx.partition}:iam::{ctx.account_id}:password-policy", data=data)
 
 
-@collector("aws.iam.users", scope="aws_account", freshness=DAY, permissions=AUTH_DETAILS)
+@collector("aws.iam.users", scope="aws_account", freshness=DAY, permissions=permissions(AUTH_DETAILS))
 def users(ctx: AwsAccount) -> Iterator[Record]:
     """IAM users with their groups, directly attached and inline policies, and permissions boundary."""
     for user in _authorization_details(ctx, "User", "UserDetailList"):
@@ -93,7 +98,7 @@ def users(ctx: AwsAccount) -> Iterator[Record]:
         )
 
 
-@collector("aws.iam.policies", scope="aws_account", freshness=DAY, permissions=AUTH_DETAILS)
+@collector("aws.iam.policies", scope="aws_account", freshness=DAY, permissions=permissions(AUTH_DETAILS))
 def policies(ctx: AwsAccount) -> Iterator[Record]:
     """Customer managed policies with the document of their default version.
 

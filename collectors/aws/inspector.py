@@ -8,21 +8,21 @@ from datetime import timedelta
 from agent.errors import InputDataError
 from agent.model import Record
 from agent.registry import collector
-from collectors.aws.session import AwsRegion, aws_errors
+from collectors.aws.session import Api, AwsRegion, permissions
 
 DAY = timedelta(hours=24)
+ACCOUNT_STATUS = Api("batch_get_account_status", "inspector2:BatchGetAccountStatus")
 
 
 @collector(
     "aws.inspector.status",
     scope="aws_region",
     freshness=DAY,
-    permissions=["inspector2:BatchGetAccountStatus"],
+    permissions=permissions(ACCOUNT_STATUS),
 )
 def status(ctx: AwsRegion) -> Iterator[Record]:
     """The account's Inspector status and per-resource-type scanning state in the region."""
-    with aws_errors("inspector2"):
-        resp = ctx.client("inspector2").batch_get_account_status(accountIds=[ctx.account_id])
+    resp = ACCOUNT_STATUS(ctx.client("inspector2"), accountIds=[ctx.account_id])
     mine = [a for a in resp.get("accounts", []) if a.get("accountId") == ctx.account_id]
     failed = [f for f in resp.get("failedAccounts", []) if f.get("accountId") == ctx.account_id]
     if failed:

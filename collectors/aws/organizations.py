@@ -15,15 +15,24 @@ from typing import Any
 from agent.errors import InputDataError
 from agent.model import Record
 from agent.registry import collector
-from collectors.aws.session import AwsAccount, aws_errors, call, iso, paginate
+from collectors.aws.session import Api, AwsAccount, iso, permissions
 
 DAY = timedelta(hours=24)
-NOT_IN_USE = ("AWSOrganizationsNotInUseException",)
 SCP = "SERVICE_CONTROL_POLICY"
+DESCRIBE_ORGANIZATION = Api(
+    "describe_organization",
+    "organizations:DescribeOrganization",
+    absent=("AWSOrganizationsNotInUseException",),
+)
+LIST_ACCOUNTS = Api("list_accounts", "organizations:ListAccounts", items="Accounts")
+LIST_ROOTS = Api("list_roots", "organizations:ListRoots", items="Roots")
+LIST_POLICIES = Api("list_policies", "organizations:ListPolicies", items="Policies")
+DESCRIBE_POLICY = Api("describe_policy", "organizations:DescribePolicy")
+POLICY_TARGETS = Api("list_targets_for_policy", "organizations:ListTargetsForPolicy", items="Targets")
 
 
 def _organization(ctx: AwsAccount) -> dict[str, Any] | None:
-    resp = call(ctx.client("organizations"), "describe_organization", NOT_IN_USE)
+    resp = DESCRIBE_ORGANIZATION(ctx.client("organizations"))
     return None if resp is None else resp["Organization"]
 
 
@@ -31,13 +40,13 @@ def _organization(ctx: AwsAccount) -> dict[str, Any] | None:
     "aws.organizations.accounts",
     scope="aws_organization",
     freshness=DAY,
-    permissions=["organizations:DescribeOrganization", "organizations:ListAccounts"],
+    permissions=permissions(DESCRIBE_ORGANIZATION, LIST_ACCOUNTS),
 )
 def accounts(ctx: AwsAccount) -> Iterator[Record]:
     """Member accounts and their state: the inventory of cloud accounts the audit must cover."""
     if _organization(ctx) is None:
         return
-    for acct in paginate(ctx.client("organizations"), "list_accounts", "Accounts"):
+    for acct in LIST_ACCOUNTS.pages(ctx.client("organizations")):
         yield Record(
             resource_id=acct["Arn"],
             data={
@@ -64,13 +73,9 @@ def _content(policy_id: str, raw: str) -> dict[str, Any]:
     "aws.organizations.policies",
     scope="aws_organization",
     freshness=DAY,
-    permissions=[
-        "organizations:DescribeOrganization",
-        "organizations:ListRoots",
-        "organizations:ListPolicies",
-        "organizations:DescribePolicy",
-        "organizations:ListTargetsForPolicy",
-    ],
+    permissions=permissions(
+        DESCRIBE_ORGANIZATION, LIST_ROOTS, LIST_POLICIES, DESCRIBE_POLICY, POLICY_TARGETS
+    ),
 )
 def policies(ctx: AwsAccount) -> Iterator[Record]:
     """The organization (roots with their enabled policy types) and every SCP with its targets."""
@@ -79,7 +84,7 @@ def policies(ctx: AwsAccount) -> Iterator[Record]:
         yield Record(resource_id=ctx.arn("organizations", "", "organization"), data={"InOrganization": False})
         return
     client = ctx.client("organizations")
-    roots = list(paginate(client, "list_roots", "Roots"))
+    roots = list(LIST_ROOTS.pages(client))
     yield Record(
         resource_id=org["Arn"],
         data={
@@ -94,10 +99,9 @@ def policies(ctx: AwsAccount) -> Iterator[Record]:
             ],
         },
     )
-    for summary in paginate(client, "list_policies", "Policies", Filter=SCP):
-        with aws_errors("organizations"):
-            content = client.describe_policy(PolicyId=summary["Id"])["Policy"]["Content"]
-        targets = paginate(client, "list_targets_for_policy", "Targets", PolicyId=summary["Id"])
+    for summary in LIST_POLICIES.pages(client, Filter=SCP):
+        content = DESCRIBE_POLICY(client, PolicyId=summary["Id"])["Policy"]["Content"]
+        targets = POLICY_TARGETS.pages(client, PolicyId=summary["Id"])
         yield Record(
             resource_id=summary["Arn"],
             data={

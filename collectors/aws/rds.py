@@ -7,15 +7,16 @@ from datetime import timedelta
 
 from agent.model import Record
 from agent.registry import collector
-from collectors.aws.session import AwsRegion, paginate
+from collectors.aws.session import Api, AwsRegion, permissions
 
 DAY = timedelta(hours=24)
+DB_INSTANCES = Api("describe_db_instances", "rds:DescribeDBInstances", items="DBInstances")
 
 
-@collector("aws.rds.instances", scope="aws_region", freshness=DAY, permissions=["rds:DescribeDBInstances"])
+@collector("aws.rds.instances", scope="aws_region", freshness=DAY, permissions=permissions(DB_INSTANCES))
 def instances(ctx: AwsRegion) -> Iterator[Record]:
     """DB instances with storage encryption, public accessibility, backup retention and deletion protection."""
-    for db in paginate(ctx.client("rds"), "describe_db_instances", "DBInstances"):
+    for db in DB_INSTANCES.pages(ctx.client("rds")):
         yield Record(
             resource_id=db["DBInstanceArn"],
             data={

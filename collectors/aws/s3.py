@@ -14,7 +14,7 @@ from typing import Any
 from agent.concurrency import ordered_map
 from agent.model import Record
 from agent.registry import collector
-from collectors.aws.session import AwsAccount, call, iso, paginate
+from collectors.aws.session import Api, AwsAccount, iso, permissions
 
 DAY = timedelta(hours=24)
 PUBLIC_GROUPS = {
@@ -22,9 +22,25 @@ PUBLIC_GROUPS = {
     "http://acs.amazonaws.com/groups/global/AuthenticatedUsers": "AuthenticatedUsers",
 }
 NO_PUBLIC_ACCESS_BLOCK = ("NoSuchPublicAccessBlockConfiguration",)
-NO_POLICY = ("NoSuchBucketPolicy",)
-# Real AWS answers SSE-S3 for buckets created since 2023; older buckets and emulators say "none".
-NO_ENCRYPTION = ("ServerSideEncryptionConfigurationNotFoundError",)
+ACCOUNT_PUBLIC_ACCESS_BLOCK = Api(
+    "get_public_access_block", "s3:GetAccountPublicAccessBlock", absent=NO_PUBLIC_ACCESS_BLOCK
+)
+LIST_BUCKETS = Api("list_buckets", "s3:ListAllMyBuckets", items="Buckets")
+BUCKET_LOCATION = Api("get_bucket_location", "s3:GetBucketLocation")
+# Every read of one bucket's settings, made in this order; None where a setting is absent.
+BUCKET_DETAILS = (
+    Api("get_public_access_block", "s3:GetBucketPublicAccessBlock", absent=NO_PUBLIC_ACCESS_BLOCK),
+    Api("get_bucket_policy_status", "s3:GetBucketPolicyStatus", absent=("NoSuchBucketPolicy",)),
+    # Real AWS answers SSE-S3 for buckets created since 2023; older buckets and emulators say "none".
+    Api(
+        "get_bucket_encryption",
+        "s3:GetEncryptionConfiguration",
+        absent=("ServerSideEncryptionConfigurationNotFoundError",),
+    ),
+    Api("get_bucket_versioning", "s3:GetBucketVersioning"),
+    Api("get_bucket_logging", "s3:GetBucketLogging"),
+    Api("get_bucket_acl", "s3:GetBucketAcl"),
+)
 # GetBucketLocation's legacy answers for the two oldest regions.
 LEGACY_LOCATIONS = {None: "us-east-1", "": "us-east-1", "EU": "eu-west-1"}
 
@@ -33,13 +49,11 @@ LEGACY_LOCATIONS = {None: "us-east-1", "": "us-east-1", "EU": "eu-west-1"}
     "aws.s3.account_public_access_block",
     scope="aws_account",
     freshness=DAY,
-    permissions=["s3:GetAccountPublicAccessBlock"],
+    permissions=permissions(ACCOUNT_PUBLIC_ACCESS_BLOCK),
 )
 def account_public_access_block(ctx: AwsAccount) -> Iterator[Record]:
     """The account-wide S3 public access block; its absence is recorded, not skipped."""
-    resp = call(
-        ctx.client("s3control"), "get_public_access_block", NO_PUBLIC_ACCESS_BLOCK, AccountId=ctx.account_id
-    )
+    resp = ACCOUNT_PUBLIC_ACCESS_BLOCK(ctx.client("s3control"), AccountId=ctx.account_id)
     config = (resp or {}).get("PublicAccessBlockConfiguration")
     yield Record(resource_id=ctx.arn("s3", "", "account-public-access-block"), data={"configuration": config})
 
@@ -47,7 +61,7 @@ def account_public_access_block(ctx: AwsAccount) -> Iterator[Record]:
 def _region(ctx: AwsAccount, bucket: dict[str, Any]) -> str:
     if bucket.get("BucketRegion"):
         return str(bucket["BucketRegion"])
-    location = call(ctx.client("s3"), "get_bucket_location", Bucket=bucket["Name"]) or {}
+    location = BUCKET_LOCATION(ctx.client("s3"), Bucket=bucket["Name"])
     constraint = location.get("LocationConstraint")
     return LEGACY_LOCATIONS.get(constraint, constraint)
 
@@ -65,19 +79,16 @@ def _bucket(ctx: AwsAccount, bucket: dict[str, Any]) -> dict[str, Any]:
     name = bucket["Name"]
     region = _region(ctx, bucket)
     s3 = ctx.client("s3", region)
-    pab = call(s3, "get_public_access_block", NO_PUBLIC_ACCESS_BLOCK, Bucket=name) or {}
-    status = call(s3, "get_bucket_policy_status", NO_POLICY, Bucket=name)
-    encryption = call(s3, "get_bucket_encryption", NO_ENCRYPTION, Bucket=name) or {}
-    rules = encryption.get("ServerSideEncryptionConfiguration", {}).get("Rules", [])
-    versioning = call(s3, "get_bucket_versioning", Bucket=name) or {}
-    logging = (call(s3, "get_bucket_logging", Bucket=name) or {}).get("LoggingEnabled")
+    pab, status, encryption, versioning, logging, acl = (api(s3, Bucket=name) for api in BUCKET_DETAILS)
+    rules = (encryption or {}).get("ServerSideEncryptionConfiguration", {}).get("Rules", [])
+    logging_enabled = logging.get("LoggingEnabled")
     return {
         "Name": name,
         "Region": region,
         "CreationDate": iso(bucket.get("CreationDate")),
-        "PublicAccessBlock": pab.get("PublicAccessBlockConfiguration"),
+        "PublicAccessBlock": (pab or {}).get("PublicAccessBlockConfiguration"),
         "PolicyIsPublic": None if status is None else bool(status["PolicyStatus"].get("IsPublic")),
-        "PublicAclGrants": _public_grants(call(s3, "get_bucket_acl", Bucket=name) or {}),
+        "PublicAclGrants": _public_grants(acl),
         "DefaultEncryption": [
             {
                 "SSEAlgorithm": r["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"],
@@ -87,7 +98,7 @@ def _bucket(ctx: AwsAccount, bucket: dict[str, Any]) -> dict[str, Any]:
             if "ApplyServerSideEncryptionByDefault" in r
         ],
         "Versioning": versioning.get("Status", "Disabled"),
-        "Logging": {"TargetBucket": logging["TargetBucket"]} if logging else None,
+        "Logging": {"TargetBucket": logging_enabled["TargetBucket"]} if logging_enabled else None,
     }
 
 
@@ -95,20 +106,11 @@ def _bucket(ctx: AwsAccount, bucket: dict[str, Any]) -> dict[str, Any]:
     "aws.s3.buckets",
     scope="aws_account",
     freshness=DAY,
-    permissions=[
-        "s3:ListAllMyBuckets",
-        "s3:GetBucketLocation",
-        "s3:GetBucketPublicAccessBlock",
-        "s3:GetBucketPolicyStatus",
-        "s3:GetBucketAcl",
-        "s3:GetEncryptionConfiguration",
-        "s3:GetBucketVersioning",
-        "s3:GetBucketLogging",
-    ],
+    permissions=permissions(LIST_BUCKETS, BUCKET_LOCATION, *BUCKET_DETAILS),
 )
 def buckets(ctx: AwsAccount) -> Iterator[Record]:
     """Every bucket with its public access settings, default encryption, versioning and logging."""
-    listing = paginate(ctx.client("s3"), "list_buckets", "Buckets")
+    listing = LIST_BUCKETS.pages(ctx.client("s3"))
     for data in ordered_map(
         listing, lambda bucket: _bucket(ctx, bucket), ctx.settings.detail_concurrency, "s3"
     ):

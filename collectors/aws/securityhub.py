@@ -8,12 +8,13 @@ from typing import Any
 
 from agent.model import Record
 from agent.registry import collector
-from collectors.aws.session import AwsRegion, call, iso, paginate
+from collectors.aws.session import Api, AwsRegion, iso, permissions
 
 HOURS_6 = timedelta(hours=6)
 DAY = timedelta(hours=24)
-# The answer of an account or region where Security Hub was never enabled.
-NOT_SUBSCRIBED = ("InvalidAccessException",)
+# InvalidAccessException: the answer of an account or region where Security Hub was never enabled.
+DESCRIBE_HUB = Api("describe_hub", "securityhub:DescribeHub", absent=("InvalidAccessException",))
+GET_FINDINGS = Api("get_findings", "securityhub:GetFindings", items="Findings")
 ACTIVE_SEVERE = {
     "RecordState": [{"Value": "ACTIVE", "Comparison": "EQUALS"}],
     "WorkflowStatus": [
@@ -27,10 +28,10 @@ ACTIVE_SEVERE = {
 }
 
 
-@collector("aws.securityhub.hub", scope="aws_region", freshness=DAY, permissions=["securityhub:DescribeHub"])
+@collector("aws.securityhub.hub", scope="aws_region", freshness=DAY, permissions=permissions(DESCRIBE_HUB))
 def hub(ctx: AwsRegion) -> Iterator[Record]:
     """Whether Security Hub is enabled in the region (its absence is recorded, not an error)."""
-    resp = call(ctx.client("securityhub"), "describe_hub", NOT_SUBSCRIBED)
+    resp = DESCRIBE_HUB(ctx.client("securityhub"))
     yield Record(
         resource_id=ctx.arn("securityhub", "hub/default"),
         data={"Enabled": resp is not None, "SubscribedAt": iso((resp or {}).get("SubscribedAt"))},
@@ -55,7 +56,7 @@ def _finding(f: dict[str, Any]) -> dict[str, Any]:
     "aws.securityhub.findings",
     scope="aws_region",
     freshness=HOURS_6,
-    permissions=["securityhub:DescribeHub", "securityhub:GetFindings"],
+    permissions=permissions(DESCRIBE_HUB, GET_FINDINGS),
 )
 def findings(ctx: AwsRegion) -> Iterator[Record]:
     """Active, unresolved critical and high findings (including Inspector's vulnerability findings).
@@ -64,7 +65,7 @@ def findings(ctx: AwsRegion) -> Iterator[Record]:
     so that never reads as "no findings".
     """
     client = ctx.client("securityhub")
-    if call(client, "describe_hub", NOT_SUBSCRIBED) is None:
+    if DESCRIBE_HUB(client) is None:
         return
-    for f in paginate(client, "get_findings", "Findings", Filters=ACTIVE_SEVERE):
+    for f in GET_FINDINGS.pages(client, Filters=ACTIVE_SEVERE):
         yield Record(resource_id=f["Id"], data=_finding(f))

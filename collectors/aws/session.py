@@ -1,7 +1,7 @@
-"""Shared AWS plumbing: one place for clients, retries, timeouts, paging and error messages.
+"""Shared AWS plumbing: one place for clients, retries, timeouts, paging and the calls' errors.
 
-Every AWS collector goes through `AwsAccount.client`, `paginate` and `aws_errors`, so retry
-policy, the user agent and the wording of failures recorded on observations stay uniform.
+Every AWS collector goes through `AwsAccount.client` and calls through an `Api` (or `paginate`,
+`aws_errors`), so retry policy, the user agent and the reading of failures stay uniform.
 """
 
 from __future__ import annotations
@@ -11,14 +11,13 @@ import io
 import re
 import threading
 import time
-from collections.abc import Collection, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import boto3
-import structlog
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 from botocore.parsers import ResponseParserError
@@ -26,9 +25,7 @@ from botocore.parsers import ResponseParserError
 import agent
 from agent.config import AwsSettings
 from agent.errors import CollectorError
-from agent.redact import redact
-
-log = structlog.get_logger()
+from collectors.errors import Failure, adapter, by_type, translate
 
 DEFAULT_REGION = "us-east-1"
 _ACCESS_DENIED = frozenset({"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"})
@@ -52,35 +49,29 @@ def client_config(settings: AwsSettings) -> Config:
     )
 
 
-def _one_line(text: str) -> str:
-    """Error texts come from remote servers and proxies: mask anything secret-looking."""
-    return " ".join(redact(text).split())
+@adapter(ClientError)
+def _client_error(exc: ClientError) -> Failure:
+    """AWS says access denied by its error code, whatever the HTTP status (often 400)."""
+    error = exc.response.get("Error", {})
+    code = str(error.get("Code") or "Unknown")
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    detail = str(error.get("Message") or exc.operation_name)
+    return Failure("denied" if code in _ACCESS_DENIED else "refused", status, code, detail)
 
 
-def _describe(exc: ClientError | BotoCoreError | ResponseParserError, service: str) -> str:
-    """The one-line message recorded on the observation for a failed AWS call."""
-    if isinstance(exc, ClientError):
-        error = exc.response.get("Error", {})
-        code = str(error.get("Code") or "Unknown")
-        if code in _ACCESS_DENIED:
-            return f"access denied: {service}:{exc.operation_name}"
-        return _one_line(f"{code}: {error.get('Message') or exc.operation_name}")
-    if isinstance(exc, NoCredentialsError):
-        return "no AWS credentials found (standard credential chain)"
-    if isinstance(exc, ResponseParserError):
-        return f"{service}: unreadable response from the endpoint (HTTP error page?)"
-    return _one_line(f"{type(exc).__name__}: {exc}")
+adapter(NoCredentialsError)(lambda exc: Failure("unauthenticated"))
+adapter(ResponseParserError)(lambda exc: Failure("malformed"))  # an HTML error page, most likely
+adapter(BotoCoreError)(by_type)  # some are ValueErrors too (InvalidRegionError), yet not a malformed answer
 
 
 @contextmanager
 def aws_errors(service: str) -> Iterator[None]:
-    """Turn SDK failures into `CollectorError` with a one-line message safe to store."""
+    """Turn SDK failures into `CollectorError`, naming the call `service:Operation` where known."""
     try:
         yield
     except (ClientError, BotoCoreError, ResponseParserError) as exc:
-        message = _describe(exc, service)
-        log.warning("aws.call_failed", service=service, error=message)
-        raise CollectorError(message) from None
+        call = f"{service}:{exc.operation_name}" if isinstance(exc, ClientError) else service
+        raise translate(exc, "aws", call) from None
 
 
 def iso(value: datetime | str | None) -> str | None:
@@ -88,25 +79,6 @@ def iso(value: datetime | str | None) -> str | None:
     if value is None or isinstance(value, str):
         return value or None
     return value.astimezone(UTC).isoformat()
-
-
-def error_code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code") or "")
-
-
-def call(client: Any, operation: str, absent: Collection[str] = (), **kwargs: Any) -> dict[str, Any] | None:
-    """One API call; None when AWS answers with an `absent` code, i.e. "nothing is configured".
-
-    Only the named codes mean absence: access denied and every other failure still raise.
-    """
-    with aws_errors(client.meta.service_model.signing_name):
-        try:
-            response: dict[str, Any] = getattr(client, operation)(**kwargs)
-        except ClientError as exc:
-            if error_code(exc) in absent:
-                return None
-            raise
-    return response
 
 
 def paginate(client: Any, operation: str, result_key: str, **kwargs: Any) -> Iterator[Any]:
@@ -124,6 +96,42 @@ def _strip_account_host_prefix(request: Any, **_: Any) -> None:
 def _endpoint_overridden(client: Any) -> bool:
     host = (client.meta.endpoint_url or "").split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
     return not _AWS_HOST.search(host)
+
+
+@dataclass(frozen=True)
+class Api:
+    """One AWS operation and the IAM action that allows it (not always the operation's name).
+
+    Collectors call through these and declare `permissions(...)` of the same ones, so the
+    least-privilege policy names exactly what the code calls.
+    """
+
+    method: str  # the boto3 client method
+    action: str
+    absent: tuple[str, ...] = ()  # error codes that mean "nothing is configured"
+    items: str = ""  # the result key a listing yields from every page
+
+    def __call__(self, client: Any, **kwargs: Any) -> Any:
+        """The answer; None when AWS answers an `absent` code. Access denied and all else raise."""
+        with aws_errors(client.meta.service_model.signing_name):
+            try:
+                return getattr(client, self.method)(**kwargs)
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") in self.absent:
+                    return None
+                raise
+
+    def pages(self, client: Any, **kwargs: Any) -> Iterator[Any]:
+        return paginate(client, self.method, self.items, **kwargs)
+
+
+def permissions(*apis: Api) -> list[str]:
+    """The IAM actions a collector making these calls declares, in order, once each."""
+    return list(dict.fromkeys(api.action for api in apis))
+
+
+GENERATE_CREDENTIAL_REPORT = Api("generate_credential_report", "iam:GenerateCredentialReport")
+GET_CREDENTIAL_REPORT = Api("get_credential_report", "iam:GetCredentialReport")
 
 
 @dataclass
@@ -167,13 +175,12 @@ class AwsAccount:
         iam = self.client("iam")
         deadline = time.monotonic() + timeout
         delay = 0.25
-        with aws_errors("iam"):
-            while iam.generate_credential_report()["State"] != "COMPLETE":
-                if time.monotonic() + delay > deadline:
-                    raise CollectorError(f"credential report not ready after {timeout:g} s")
-                time.sleep(delay)
-                delay = min(delay * 2, 5.0)
-            content = iam.get_credential_report()["Content"]
+        while GENERATE_CREDENTIAL_REPORT(iam)["State"] != "COMPLETE":
+            if time.monotonic() + delay > deadline:
+                raise CollectorError(f"credential report not ready after {timeout:g} s")
+            time.sleep(delay)
+            delay = min(delay * 2, 5.0)
+        content = GET_CREDENTIAL_REPORT(iam)["Content"]
         yield from csv.DictReader(io.StringIO(content.decode("utf-8")))
 
 

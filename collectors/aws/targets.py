@@ -19,14 +19,24 @@ from botocore.credentials import CredentialProvider, CredentialResolver, Deferre
 from agent.config import AwsSettings, Settings
 from agent.errors import CollectorError
 from agent.registry import scope_kind
-from collectors.aws.session import DEFAULT_REGION, AwsAccount, AwsRegion, aws_errors, client_config, paginate
+from collectors.aws.organizations import LIST_ACCOUNTS
+from collectors.aws.session import (
+    DEFAULT_REGION,
+    Api,
+    AwsAccount,
+    AwsRegion,
+    aws_errors,
+    client_config,
+    permissions,
+)
 
 log = structlog.get_logger()
 
 SESSION_NAME = "annexa"
 REGION_LOOKUPS = 16
+DESCRIBE_REGIONS = Api("describe_regions", "ec2:DescribeRegions")
 # What resolving targets calls, beyond the collectors' own permissions.
-TARGET_PERMISSIONS = ("organizations:ListAccounts", "ec2:DescribeRegions")
+TARGET_PERMISSIONS = tuple(permissions(LIST_ACCOUNTS, DESCRIBE_REGIONS))
 
 
 class _AssumedRole(CredentialProvider):
@@ -93,7 +103,7 @@ def _caller(aws: AwsSettings) -> _Caller:
 def _organization_accounts(caller: _Caller, aws: AwsSettings) -> list[str]:
     """ACTIVE member accounts of the caller's Organization (management or delegated admin account)."""
     org = caller.session.client("organizations", region_name=DEFAULT_REGION, config=client_config(aws))
-    accounts = paginate(org, "list_accounts", "Accounts")
+    accounts = LIST_ACCOUNTS.pages(org)
     return [a["Id"] for a in accounts if (a.get("State") or a.get("Status")) == "ACTIVE"]
 
 
@@ -132,8 +142,7 @@ def resolve_accounts(settings: Settings) -> list[AwsAccount]:
 
 def _enabled_regions(account: AwsAccount) -> list[str]:
     """Regions the account can use: opted in, or needing no opt-in."""
-    with aws_errors("ec2"):
-        regions = account.client("ec2").describe_regions(AllRegions=False)["Regions"]
+    regions = DESCRIBE_REGIONS(account.client("ec2"), AllRegions=False)["Regions"]
     return sorted(r["RegionName"] for r in regions if r.get("OptInStatus") != "not-opted-in")
 
 

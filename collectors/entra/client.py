@@ -41,13 +41,12 @@ from msgraph_core import GraphClientFactory
 
 from agent.config import EntraSettings, _secret_from
 from agent.errors import CollectorError, InputDataError
-from agent.redact import redact
+from collectors.errors import Failure, adapter, by_status, translate
 
 log = structlog.get_logger()
 
 API_VERSION = "v1.0"
 RETRY_STATUSES = frozenset({429, 503, 504})
-ACCESS_DENIED = frozenset({401, 403})
 
 
 class StaticToken(TokenCredential):
@@ -98,28 +97,18 @@ def retry_after(headers: Any, now: datetime | None = None) -> float | None:
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
-def _one_line(text: str) -> str:
-    return " ".join(redact(text).split())
+@adapter(APIError)
+def _api_error(exc: APIError) -> Failure:
+    detail = exc.primary_message or ""
+    if detail.startswith("The server returned an unexpected status code"):
+        detail = ""  # kiota's wording for an unreadable error body says nothing useful
+    code = getattr(getattr(exc, "error", None), "code", None) or ""
+    return by_status(exc.response_status_code, code, detail)
 
 
-def describe(exc: BaseException, what: str) -> str:
-    """The one-line message recorded on the observation for a failed Graph call."""
-    if isinstance(exc, APIError):
-        status = exc.response_status_code
-        code = getattr(getattr(exc, "error", None), "code", None)
-        if status in ACCESS_DENIED:
-            return _one_line(f"access denied: Graph {what} (HTTP {status}{f' {code}' if code else ''})")
-        detail = exc.primary_message or ""
-        if detail.startswith("The server returned an unexpected status code"):
-            detail = ""  # kiota's wording for an unreadable error body says nothing useful
-        return _one_line(
-            f"Graph {what}: HTTP {status}{f' {code}' if code else ''}{f': {detail}' if detail else ''}"
-        )
-    if isinstance(exc, ClientAuthenticationError):
-        return _one_line(f"Graph {what}: authentication failed: {exc.message or type(exc).__name__}")
-    if isinstance(exc, httpx.HTTPError):
-        return _one_line(f"Graph {what}: {type(exc).__name__}: {exc}")
-    return _one_line(f"Graph {what}: {type(exc).__name__}: {exc}")
+@adapter(ClientAuthenticationError)
+def _authentication_error(exc: ClientAuthenticationError) -> Failure:
+    return Failure("unauthenticated", detail=exc.message or type(exc).__name__)
 
 
 class Graph:
@@ -134,10 +123,10 @@ class Graph:
             client=httpx.AsyncClient(timeout=httpx.Timeout(settings.timeout)),
             options={**graph_default_options, RetryHandlerOption.get_key(): RetryHandlerOption(0, 0, False)},
         )
-        adapter = GraphRequestAdapter(auth, client=http)
-        adapter.base_url = f"{settings.graph_url.rstrip('/')}/{API_VERSION}"
+        request_adapter = GraphRequestAdapter(auth, client=http)
+        request_adapter.base_url = f"{settings.graph_url.rstrip('/')}/{API_VERSION}"
         self._http = http
-        self.client = GraphServiceClient(request_adapter=adapter)
+        self.client = GraphServiceClient(request_adapter=request_adapter)
 
     def close(self) -> None:
         try:
@@ -148,25 +137,21 @@ class Graph:
     def call(self, what: str, request: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
         """Run one request, retrying throttling with a bounded wait; failures become CollectorError."""
         attempts = self.settings.max_attempts
+        call = f"Graph {what}"
         for attempt in range(1, attempts + 1):
             try:
                 return self._loop.run_until_complete(request())
             except APIError as exc:
                 status = exc.response_status_code
                 if status not in RETRY_STATUSES or attempt == attempts:
-                    message = describe(exc, what)
-                    if status in RETRY_STATUSES:
-                        message += f" after {attempts} attempts"
-                    log.warning("graph.call_failed", what=what, error=message)
-                    raise CollectorError(message) from None
+                    tried = attempts if status in RETRY_STATUSES else None
+                    raise translate(exc, "entra", call, tried) from None
                 wait = retry_after(exc.response_headers)
                 wait = min(wait if wait is not None else 2.0 ** (attempt - 1), self.settings.max_retry_wait)
                 log.info("graph.throttled", what=what, status=status, attempt=attempt, wait_s=wait)
                 time.sleep(wait)
             except (ClientAuthenticationError, httpx.HTTPError) as exc:
-                message = describe(exc, what)
-                log.warning("graph.call_failed", what=what, error=message)
-                raise CollectorError(message) from None
+                raise translate(exc, "entra", call) from None
         raise AssertionError("unreachable: the last attempt returns or raises")
 
     def pages(self, what: str, builder: Any, configuration: Any = None) -> Iterator[Any]:

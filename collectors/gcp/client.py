@@ -1,4 +1,4 @@
-"""Shared GCP plumbing: credentials, clients, retries with backoff, paging and error messages.
+"""Shared GCP plumbing: credentials, clients, retries with backoff, paging and reading failures.
 
 Every GCP call goes through `GcpApi.call` (or `GcpApi.pages`), so quota errors are retried the
 same way everywhere and every failure becomes one `CollectorError` line, safe to store: the
@@ -32,7 +32,7 @@ from googleapiclient.errors import HttpError
 from agent.concurrency import ordered_map
 from agent.config import GcpSettings
 from agent.errors import CollectorError, InputDataError
-from agent.redact import redact
+from collectors.errors import Failure, adapter, by_status, by_type, failure, malformed, translate
 
 log = structlog.get_logger()
 
@@ -40,6 +40,7 @@ T = TypeVar("T")
 R = TypeVar("R")
 READ_ONLY_SCOPES = ["https://www.googleapis.com/auth/cloud-platform.read-only"]
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+DENIED = frozenset({403})  # a missing permission; 401 is a token Google did not accept
 MAX_BACKOFF = 32.0
 # Where each discovery-based API lives under an endpoint override (its discovery `servicePath`).
 SERVICE_PATHS = {"iam": "", "storage": "storage/v1/"}
@@ -64,42 +65,30 @@ def load_credentials(settings: GcpSettings) -> Credentials:
     return credentials
 
 
-def _status(exc: BaseException) -> int | None:
-    if isinstance(exc, GoogleAPICallError):
-        return int(exc.code) if exc.code is not None else None
-    if isinstance(exc, HttpError):
-        return int(exc.resp.status)
-    return None
+@adapter(HttpError)
+def _http_error(exc: HttpError) -> Failure:
+    """google-api-python-client's error: `reason` is Google's message, without the request URL."""
+    return by_status(int(exc.resp.status), detail=str(exc.reason or ""), denied=DENIED)
 
 
-def _remote_message(exc: BaseException) -> str:
-    """Google's own error message, without the request URL the SDKs prepend."""
-    if isinstance(exc, HttpError):
-        return str(exc.reason or "")
-    response = getattr(exc, "response", None)
+@adapter(GoogleAPICallError)
+def _call_error(exc: GoogleAPICallError) -> Failure:
+    """google-api-core's error, from the JSON body where there is one (its text starts with the URL)."""
+    if exc.code is None:
+        return by_type(exc)
     try:
-        return str(response.json()["error"]["message"])  # type: ignore[union-attr]
+        detail = str(exc.response.json()["error"]["message"])
     except Exception:
-        return str(getattr(exc, "message", exc)).rsplit(": ", 1)[-1]
+        detail = str(exc.message).rsplit(": ", 1)[-1]
+    return by_status(int(exc.code), detail=detail, denied=DENIED)
 
 
-def describe(exc: BaseException, what: str) -> str:
-    """The one-line message recorded on the observation for a failed call."""
-    status = _status(exc)
-    if status == 403:
-        text = f"access denied: {what}"
-    elif status is not None:
-        text = f"{what} failed: HTTP {status}: {_remote_message(exc)}"
-    elif isinstance(exc, ValueError | json_format.Error):
-        text = f"{what}: malformed response: {exc}"
-    else:
-        text = f"{what} failed: {type(exc).__name__}: {exc}"
-    return " ".join(redact(text).split())[:500]
+adapter(json_format.Error)(malformed)
 
 
 def retryable(exc: BaseException) -> bool:
     """Quota exhaustion (429 / RESOURCE_EXHAUSTED), server errors and dropped connections."""
-    status = _status(exc)
+    status = failure(exc).status
     if status is not None:
         return status in RETRYABLE_STATUS
     return isinstance(exc, _TRANSIENT)
@@ -180,19 +169,12 @@ class GcpApi:
             ) as exc:
                 if attempt < attempts and retryable(exc):
                     wait = min(delay, MAX_BACKOFF) * random.uniform(0.5, 1.0)
-                    log.info(
-                        "gcp.retry", call=what, status=_status(exc), attempt=attempt, wait=round(wait, 2)
-                    )
+                    status = failure(exc).status
+                    log.info("gcp.retry", call=what, status=status, attempt=attempt, wait=round(wait, 2))
                     time.sleep(wait)
                     delay *= 2
                     continue
-                message = describe(exc, what)
-                if attempt > 1:
-                    message += f" (after {attempt} attempts)"
-                log.warning("gcp.call_failed", call=what, error=message)
-                if isinstance(exc, ValueError | json_format.Error):
-                    raise InputDataError(message) from None  # malformed: the whole listing is rejected
-                raise CollectorError(message) from None
+                raise translate(exc, "gcp", what, attempt if attempt > 1 else None) from None
         raise AssertionError("unreachable: the last attempt returns or raises")
 
     def fan_out(self, items: Sequence[T], fn: Callable[[T], R]) -> Iterator[tuple[T, R | CollectorError]]:

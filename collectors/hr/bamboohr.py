@@ -16,13 +16,14 @@ import httpx
 import structlog
 
 from agent.config import HrSettings
-from agent.errors import CollectorError, InputDataError
-from agent.redact import redact
+from agent.errors import InputDataError
+from collectors.errors import by_status, translate
 from collectors.hr.validate import RawRow
 
 log = structlog.get_logger()
 
 DEFAULT_BASE_URL = "https://api.bamboohr.com"
+CALL = "BambooHR custom report"
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 # Our field → BambooHR field id; the people-control facts are custom fields, read when mapped.
 DEFAULT_FIELDS = {
@@ -68,9 +69,7 @@ class BambooHR:
                         headers={"Accept": "application/json"},
                     )
                 except httpx.HTTPError as exc:
-                    raise CollectorError(
-                        redact(f"BambooHR custom report: {type(exc).__name__}: {exc}")
-                    ) from None
+                    raise translate(exc, "hr", CALL) from None
                 if response.status_code not in RETRY_STATUSES or attempt == attempts:
                     return response
                 wait = _retry_after(response)
@@ -82,18 +81,19 @@ class BambooHR:
     def report(self, fields: list[str]) -> dict[str, Any]:
         response = self._post({"title": "annexa people controls", "fields": fields})
         status = response.status_code
-        if status in (401, 403):
-            raise CollectorError(f"access denied: BambooHR custom report (HTTP {status}; check the API key)")
         if status != 200:
-            reason = response.headers.get("X-BambooHR-Error-Message", "") or response.reason_phrase
-            tried = f" after {self.settings.max_attempts} attempts" if status in RETRY_STATUSES else ""
-            raise CollectorError(redact(f"BambooHR custom report: HTTP {status} {reason}{tried}").strip())
+            # BambooHR has no error codes: the reason phrase stands in, its own message in a header.
+            found = by_status(
+                status, response.reason_phrase, response.headers.get("X-BambooHR-Error-Message", "")
+            )
+            tried = self.settings.max_attempts if status in RETRY_STATUSES else None
+            raise translate(found, "hr", CALL, tried)
         try:
             doc = response.json()
         except ValueError:
-            raise InputDataError("BambooHR custom report: response is not JSON") from None
+            raise InputDataError(f"{CALL}: response is not JSON") from None
         if not isinstance(doc, dict) or not isinstance(doc.get("employees"), list):
-            raise InputDataError("BambooHR custom report: response has no 'employees' list")
+            raise InputDataError(f"{CALL}: response has no 'employees' list")
         return doc
 
     def rows(self, columns: Mapping[str, str]) -> Iterator[RawRow]:
@@ -102,9 +102,9 @@ class BambooHR:
         doc = self.report(sorted(set(wanted.values())))
         for n, employee in enumerate(doc["employees"], start=1):
             if not isinstance(employee, dict):
-                raise InputDataError(f"BambooHR custom report: employee {n} is not a JSON object")
+                raise InputDataError(f"{CALL}: employee {n} is not a JSON object")
             missing = [f for f in wanted.values() if f not in employee]
             where = f"employee {n} (id {employee.get('id', '?')})"
             if missing:
-                raise InputDataError(f"BambooHR custom report: {where} lacks field {missing[0]!r}")
+                raise InputDataError(f"{CALL}: {where} lacks field {missing[0]!r}")
             yield RawRow(where, {ours: employee[theirs] for ours, theirs in wanted.items()})

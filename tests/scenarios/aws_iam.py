@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-import checks.aws_iam  # noqa: F401  (registers the checks these scenarios exercise)
 from agent.model import Record, Status
-from tests.scenarios import NOW, Scenario
+from tests.scenarios import ERROR, FAIL, NA, NOW, PASS, Scenario
 
 ACCOUNT = "123456789012"
 ROOT_ARN = f"arn:aws:iam::{ACCOUNT}:root"
@@ -20,8 +19,6 @@ ACCOUNT_SUMMARY = "aws.iam.account_summary"
 PASSWORD_POLICY = "aws.iam.password_policy"
 USERS = "aws.iam.users"
 POLICIES = "aws.iam.policies"
-
-PASS, FAIL, NA, ERROR = Status.PASS, Status.FAIL, Status.NOT_APPLICABLE, Status.ERROR
 
 
 def ago(days: int, *, zulu: bool = False) -> str:

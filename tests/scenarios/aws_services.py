@@ -5,16 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-import checks.aws_services  # noqa: F401  (registers the checks these scenarios exercise)
 from agent.model import Record, Status
-from tests.scenarios import NOW, Scenario
+from tests.scenarios import ERROR, FAIL, NA, NOW, PASS, Scenario
 
 ACCOUNT = "123456789012"
 OTHER = "210987654321"
 REGION = "eu-west-1"
 ACCOUNT_SCOPE = f"aws:{ACCOUNT}"
 REGION_SCOPE = f"aws:{ACCOUNT}:{REGION}"
-PASS, FAIL, NA, ERROR = Status.PASS, Status.FAIL, Status.NOT_APPLICABLE, Status.ERROR
 ALL_ON = {
     f: True for f in ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
 }

@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-import checks.gcp  # noqa: F401  (registers the checks these scenarios exercise)
 from agent.model import Record, Status
-from tests.scenarios import NOW, Scenario
+from tests.scenarios import ERROR, FAIL, NA, NOW, PASS, Scenario
 
 POLICIES = "gcp.iam.policies"
 KEYS = "gcp.iam.service_account_keys"
@@ -17,7 +16,6 @@ EMPLOYEES = "hr.employees"
 ORG = "organizations/123"
 FOLDER = "folders/456"
 PROJECT = "projects/acme-prod"
-PASS, FAIL, NA, ERROR = Status.PASS, Status.FAIL, Status.NOT_APPLICABLE, Status.ERROR
 
 
 def bind(role: str, *members: str, condition: str | None = None) -> dict[str, Any]:

@@ -8,8 +8,8 @@ from typing import Any
 from agent.evidence import Evidence
 from agent.model import Result
 from agent.registry import check
-from checks._aws_common import WORLD
 from checks._judging import or_nothing_to_judge
+from checks.aws._common import WORLD
 
 SECURITY_GROUPS = "aws.ec2.security_groups"
 VPCS = "aws.ec2.vpcs"

@@ -25,6 +25,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
+from agent.evidence import Evidence
 from agent.model import Record
 
 EMPLOYEES = "hr.employees"
@@ -196,3 +197,13 @@ def _current_of(people: Iterable[Person]) -> list[Person]:
         return people
     current = [p for p in people if p.status != TERMINATED]
     return current if len(current) == 1 else people
+
+
+def directory(ev: Evidence) -> Directory:
+    """The employees of every HR scope the check can see (aliases travel inside the records).
+
+    Every people check of an evaluation reads the same HR evidence: its views build this once.
+    """
+    records = ev.records(EMPLOYEES)
+    key = ("hr.directory", *((r.scope, r.resource_id, r.hash) for r in records))
+    return ev.memo(key, lambda: Directory.from_records(records))

@@ -10,16 +10,15 @@ from typing import Any
 from agent.evidence import Evidence
 from agent.model import Record, Result
 from agent.registry import check
-from checks._aws_policy import allows_everything
 from checks._dates import days_ago, days_between, parse_timestamp
+from checks.aws._common import CREDENTIAL_REPORT, report_users
+from checks.aws._policy import allows_everything
 
-CREDENTIAL_REPORT = "aws.iam.credential_report"
 ACCOUNT_SUMMARY = "aws.iam.account_summary"
 PASSWORD_POLICY = "aws.iam.password_policy"
 USERS = "aws.iam.users"
 POLICIES = "aws.iam.policies"
 
-ROOT_ROW = "<root_account>"
 KEY_SLOTS = (1, 2)
 AWS_MANAGED_POLICY = re.compile(r"^arn:[\w-]+:iam::aws:policy/")
 AWS_ADMIN_POLICY = re.compile(r"^arn:[\w-]+:iam::aws:policy/AdministratorAccess$")
@@ -39,13 +38,6 @@ Aged = tuple[int | None, str]
 
 def _account_id(arn: str) -> str:
     return arn.split(":")[4] if arn.count(":") >= 5 else arn
-
-
-def _report_users(ev: Evidence) -> Iterator[Record]:
-    """The IAM users of the credential report; the root row is judged by the account-summary checks."""
-    for row in ev.records(CREDENTIAL_REPORT):
-        if row.data.get("user") != ROOT_ROW and not row.resource_id.endswith(":root"):
-            yield row
 
 
 def _active_keys(row: Mapping[str, Any]) -> list[int]:
@@ -160,7 +152,7 @@ def root_access_keys(ev: Evidence) -> Iterator[Result]:
 )
 def console_user_without_mfa(ev: Evidence) -> Iterator[Result]:
     """Every user who can sign in to the console must use MFA."""
-    for user in _report_users(ev):
+    for user in report_users(ev):
         name = user.data["user"]
         if user.data.get("password_enabled") != "true":
             yield Result.not_applicable(user, f"{name} has no console password")
@@ -185,7 +177,7 @@ def console_user_without_mfa(ev: Evidence) -> Iterator[Result]:
 def access_key_rotation(ev: Evidence) -> Iterator[Result]:
     """Each active key must have been rotated within the last `max_age_days`."""
     limit = int(ev.param("max_age_days"))
-    for user in _report_users(ev):
+    for user in report_users(ev):
         keys = _active_keys(user.data)
         if not keys:
             yield Result.not_applicable(user, f"{user.data['user']} has no active access key")
@@ -226,7 +218,7 @@ def _idle(ev: Evidence, row: Mapping[str, Any], label: str, used: str, issued: s
 def unused_credentials(ev: Evidence) -> Iterator[Result]:
     """A console password or active key idle for more than `max_unused_days` fails."""
     limit = int(ev.param("max_unused_days"))
-    for user in _report_users(ev):
+    for user in report_users(ev):
         row = user.data
         ages: list[Aged] = []
         if row.get("password_enabled") == "true":

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from agent.evidence import Evidence
 from agent.model import Record, Result
 from agent.registry import check
-from checks._aws_common import judge_each
+from checks.aws._common import judge_each
 
 ORG_POLICIES = "aws.organizations.policies"
 SECURITY_CONTACT = "aws.account.security_contact"

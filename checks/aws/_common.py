@@ -1,4 +1,4 @@
-"""Helpers shared by the AWS service checks: reading ARNs, ages and per-region settings records."""
+"""Helpers shared by the AWS checks: ARNs, ages, the credential report's users, per-region settings."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from agent.model import Record, Result
 from checks._dates import days_between, parse_timestamp
 
 WORLD = frozenset({"0.0.0.0/0", "::/0"})
+CREDENTIAL_REPORT = "aws.iam.credential_report"
+ROOT_ROW = "<root_account>"
 
 
 def arn_account(arn: str) -> str:
@@ -31,6 +33,13 @@ def scope_account(scope: str) -> str:
 def age_days(value: str | None, now: datetime) -> int | None:
     when = parse_timestamp(value)
     return None if when is None else days_between(when, now)
+
+
+def report_users(ev: Evidence) -> Iterator[Record]:
+    """The IAM users of the credential report; the root row is judged by the account-summary checks."""
+    for row in ev.records(CREDENTIAL_REPORT):
+        if row.data.get("user") != ROOT_ROW and not row.resource_id.endswith(":root"):
+            yield row
 
 
 def judge_each(ev: Evidence, source: str, what: str, judge: Callable[[Record], Result]) -> Iterator[Result]:

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from agent.evidence import Evidence
 from agent.model import Record, Result
 from agent.registry import check
-from checks._aws_common import age_days, arn_account, arn_region, judge_each, scope_account
 from checks._judging import or_nothing_to_judge
+from checks.aws._common import age_days, arn_account, arn_region, judge_each, scope_account
 
 TRAILS = "aws.cloudtrail.trails"
 RECORDERS = "aws.config.recorders"
