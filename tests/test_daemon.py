@@ -145,8 +145,11 @@ def test_a_collect_during_a_scheduled_run_reports_the_holder_and_writes_nothing(
             )
 
             held.set()
-            wait_for(lambda: runs(store)[0].status == "complete", "the scheduled run to finish")
-            assert _lease_holders(store) == set()
+            # The run is sealed first and frees its lease just after: wait for both.
+            wait_for(
+                lambda: runs(store)[0].status == "complete" and not _lease_holders(store),
+                "the scheduled run to finish and free the account",
+            )
             after = annexa_json("collect", *IAM, "--config", str(config))  # free again
             assert after["run"]["status"] == "complete"
         finally:
