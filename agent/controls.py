@@ -16,12 +16,9 @@ from agent.evaluate import active_checks
 from agent.nonconformity import ACTIVE
 from agent.registry import Registry
 from agent.store import Store
-from agent.store.results import latest_check_runs
+from agent.store.results import latest_check_runs, outcome_of_statuses
 from agent.store.schema import Nonconformity
 from agent.store.types import utcnow
-
-# How one check's outcomes across scopes roll up, worst first.
-_CHECK_ORDER = ("fail", "error", "pass", "not_applicable")
 
 
 @dataclass(frozen=True)
@@ -52,9 +49,10 @@ class ControlStatus:
 
 
 def _check_outcome(outcomes: list[str]) -> str:
+    """A check's outcomes across scopes roll up the way results roll up into an outcome."""
     if not outcomes:
         return "error"  # configured but never evaluated: no evidence is not a pass
-    return next(o for o in _CHECK_ORDER if o in outcomes)
+    return outcome_of_statuses(outcomes).value
 
 
 def _control_status(check_outcomes: dict[str, str]) -> str:
