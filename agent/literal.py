@@ -7,7 +7,7 @@ and tab included: a cell or log line must not be able to forge another), DEL, ev
 the Unicode bidi, line and paragraph separator controls by the Python escape that names them:
 `\\x1b`, `\\x7f`, `\\x9b`, `\\u202e`, the notation the key=value logs already use (they repr()
 their values). Backslashes are kept as they are, so a Windows path still reads as one. Rich
-markup in data is a separate matter, handled in `agent.render` by never parsing data as markup.
+markup in data is a separate matter, handled in `agent.cli.render` by never parsing data as markup.
 """
 
 from __future__ import annotations

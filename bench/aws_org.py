@@ -27,10 +27,10 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from agent.config import load_settings
-from agent.demo import moto_endpoint
-from agent.registry import load_plugins
-from agent.runner import Runner
+from agent.config.settings import load_settings
+from agent.demo.setup import moto_endpoint
+from agent.plugin.registry import load_plugins
+from agent.run.runner import Runner
 from agent.store import Store
 
 ANNEXA = str(Path(sys.executable).with_name("annexa"))

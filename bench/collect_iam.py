@@ -25,8 +25,8 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from agent.demo import moto_endpoint
-from agent.demo_org import seed_bulk_users
+from agent.demo.organisation import seed_bulk_users
+from agent.demo.setup import moto_endpoint
 
 ANNEXA = str(Path(sys.executable).with_name("annexa"))
 

@@ -18,11 +18,11 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from agent.model import Record, RunStatus
-from agent.signing import create_key_pair, seal_keys
+from agent.bundle.signing import create_key_pair, seal_keys
+from agent.plugin.model import Record, RunStatus
 from agent.store import Store
 from agent.store.chain import SealKeys
-from agent.store.evidence import EvidenceBuffer, write_observation
+from agent.store.observations import EvidenceBuffer, write_observation
 from agent.store.runs import finish_run, start_run
 from agent.store.schema import Blob, TreeEntry
 from agent.store.types import utcnow

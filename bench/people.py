@@ -20,9 +20,9 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from agent.evidence import Evidence
-from agent.model import Record, Status
-from agent.registry import load_plugins
+from agent.plugin.evidence import Evidence
+from agent.plugin.model import Record, Status
+from agent.plugin.registry import load_plugins
 
 REGISTRY = load_plugins(systems=())
 

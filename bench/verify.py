@@ -19,7 +19,7 @@ from pathlib import Path
 
 from export import ANNEXA, PER_SCOPE, build
 
-from agent.signing import create_key_pair, seal_keys
+from agent.bundle.signing import create_key_pair, seal_keys
 
 
 def _kb(text: str, field: str) -> int:

@@ -10,8 +10,8 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
-from agent.evidence import Evidence
-from agent.model import Record
+from agent.plugin.evidence import Evidence
+from agent.plugin.model import Record
 from checks._dates import parse_timestamp
 
 USERS = "entra.users"

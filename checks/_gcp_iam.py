@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from agent.evidence import Evidence
-from agent.model import Record, Result, Status
+from agent.plugin.evidence import Evidence
+from agent.plugin.model import Record, Result, Status
 
 POLICIES = "gcp.iam.policies"
 KEYS = "gcp.iam.service_account_keys"

@@ -25,8 +25,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
-from agent.evidence import Evidence
-from agent.model import Record
+from agent.plugin.evidence import Evidence
+from agent.plugin.model import Record
 
 EMPLOYEES = "hr.employees"
 ACTIVE, LEAVE, TERMINATED = "active", "leave", "terminated"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator
 
-from agent.evidence import Evidence
-from agent.model import Result, Status
+from agent.plugin.evidence import Evidence
+from agent.plugin.model import Result, Status
 
 CheckFunc = Callable[[Evidence], Iterator[Result]]
 

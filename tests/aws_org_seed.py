@@ -17,8 +17,8 @@ from typing import Any
 
 import boto3
 
-from agent.model import Status
-from agent.registry import REGISTRY
+from agent.plugin.model import Status
+from agent.plugin.registry import REGISTRY
 
 PASS, FAIL, NA, ERROR = Status.PASS, Status.FAIL, Status.NOT_APPLICABLE, Status.ERROR
 REGIONS = ("eu-west-1", "us-east-1")

@@ -8,7 +8,7 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
-from agent.signing import fingerprint, load_private_key
+from agent.bundle.signing import fingerprint, load_private_key
 
 
 def members(bundle: Path) -> dict[str, bytes]:

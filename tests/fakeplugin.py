@@ -7,10 +7,10 @@ from datetime import timedelta
 
 import pytest
 
-from agent.config import Settings
+from agent.config.settings import Settings
 from agent.errors import CollectorError
-from agent.model import Record, Result, Severity
-from agent.registry import CheckSpec, CollectorSpec, Registry, ScopeKindSpec
+from agent.plugin.model import Record, Result, Severity
+from agent.plugin.registry import CheckSpec, CollectorSpec, Registry, ScopeKindSpec
 from agent.store import Store
 
 

@@ -14,11 +14,11 @@ from typing import Any
 import botocore.client
 import pytest
 
-from agent.config import Settings
-from agent.model import Status
-from agent.nonconformity import list_ncs, nc_document
-from agent.registry import load_plugins
-from agent.runner import Runner, RunSummary
+from agent.audit.nonconformities import list_ncs, nc_document
+from agent.config.settings import Settings
+from agent.plugin.model import Status
+from agent.plugin.registry import load_plugins
+from agent.run.runner import Runner, RunSummary
 from agent.store import Store
 from collectors.aws.policy import policy_document
 from tests.aws_org_seed import EXTERNAL_ID, REGIONS, ROLE, SeededOrg, seed_org

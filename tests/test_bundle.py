@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from agent.bundle.signing import create_key_pair
 from agent.bundle.verify import verify_bundle
-from agent.demo_org import seed_demo_org
-from agent.signing import create_key_pair
+from agent.demo.organisation import seed_demo_org
 from tests.cli import annexa, annexa_json
 from tests.conftest import FAKE_KEY_ID, FAKE_SECRET, _reset_moto
 
@@ -193,7 +193,7 @@ def test_a_bundle_resigned_by_someone_else_fails_against_the_pinned_key(bundle, 
     sign = resign(workdir)
     with zipfile.ZipFile(bundle) as zf:
         manifest = json.loads(zf.read("manifest.json"))
-    from agent.signing import fingerprint, load_public_key
+    from agent.bundle.signing import fingerprint, load_public_key
 
     manifest["signer"]["fingerprint"] = fingerprint(load_public_key(other_pub, "intruder"))
     for entry in manifest["files"]:

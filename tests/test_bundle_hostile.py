@@ -25,15 +25,15 @@ from pathlib import Path
 import pytest
 
 import agent.bundle.verify as verify_module
-from agent.attest import attest
+from agent.audit.attestations import attest
+from agent.audit.nc_actions import Change, apply
 from agent.bundle.export import export_bundle
+from agent.bundle.signing import create_key_pair, seal_keys
 from agent.bundle.streams import MAX_PROBLEMS, check_listing
 from agent.bundle.verify import MAX_DOCUMENT, verify_bundle
 from agent.bundle.zipsafe import MAX_DIRECTORY, MAX_LINE
-from agent.config import Settings
-from agent.lifecycle import Change, apply
-from agent.runner import Runner
-from agent.signing import create_key_pair, seal_keys
+from agent.config.settings import Settings
+from agent.run.runner import Runner
 from agent.store import Store
 from agent.store.hashing import tree_hash
 from tests.bundles import forge, members, write

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.model import Status
+from agent.plugin.model import Status
 from tests.scenarios import CHECKS, SCENARIOS, Scenario, run_scenario
 
 # Registered checks that no evidence scenario can exercise, each with the reason. Every other

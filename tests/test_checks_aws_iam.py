@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.model import Record, Result, Status
+from agent.plugin.model import Record, Result, Status
 from checks._dates import days_ago, days_between, parse_timestamp
 from checks.aws._policy import allows_everything, as_list, statements
 from tests.scenarios import CHECKS, Scenario, evaluate

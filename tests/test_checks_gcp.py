@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.evidence import Evidence
+from agent.plugin.evidence import Evidence
 from checks._gcp_iam import domain_of, email_of, within
 from tests.scenarios import CHECKS, NOW, SCENARIOS, Scenario, evaluate
 from tests.scenarios import gcp as sc

@@ -15,10 +15,10 @@ from botocore.credentials import DeferredRefreshableCredentials
 from botocore.stub import Stubber
 
 import agent
-from agent.config import Settings
-from agent.demo_org import seed_bulk_users, seed_demo_org
+from agent.config.settings import Settings
+from agent.demo.organisation import seed_bulk_users, seed_demo_org
 from agent.errors import CollectorError
-from agent.registry import REGISTRY
+from agent.plugin.registry import REGISTRY
 from collectors.aws import iam, session
 from collectors.aws.session import AwsAccount, aws_errors, paginate
 from collectors.aws.targets import aws_accounts

@@ -12,7 +12,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from agent.config import Settings
+from agent.config.settings import Settings
 from agent.errors import CollectorError
 from collectors.aws import guardduty, kms, s3, securityhub
 from collectors.aws.session import AwsAccount, AwsRegion

@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-from agent.config import EntraSettings
+from agent.config.settings import EntraSettings
 from agent.errors import CollectorError
 from collectors.entra import client
 from collectors.entra.auth_methods import auth_methods

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from agent.config import GcpSettings, Settings
+from agent.config.settings import GcpSettings, Settings
 from agent.errors import CollectorError, InputDataError
 from collectors.gcp.buckets import bucket_policies
 from collectors.gcp.client import GcpApi
@@ -257,8 +257,8 @@ def test_deep_inventory_errors_are_retried_or_recorded_per_project(server):
 
 
 def test_deep_inventory_is_off_by_default(server):
-    from agent.evaluate import active_checks
-    from agent.registry import load_plugins
+    from agent.plugin.registry import load_plugins
+    from agent.run.evaluate import active_checks
 
     registry = load_plugins()
     off, on = settings(server), settings(server, deep_inventory=True)

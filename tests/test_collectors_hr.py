@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from agent.config import HrSettings
+from agent.config.settings import HrSettings
 from agent.errors import CollectorError, InputDataError
 from collectors.hr.employees import employees
 from collectors.hr.targets import HrSystem

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from agent.config import load_settings, parse_cadence, parse_duration
+from agent.config.settings import load_settings, parse_cadence, parse_duration
 from agent.errors import ConfigError
 
 

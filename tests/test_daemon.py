@@ -11,7 +11,7 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from agent.demo_org import seed_demo_org
+from agent.demo.organisation import seed_demo_org
 from agent.store import Store
 from agent.store.schema import Lease, Observation, Run
 from tests.cli import ANNEXA, annexa, annexa_json

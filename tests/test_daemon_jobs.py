@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-from agent.config import Settings
-from agent.daemon import Daemon, plan_jobs
-from agent.runner import Runner
-from agent.shard import ALL
+from agent.config.settings import Settings
+from agent.daemon.service import Daemon, plan_jobs
+from agent.run.runner import Runner
+from agent.run.shard import ALL
 from agent.store.types import utcnow
 from tests.daemon import free_port
 

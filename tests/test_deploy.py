@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 import yaml
 
-from agent.config import DaemonSettings, load_settings
+from agent.config.settings import DaemonSettings, load_settings
 from tests.cli import annexa
 
 ROOT = Path(__file__).parents[1]
@@ -408,12 +408,12 @@ def test_the_container_configs_are_valid_for_the_real_loader(
 
 
 def test_every_annexa_command_line_is_accepted_by_the_cli(capsys: pytest.CaptureFixture[str]) -> None:
-    """Each command line, plus `--help`, through `agent.cli.run`: what the console script runs.
+    """Each command line, plus `--help`, through `agent.cli.app.run`: what the console script runs.
 
     In-process, because a process per command line costs seconds; the next test runs the console
     script itself for the image's own command.
     """
-    from agent.cli import run
+    from agent.cli.app import run
 
     lines = command_lines()
     assert {where for where, _ in lines} >= {
@@ -434,7 +434,7 @@ def test_every_annexa_command_line_is_accepted_by_the_cli(capsys: pytest.Capture
 
 
 def test_the_console_script_accepts_the_images_command() -> None:
-    assert entry_points(group="console_scripts")["annexa"].value == "agent.cli:main"
+    assert entry_points(group="console_scripts")["annexa"].value == "agent.cli.app:main"
     proc = annexa(*ENTRYPOINT_CMD[1:], "--help", timeout=60)
     assert proc.returncode == 0 and proc.stdout.startswith("Usage: annexa"), proc.stderr
 

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from agent.bundle.signing import create_key_pair
 from agent.literal import literal
-from agent.signing import create_key_pair
 from tests.browser import headless
 from tests.cli import annexa, annexa_json
 

@@ -7,8 +7,8 @@ from datetime import date
 
 import pytest
 
-from agent.evidence import Evidence
-from agent.model import Record, Status
+from agent.plugin.evidence import Evidence
+from agent.plugin.model import Record, Status
 from checks._identity import AMBIGUOUS, EMPLOYEES, MATCHED, UNMATCHED, Directory, Person, directory
 from tests.scenarios import SCENARIOS, evaluate
 

@@ -7,11 +7,11 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
+from agent.audit.nc_actions import ALLOWED, Change, apply
+from agent.audit.nonconformities import NcState
 from agent.errors import UsageError
-from agent.lifecycle import ALLOWED, Change, apply
-from agent.model import Severity
-from agent.nonconformity import NcState
-from agent.runner import Runner
+from agent.plugin.model import Severity
+from agent.run.runner import Runner
 from agent.store.schema import NcTransition, Nonconformity
 
 PLAN = Change(

@@ -19,7 +19,7 @@ import psycopg
 import pytest
 from psycopg import errors as pg
 
-from agent.demo import MARKER, prepare_demo_dir, write_demo_config
+from agent.demo.setup import MARKER, prepare_demo_dir, write_demo_config
 from agent.store import Store
 from agent.store.db import is_busy
 from tests.cli import annexa

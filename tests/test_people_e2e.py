@@ -14,10 +14,10 @@ import boto3
 import pytest
 from sqlalchemy import func, select
 
-from agent.config import Settings, load_settings
-from agent.nonconformity import list_ncs
-from agent.registry import load_plugins
-from agent.runner import Runner
+from agent.audit.nonconformities import list_ncs
+from agent.config.settings import Settings, load_settings
+from agent.plugin.registry import load_plugins
+from agent.run.runner import Runner
 from agent.store import Store
 from agent.store.results import results_of
 from agent.store.schema import Blob, CheckRun, Observation

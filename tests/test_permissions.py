@@ -12,8 +12,15 @@ import pytest
 import yaml
 
 from agent.errors import PluginError
-from agent.permissions import GRAPH_APP_ID, GRAPH_APP_ROLES, declared, graph_required_access, main, render
-from agent.registry import CollectorSpec, Registry, load_plugins
+from agent.plugin.permissions import (
+    GRAPH_APP_ID,
+    GRAPH_APP_ROLES,
+    declared,
+    graph_required_access,
+    main,
+    render,
+)
+from agent.plugin.registry import CollectorSpec, Registry, load_plugins
 
 DEPLOY = Path(__file__).parents[1] / "deploy"
 REGISTRY = load_plugins()
@@ -24,7 +31,7 @@ FILES = {"entra": DEPLOY / "entra" / "graph-permissions.json", "gcp": DEPLOY / "
 def test_the_committed_files_are_what_the_generator_prints(capsys: pytest.CaptureFixture[str]) -> None:
     for system, path in FILES.items():
         assert path.read_text() == render(REGISTRY, system), (
-            f"{path} is stale: python -m agent.permissions {system}"
+            f"{path} is stale: python -m agent.plugin.permissions {system}"
         )
         assert main([system]) == 0
         assert capsys.readouterr().out == path.read_text()
@@ -32,7 +39,8 @@ def test_the_committed_files_are_what_the_generator_prints(capsys: pytest.Captur
     assert capsys.readouterr().out.splitlines() == declared(REGISTRY, "hr")
     assert main(["nope"]) == 2
     assert (
-        capsys.readouterr().err == "agent.permissions: no collector of system 'nope' declares a permission\n"
+        capsys.readouterr().err
+        == "agent.plugin.permissions: no collector of system 'nope' declares a permission\n"
     )
 
 

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import pytest
 
-from agent.catalog import annex_a
-from agent.config import Settings
+from agent.audit.catalog import annex_a
+from agent.config.settings import Settings
 from agent.errors import PluginError
-from agent.evaluate import Evaluator
-from agent.model import Status
-from agent.registry import REGISTRY, check, load_plugins
+from agent.plugin.model import Status
+from agent.plugin.registry import REGISTRY, check, load_plugins
+from agent.run.evaluate import Evaluator
 from agent.store import Store
-from agent.store.evidence import EvidenceBuffer, write_observation
+from agent.store.observations import EvidenceBuffer, write_observation
 from agent.store.runs import start_run
 from agent.store.types import utcnow
 

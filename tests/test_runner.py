@@ -10,10 +10,10 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from agent.errors import CollectorError
-from agent.evaluate import Evaluator, _ScopeIndex, related
-from agent.model import RunStatus, Status
-from agent.registry import CheckSpec, ScopeKindSpec
-from agent.runner import Runner
+from agent.plugin.model import RunStatus, Status
+from agent.plugin.registry import CheckSpec, ScopeKindSpec
+from agent.run.evaluate import Evaluator, _ScopeIndex, related
+from agent.run.runner import Runner
 from agent.store.hashing import GENESIS
 from agent.store.runs import start_run
 from agent.store.schema import Blob, NcTransition, Nonconformity, Observation, Run, TreeEntry
@@ -195,7 +195,7 @@ def test_the_scope_index_agrees_with_related(scopes, scope):
 def test_ordered_map_keeps_order_bounds_memory_and_raises_in_place():
     import threading
 
-    from agent.concurrency import ordered_map
+    from agent.plugin.concurrency import ordered_map
 
     workers, pulled, threads = 4, [0], set()
     finished = [threading.Event() for _ in range(50)]

@@ -7,8 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from agent.errors import UsageError
-from agent.scopes import target_key, without_superseded
-from agent.shard import Shard
+from agent.plugin.scopes import target_key, without_superseded
+from agent.run.shard import Shard
 
 scopes = st.builds(
     lambda system, target, parts: ":".join([system, target, *parts]),

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from agent.model import Status
-from agent.scopes import target_key
-from agent.shard import Shard
+from agent.plugin.model import Status
+from agent.plugin.scopes import target_key
+from agent.run.shard import Shard
 from agent.store import Store
 from agent.store.results import latest_check_runs, results_of
 from agent.store.schema import CheckRun, Nonconformity, Observation, Run

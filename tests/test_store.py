@@ -13,11 +13,11 @@ from sqlalchemy import create_engine, func, select, text
 from sqlmodel import SQLModel
 
 from agent.errors import StoreError
-from agent.model import Record, RunStatus
+from agent.plugin.model import Record, RunStatus
 from agent.store import Store, leases
-from agent.store.evidence import EvidenceBuffer, write_observation
 from agent.store.leases import Holder, LeaseHeld
 from agent.store.migrate import FIRST, alembic_config, head_revision
+from agent.store.observations import EvidenceBuffer, write_observation
 from agent.store.runs import finish_run, start_run
 from agent.store.schema import Lease, Observation, Run, Tree, TreeEntry
 from agent.store.types import utcnow

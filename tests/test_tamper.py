@@ -19,18 +19,18 @@ from pathlib import Path
 import pytest
 from sqlalchemy import delete, select, update
 
-from agent.attest import attest
+from agent.audit.attestations import attest
+from agent.audit.controls import control_statuses
+from agent.audit.nc_actions import Change, apply
+from agent.audit.status import status_document
 from agent.bundle.export import export_bundle
+from agent.bundle.signing import create_key_pair, seal_keys
 from agent.bundle.verify import verify_bundle
-from agent.config import Settings
-from agent.controls import control_statuses
-from agent.lifecycle import Change, apply
-from agent.runner import Runner
-from agent.signing import create_key_pair, seal_keys
-from agent.status import status_document
+from agent.config.settings import Settings
+from agent.run.runner import Runner
 from agent.store import Store
 from agent.store.chain import chain_head, seal
-from agent.store.evidence import latest_observations
+from agent.store.observations import latest_observations
 from agent.store.results import latest_check_runs
 from agent.store.schema import (
     Attachment,

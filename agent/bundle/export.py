@@ -23,7 +23,9 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from agent import __version__
-from agent.attest import attestation_document
+from agent.audit.attestations import attestation_document
+from agent.audit.controls import control_statuses
+from agent.audit.soa import render_csv, soa_rows
 from agent.bundle.layout import (
     ATTESTATIONS,
     CHAIN,
@@ -41,13 +43,11 @@ from agent.bundle.layout import (
 )
 from agent.bundle.report import render_index
 from agent.bundle.selection import Selection, nc_register, register_lists, select_bundle
+from agent.bundle.signing import fingerprint, load_private_key, public_pem
 from agent.canonical import canonical_json
-from agent.config import Settings
-from agent.controls import control_statuses
+from agent.config.settings import Settings
+from agent.plugin.registry import Registry
 from agent.private_files import create_private
-from agent.registry import Registry
-from agent.signing import fingerprint, load_private_key, public_pem
-from agent.soa import render_csv, soa_rows
 from agent.store import Store
 from agent.store.schema import (
     Attachment,

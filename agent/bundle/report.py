@@ -17,7 +17,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlmodel import col
 
-from agent.evaluate import related, system_of
+from agent.run.evaluate import related, system_of
 from agent.store import Store
 from agent.store.schema import CheckRun, Observation, ResultRow, Run
 

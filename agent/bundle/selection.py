@@ -13,10 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlmodel import SQLModel, col
 
+from agent.audit.nonconformities import register_document
 from agent.bundle.layout import row_doc, version_doc
 from agent.errors import Unverifiable, UsageError
-from agent.nonconformity import register_document
-from agent.registry import Registry
+from agent.plugin.registry import Registry
 from agent.store import Store
 from agent.store.chain import ChainState, chain_state
 from agent.store.schema import Attestation, CheckRun, NcTransition, NcVersion, Observation, Run, SealedRow

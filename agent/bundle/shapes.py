@@ -117,7 +117,7 @@ class _Check(_Shape):
 
 
 class _NcDocument(_Shape):
-    """What the register entry is derived from (agent.nonconformity.register_document)."""
+    """What the register entry is derived from (agent.audit.nonconformities.register_document)."""
 
     id: int
     check_id: Any

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ValidationError
 
 from agent.bundle.layout import ATTESTATIONS, CHAIN, FORMAT, MANIFEST, NCS, PUBLIC_KEY, RUNS, SIGNATURE
 from agent.bundle.shapes import shape_problem
+from agent.bundle.signing import fingerprint, load_public_key, signature_valid
 from agent.bundle.streams import Listing, ResultSet, check_listing, check_results
 from agent.bundle.verify_chain import (
     RunChecker,
@@ -35,7 +36,6 @@ from agent.bundle.verify_chain import (
 from agent.bundle.zipsafe import BoundedReader, BundleError, Hashed, open_archive, read_bounded, vet
 from agent.errors import UsageError
 from agent.proof import Report
-from agent.signing import fingerprint, load_public_key, signature_valid
 from agent.store.chain import SealKeys
 
 MAX_MANIFEST = 64 << 20

@@ -7,10 +7,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from agent.audit.nonconformities import register_document
 from agent.bundle.layout import evidence_path, results_path
 from agent.bundle.streams import Listing, ResultSet
 from agent.canonical import content_hash
-from agent.nonconformity import register_document
 from agent.proof import Report
 from agent.store.chain import SealKeys
 from agent.store.hashing import (

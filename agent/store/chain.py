@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session, aliased
 from sqlmodel import col
 
 from agent import __version__
-from agent.model import RunStatus
+from agent.plugin.model import RunStatus
 from agent.store.hashing import GENESIS, root_of, seal_message, seal_of
 from agent.store.schema import Attestation, CheckRun, NcTransition, NcVersion, Observation, Run
 from agent.store.types import utcnow
@@ -56,7 +56,7 @@ class SealKeys:
         return self.private.sign(seal_message(root)).hex()
 
     def valid(self, root: str, signature: str | None) -> bool:
-        from agent.signing import signature_valid
+        from agent.bundle.signing import signature_valid
 
         if not signature:
             return False

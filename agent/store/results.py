@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from agent.model import Result, Status
+from agent.plugin.model import Result, Status
 from agent.store.chain import read_counted
 from agent.store.db import Store, insert_missing, table_of
 from agent.store.hashing import check_run_hash, result_set_hash
@@ -75,7 +75,7 @@ def add_check_run(
 
 def latest_check_runs(store: Store) -> list[CheckRun]:
     """The newest counted evaluation of every (check, scope), whichever agent or shard made it,
-    without stand-in scopes a newer evaluation of their parts replaced (see agent/scopes.py).
+    without stand-in scopes a newer evaluation of their parts replaced (see agent/plugin/scopes.py).
 
     One whose row no longer matches its sealed hash (an outcome or count edited in the database)
     is shown as `error`: it proves nothing, and `annexa verify --store` names it."""

@@ -12,8 +12,8 @@ from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Mapped
 from sqlmodel import col
 
-from agent.model import RunStatus
-from agent.scopes import without_superseded
+from agent.plugin.model import RunStatus
+from agent.plugin.scopes import without_superseded
 from agent.store.chain import linked, new_run, seal
 from agent.store.db import Store
 from agent.store.schema import CheckRun, Lease, Observation, Run
@@ -117,7 +117,7 @@ def newest_per_scope(
     *where: ColumnElement[bool],
 ) -> list[PerScope]:
     """The newest row of `model` per (key, scope) in the runs `where` admits, ordered by key and
-    scope, without stand-in scopes a newer row for their parts replaced (see agent/scopes.py)."""
+    scope, without stand-in scopes a newer row for their parts replaced (see agent/plugin/scopes.py)."""
     ranked = (
         select(
             col(model.id),

@@ -18,9 +18,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
+from agent.audit.nonconformities import nc_record
 from agent.canonical import content_hash, sha256_hex
-from agent.model import RunStatus
-from agent.nonconformity import nc_record
+from agent.plugin.model import RunStatus
 from agent.proof import Report
 from agent.store.chain import ChainState, chain_state
 from agent.store.db import Store

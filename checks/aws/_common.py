@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from datetime import datetime
 
-from agent.evidence import Evidence
-from agent.model import Record, Result
+from agent.plugin.evidence import Evidence
+from agent.plugin.model import Record, Result
 from checks._dates import days_between, parse_timestamp
 
 WORLD = frozenset({"0.0.0.0/0", "::/0"})

@@ -14,7 +14,7 @@ import json
 import sys
 from typing import Any
 
-from agent.registry import Registry, load_plugins
+from agent.plugin.registry import Registry, load_plugins
 from collectors.aws.targets import TARGET_PERMISSIONS
 
 POLICY_SID = "AnnexaReadOnly"

@@ -23,7 +23,7 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 from botocore.parsers import ResponseParserError
 
 import agent
-from agent.config import AwsSettings
+from agent.config.settings import AwsSettings
 from agent.errors import CollectorError
 from collectors.errors import Failure, adapter, by_type, translate
 

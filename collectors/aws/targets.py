@@ -16,9 +16,9 @@ import botocore.session
 import structlog
 from botocore.credentials import CredentialProvider, CredentialResolver, DeferredRefreshableCredentials
 
-from agent.config import AwsSettings, Settings
+from agent.config.settings import AwsSettings, Settings
 from agent.errors import CollectorError
-from agent.registry import scope_kind
+from agent.plugin.registry import scope_kind
 from collectors.aws.organizations import LIST_ACCOUNTS
 from collectors.aws.session import (
     DEFAULT_REGION,

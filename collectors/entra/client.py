@@ -39,7 +39,7 @@ from msgraph import GraphRequestAdapter, GraphServiceClient
 from msgraph.graph_request_adapter import options as graph_default_options
 from msgraph_core import GraphClientFactory
 
-from agent.config import EntraSettings, _secret_from
+from agent.config.settings import EntraSettings, _secret_from
 from agent.errors import CollectorError, InputDataError
 from collectors.errors import Failure, adapter, by_status, translate
 

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from agent.config import EntraSettings, Settings
-from agent.registry import scope_kind
+from agent.config.settings import EntraSettings, Settings
+from agent.plugin.registry import scope_kind
 from collectors.entra.client import Graph
 
 

@@ -29,9 +29,9 @@ from google.protobuf import json_format
 from googleapiclient import discovery
 from googleapiclient.errors import HttpError
 
-from agent.concurrency import ordered_map
-from agent.config import GcpSettings
+from agent.config.settings import GcpSettings
 from agent.errors import CollectorError, InputDataError
+from agent.plugin.concurrency import ordered_map
 from collectors.errors import Failure, adapter, by_status, by_type, failure, malformed, translate
 
 log = structlog.get_logger()

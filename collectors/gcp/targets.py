@@ -19,10 +19,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from agent.config import Settings
+from agent.config.settings import Settings
 from agent.errors import CollectorError
-from agent.model import Record
-from agent.registry import scope_kind
+from agent.plugin.model import Record
+from agent.plugin.registry import scope_kind
 from collectors.gcp.client import GcpApi
 from collectors.gcp.hierarchy import PROJECT, Node, list_hierarchy
 

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import structlog
 
-from agent.config import HrSettings
+from agent.config.settings import HrSettings
 from agent.errors import InputDataError
 from collectors.errors import by_status, translate
 from collectors.hr.validate import RawRow

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from agent.config import HrSettings
+from agent.config.settings import HrSettings
 from agent.errors import CollectorError, InputDataError
 from collectors.hr.validate import REQUIRED, RawRow
 

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from agent.config import HrSettings, Settings, _secret_from
-from agent.registry import scope_kind
+from agent.config.settings import HrSettings, Settings, _secret_from
+from agent.plugin.registry import scope_kind
 from collectors.hr.bamboohr import BambooHR
 from collectors.hr.export import read_export
 from collectors.hr.validate import RawRow

@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any
 
 from agent.errors import InputDataError
-from agent.model import Record
+from agent.plugin.model import Record
 
 FACTS = ("screening_completed", "terms_signed", "nda_signed", "training_completed")
 DATES = ("hire_date", "termination_date")

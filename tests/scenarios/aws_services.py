@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from agent.model import Record, Status
+from agent.plugin.model import Record, Status
 from tests.scenarios import ERROR, FAIL, NA, NOW, PASS, Scenario
 
 ACCOUNT = "123456789012"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agent.model import Record
+from agent.plugin.model import Record
 from tests.scenarios import FAIL, NA, PASS, Scenario
 from tests.scenarios.entra import USERS, entra, entra_user, stamp
 from tests.scenarios.hr import EMPLOYEES, employee

@@ -15,11 +15,11 @@ from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any, Protocol
 
 from agent.errors import PluginError
-from agent.model import Record, Result, Severity
+from agent.plugin.model import Record, Result, Severity
 
 if TYPE_CHECKING:
-    from agent.config import Settings
-    from agent.evidence import Evidence
+    from agent.config.settings import Settings
+    from agent.plugin.evidence import Evidence
 
 SOURCE_RE = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+){1,3}$")
 CONTROL_RE = re.compile(r"^A\.[5-8]\.\d{1,2}$")
@@ -30,7 +30,7 @@ class Target(Protocol):
 
     `scope` is the evidence scope string, `<system>:<target>[:<part>...]` (`aws:123456789012`,
     `aws:123456789012:eu-west-1`): its first two parts name the target that leases and
-    `--shard K/N` are about (see agent/shard.py).
+    `--shard K/N` are about (see agent/run/shard.py).
     """
 
     scope: str

@@ -26,16 +26,16 @@ from apscheduler.executors.pool import ThreadPoolExecutor as JobExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import text
 
-from agent.config import Cadence, Settings
-from agent.endpoints import Endpoints
+from agent.config.settings import Cadence, Settings
+from agent.daemon.endpoints import Endpoints
+from agent.daemon.metrics import Metrics
 from agent.errors import UsageError
-from agent.metrics import Metrics
-from agent.registry import Registry
-from agent.runner import ABORT_GRACE, RunAborted, Runner, select_collectors
-from agent.shard import Shard
+from agent.plugin.registry import Registry
+from agent.run.runner import ABORT_GRACE, RunAborted, Runner, select_collectors
+from agent.run.shard import Shard
 from agent.store import Store
-from agent.store.evidence import latest_observations
 from agent.store.leases import Holder, LeaseHeld
+from agent.store.observations import latest_observations
 from agent.store.types import utcnow
 
 log = structlog.get_logger()

@@ -1,7 +1,7 @@
 """Splitting targets between agents that share one store: `--shard K/N`.
 
 A target is an account, organisation, tenant or HR system: the first two parts of an evidence
-scope (`aws:123456789012` for `aws:123456789012:eu-west-1`, see agent/scopes.py). Each goes to one
+scope (`aws:123456789012` for `aws:123456789012:eu-west-1`, see agent/plugin/scopes.py). Each goes to one
 shard by a stable hash of that key, so every agent agrees without talking to the others and a
 target keeps its shard when others come and go.
 """
@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from agent.errors import UsageError
-from agent.scopes import is_bare, target_key
+from agent.plugin.scopes import is_bare, target_key
 
 _SHARD_RE = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
 MAX_SHARDS = 1024

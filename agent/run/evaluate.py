@@ -20,14 +20,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
-from agent.config import Settings
-from agent.evidence import Evidence
-from agent.model import Record, Result, Status
-from agent.nonconformity import record_outcome
-from agent.registry import CheckSpec, Registry
+from agent.audit.nonconformities import record_outcome
+from agent.config.settings import Settings
+from agent.plugin.evidence import Evidence
+from agent.plugin.model import Record, Result, Status
+from agent.plugin.registry import CheckSpec, Registry
 from agent.store import Store
 from agent.store.chain import counted_runs
-from agent.store.evidence import latest_observations, load_records
+from agent.store.observations import latest_observations, load_records
 from agent.store.results import add_check_run, outcome_of
 from agent.store.schema import CheckRun, Observation, ResultRow, Run, id_of
 

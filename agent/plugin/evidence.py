@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
-from agent.model import Record
+from agent.plugin.model import Record
 
 T = TypeVar("T")
 

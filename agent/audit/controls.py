@@ -9,12 +9,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import col
 
-from agent.attest import attestation_document, attestations, current
-from agent.catalog import annex_a
-from agent.config import Settings
-from agent.evaluate import active_checks
-from agent.nonconformity import ACTIVE
-from agent.registry import Registry
+from agent.audit.attestations import attestation_document, attestations, current
+from agent.audit.catalog import annex_a
+from agent.audit.nonconformities import ACTIVE
+from agent.config.settings import Settings
+from agent.plugin.registry import Registry
+from agent.run.evaluate import active_checks
 from agent.store import Store
 from agent.store.results import latest_check_runs, outcome_of_statuses
 from agent.store.schema import Nonconformity

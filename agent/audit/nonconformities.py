@@ -17,8 +17,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from agent.model import Result, Status
-from agent.registry import CheckSpec
+from agent.plugin.model import Result, Status
+from agent.plugin.registry import CheckSpec
 from agent.store.hashing import nc_hash, transition_hash
 from agent.store.schema import NcTransition, NcVersion, Nonconformity, Run, id_of
 

@@ -20,17 +20,17 @@ from typing import Any, Protocol
 
 import structlog
 
-from agent.config import Settings
+from agent.config.settings import Settings
 from agent.errors import CollectorError, UsageError
-from agent.evaluate import Cancelled, Evaluator, Outcome, active_checks
-from agent.model import RunStatus
+from agent.plugin.model import RunStatus
+from agent.plugin.registry import CheckSpec, CollectorSpec, Registry, Target
+from agent.plugin.scopes import is_bare, target_key
 from agent.redact import redact
-from agent.registry import CheckSpec, CollectorSpec, Registry, Target
-from agent.scopes import is_bare, target_key
-from agent.shard import ALL, Shard
+from agent.run.evaluate import Cancelled, Evaluator, Outcome, active_checks
+from agent.run.shard import ALL, Shard
 from agent.store import Store, leases
-from agent.store.evidence import EvidenceBuffer, known_scopes, write_observation
 from agent.store.leases import Holder, LeaseHeld
+from agent.store.observations import EvidenceBuffer, known_scopes, write_observation
 from agent.store.runs import finish_run, heartbeat, reap_dead_runs, start_run
 from agent.store.schema import Run, id_of
 from agent.store.types import utcnow

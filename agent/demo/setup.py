@@ -12,12 +12,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from agent.config import Settings, enabled_systems, load_settings
+from agent.bundle.signing import create_key_pair, seal_keys
+from agent.config.settings import Settings, enabled_systems, load_settings
 from agent.errors import UsageError
+from agent.plugin.registry import Registry, load_plugins
 from agent.private_files import create_private
-from agent.registry import Registry, load_plugins
-from agent.runner import Progress, Runner, RunSummary
-from agent.signing import create_key_pair, seal_keys
+from agent.run.runner import Progress, Runner, RunSummary
 from agent.store import Store
 
 _DEMO_ENV = {
@@ -143,7 +143,7 @@ def write_demo_config(directory: Path) -> Path:
 def run_demo(
     directory: Path, progress: Progress | None = None
 ) -> tuple[RunSummary, Settings, Store, Registry]:
-    from agent.demo_org import seed_demo_org
+    from agent.demo.organisation import seed_demo_org
 
     prepare_demo_dir(directory)
     settings, _ = load_settings(write_demo_config(directory))

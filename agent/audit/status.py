@@ -8,12 +8,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import col
 
-from agent.config import Settings
-from agent.nonconformity import open_by_severity
-from agent.registry import Registry
+from agent.audit.nonconformities import open_by_severity
+from agent.config.settings import Settings
+from agent.plugin.registry import Registry
 from agent.store import Store, leases
 from agent.store.chain import badly_signed, chain_state
-from agent.store.evidence import latest_observations
+from agent.store.observations import latest_observations
 from agent.store.schema import Run
 
 _WORST = ("error", "stale", "fresh")

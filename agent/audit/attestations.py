@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from agent.catalog import annex_a
+from agent.audit.catalog import annex_a
 from agent.errors import UsageError
 from agent.files import read_bounded
 from agent.store import Store

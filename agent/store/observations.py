@@ -13,7 +13,7 @@ from sqlmodel import col
 from agent import __version__
 from agent.canonical import canonical_json, sha256_hex
 from agent.errors import InputDataError
-from agent.model import Record, RunStatus
+from agent.plugin.model import Record, RunStatus
 from agent.store.chain import read_counted
 from agent.store.db import Store, chunks, insert_missing, table_of
 from agent.store.hashing import observation_hash, tree_hash
@@ -101,7 +101,7 @@ def write_observation(
 
 def latest_observations(store: Store, sources: Iterable[str], current_run: int | None) -> list[Observation]:
     """The newest observation of each (source, scope) among validly sealed counted runs and the
-    current one, without stand-ins replaced by a newer listing of their parts (see agent/scopes.py)."""
+    current one, without stand-ins replaced by a newer listing of their parts (see agent/plugin/scopes.py)."""
     wanted = sorted(set(sources))
     if not wanted:
         return []

@@ -10,12 +10,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agent.config import Settings
-from agent.controls import control_statuses
+from agent.audit.controls import control_statuses
+from agent.audit.status import evidence_states, worst_state
+from agent.config.settings import Settings
 from agent.errors import UsageError
 from agent.literal import spreadsheet_cell
-from agent.registry import Registry
-from agent.status import evidence_states, worst_state
+from agent.plugin.registry import Registry
 from agent.store import Store
 from agent.store.results import latest_check_runs
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from agent.errors import ConfigError
-from agent.registry import CONTROL_RE
+from agent.plugin.registry import CONTROL_RE
 from agent.resources import config_file
 
 CATALOG_FILE = "annex_a_2022.csv"

@@ -12,9 +12,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from agent.errors import UsageError
-from agent.model import Severity
-from agent.nonconformity import (
+from agent.audit.nonconformities import (
     MAX_NC_ID,
     NcState,
     commit_version,
@@ -23,6 +21,8 @@ from agent.nonconformity import (
     parse_ref,
     transition,
 )
+from agent.errors import UsageError
+from agent.plugin.model import Severity
 from agent.store import Store
 from agent.store.chain import record_entry
 from agent.store.results import latest_check_runs

@@ -17,9 +17,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from agent.controls import ControlStatus
+from agent.audit.controls import ControlStatus
 from agent.literal import literal
-from agent.runner import RunSummary
+from agent.run.runner import RunSummary
 from agent.store.schema import Run
 
 STATUS_STYLE = {

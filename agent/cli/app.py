@@ -31,18 +31,18 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from agent import __version__, logs
-from agent.config import DEFAULT_PATH, Settings, enabled_systems, load_settings
+from agent.config.settings import DEFAULT_PATH, Settings, enabled_systems, load_settings
 from agent.errors import AnnexaError, ConfigError, StoreBusy, StoreError, UsageError
 from agent.literal import literal
-from agent.model import RunStatus, Severity, Status
-from agent.registry import Registry, load_plugins
-from agent.shard import Shard
+from agent.plugin.model import RunStatus, Severity, Status
+from agent.plugin.registry import Registry, load_plugins
+from agent.run.shard import Shard
 from agent.store import Store
 from agent.store.types import utcnow
 
 if TYPE_CHECKING:
-    from agent.evaluate import Outcome
-    from agent.runner import Progress, RunSummary
+    from agent.run.evaluate import Outcome
+    from agent.run.runner import Progress, RunSummary
 
 app = typer.Typer(
     name="annexa",
@@ -112,7 +112,7 @@ def _root(
 
 def _open(config: Path | None, *, quiet: bool = False) -> tuple[Settings, Store, Registry]:
     """Load and validate everything a command needs before it touches anything."""
-    from agent.signing import seal_keys
+    from agent.bundle.signing import seal_keys
 
     logs.configure(_log_level[0] if _log_level else "info", quiet=quiet)
     settings, used = load_settings(config)
@@ -131,7 +131,7 @@ def _open(config: Path | None, *, quiet: bool = False) -> tuple[Settings, Store,
 def _progress(json_out: bool) -> Progress | None:
     if json_out or not sys.stdout.isatty():
         return None
-    from agent.render import RichProgress
+    from agent.cli.render import RichProgress
 
     return RichProgress()
 
@@ -180,9 +180,9 @@ def init(
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write a commented starter configuration (mode 0600) and the bundle signing key."""
+    from agent.bundle.signing import create_key_pair, fingerprint
     from agent.private_files import create_private, replace_file
     from agent.resources import config_file
-    from agent.signing import create_key_pair, fingerprint
 
     key_path = path.parent / "annexa-signing.key"
     for target in (path, key_path):
@@ -225,8 +225,8 @@ def collect(
     Exits 75 without collecting when another agent is working on one of the targets, 4 when no
     source could be collected.
     """
-    from agent.render import emit_json, print_summary, summary_document
-    from agent.runner import Runner
+    from agent.cli.render import emit_json, print_summary, summary_document
+    from agent.run.runner import Runner
 
     part = Shard.parse(shard)
     settings, store, registry = _open(config, quiet=json_out and sys.stderr.isatty())
@@ -244,8 +244,8 @@ def check_cmd(
     shard: ShardOpt = None, fail_on: FailOnOpt = None, json_out: JsonOpt = False, config: ConfigOpt = None
 ) -> None:
     """Re-run every check on the stored evidence (stale or failed evidence gives `error`)."""
-    from agent.render import emit_json, print_summary, summary_document
-    from agent.runner import Runner
+    from agent.cli.render import emit_json, print_summary, summary_document
+    from agent.run.runner import Runner
     from agent.store.leases import Holder
 
     part = Shard.parse(shard)
@@ -262,7 +262,7 @@ def check_cmd(
 def run_daemon(source: SourceOpt = None, shard: ShardOpt = None, config: ConfigOpt = None) -> None:
     """Run continuously: collect on schedule, judge after each collection, serve /healthz,
     /readyz and /metrics on [daemon] host:port. SIGTERM stops cleanly."""
-    from agent.daemon import Daemon
+    from agent.daemon.service import Daemon
 
     part = Shard.parse(shard)
     settings, store, registry = _open(config)
@@ -274,8 +274,8 @@ def status(json_out: JsonOpt = False, config: ConfigOpt = None) -> None:
     """Recent runs, evidence freshness per source and scope, open nonconformities."""
     from rich.table import Table
 
-    from agent.render import STATUS_STYLE, add_row, console, emit_json, styled, text
-    from agent.status import status_document
+    from agent.audit.status import status_document
+    from agent.cli.render import STATUS_STYLE, add_row, console, emit_json, styled, text
 
     settings, store, registry = _open(config)
     doc = status_document(store, settings, registry, utcnow())
@@ -333,8 +333,8 @@ def controls(
     config: ConfigOpt = None,
 ) -> None:
     """Status of the 93 Annex A controls: passing, failing, error, manual or excluded."""
-    from agent.controls import control_statuses
-    from agent.render import emit_json, print_controls
+    from agent.audit.controls import control_statuses
+    from agent.cli.render import emit_json, print_controls
 
     settings, store, registry = _open(config)
     statuses = control_statuses(store, settings, registry)
@@ -353,8 +353,8 @@ def nc_list(
     config: ConfigOpt = None,
 ) -> None:
     """List nonconformities."""
-    from agent.nonconformity import NcState, list_ncs, nc_document
-    from agent.render import emit_json, print_ncs
+    from agent.audit.nonconformities import NcState, list_ncs, nc_document
+    from agent.cli.render import emit_json, print_ncs
 
     known = {s.value for s in NcState}
     for st in state or []:
@@ -371,7 +371,7 @@ def nc_list(
 
 def _nc_number(ref: str) -> int:
     """The number `ref` names; one no id column can hold is unknown, not a database error."""
-    from agent.nonconformity import MAX_NC_ID, parse_ref
+    from agent.audit.nonconformities import MAX_NC_ID, parse_ref
 
     number = parse_ref(ref)
     if number is None:
@@ -391,8 +391,8 @@ def nc_show(
     from sqlalchemy import select
     from sqlmodel import col
 
-    from agent.nonconformity import history, nc_document
-    from agent.render import emit_json, print_nc
+    from agent.audit.nonconformities import history, nc_document
+    from agent.cli.render import emit_json, print_nc
     from agent.store.results import results_of
     from agent.store.schema import CheckRun, Nonconformity
 
@@ -428,8 +428,8 @@ Actor = Annotated[str | None, typer.Option("--by", help="Who is acting (default:
 def _act(ref: str, action: str, by: str | None, config: Path | None, json_out: bool, **change: Any) -> None:
     import getpass
 
-    from agent.lifecycle import Change, apply
-    from agent.render import emit_json, print_nc
+    from agent.audit.nc_actions import Change, apply
+    from agent.cli.render import emit_json, print_nc
 
     _nc_number(ref)
     _, store, _ = _open(config)
@@ -546,9 +546,9 @@ def attest(
     """Store manual evidence for a control no API can prove."""
     import getpass
 
-    from agent.attest import attest as store_attestation
-    from agent.attest import attestation_document
-    from agent.render import emit_json
+    from agent.audit.attestations import attest as store_attestation
+    from agent.audit.attestations import attestation_document
+    from agent.cli.render import emit_json
 
     _, store, _ = _open(config)
     row = store_attestation(
@@ -570,7 +570,7 @@ def soa(
     config: ConfigOpt = None,
 ) -> None:
     """The Statement of Applicability: all 93 controls, applicability, status, checks, NCs."""
-    from agent.soa import soa_rows, write_soa
+    from agent.audit.soa import soa_rows, write_soa
 
     if fmt not in ("csv", "xlsx", "json"):
         raise UsageError(f"--format {fmt!r} is not one of csv, xlsx, json")
@@ -598,9 +598,9 @@ def export_cmd(
     config: ConfigOpt = None,
 ) -> None:
     """Write a signed evidence bundle an auditor can verify offline."""
+    from agent.audit.catalog import annex_a
     from agent.bundle.export import export_bundle
-    from agent.catalog import annex_a
-    from agent.render import emit_json
+    from agent.cli.render import emit_json
 
     def day(value: str | None, flag: str) -> date | None:
         if value is None:
@@ -659,7 +659,7 @@ def verify(
 
     Without --public-key only self-consistency is proven, and the output says so."""
     from agent.bundle.verify import verify_bundle
-    from agent.render import emit_json
+    from agent.cli.render import emit_json
     from agent.store.verify import verify_store
 
     if store_flag == (bundle is not None):
@@ -709,10 +709,10 @@ def demo(
 
     Exits 2 without touching anything when --dir exists and was not created by `annexa demo`.
     """
-    from agent.controls import control_statuses
-    from agent.demo import run_demo
-    from agent.nonconformity import list_ncs, nc_document
-    from agent.render import emit_json, print_controls, print_ncs, print_summary, summary_document
+    from agent.audit.controls import control_statuses
+    from agent.audit.nonconformities import list_ncs, nc_document
+    from agent.cli.render import emit_json, print_controls, print_ncs, print_summary, summary_document
+    from agent.demo.setup import run_demo
 
     logs.configure(_log_level[0] if _log_level else "info", quiet=True)
     summary, settings, store, registry = run_demo(directory, _progress(json_out))
@@ -751,7 +751,7 @@ def _fail(message: str, code: int, where: str = "annexa") -> int:
 
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code, turning every user error into one line."""
-    from agent.runner import RunAborted
+    from agent.run.runner import RunAborted
 
     command = typer.main.get_command(app)
     try:
@@ -778,7 +778,7 @@ def run(argv: list[str] | None = None) -> int:
 
 
 def main() -> None:
-    from agent.runner import ABANDONED
+    from agent.run.runner import ABANDONED
 
     signal.signal(signal.SIGTERM, _interrupt)
     code = run()

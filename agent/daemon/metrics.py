@@ -18,11 +18,11 @@ from sqlalchemy import func, select
 from sqlmodel import col
 
 from agent import __version__
-from agent.nonconformity import open_by_severity
-from agent.runner import RunSummary
-from agent.shard import Shard
+from agent.audit.nonconformities import open_by_severity
+from agent.run.runner import RunSummary
+from agent.run.shard import Shard
 from agent.store import Store
-from agent.store.evidence import latest_observations
+from agent.store.observations import latest_observations
 from agent.store.schema import Observation
 from agent.store.types import utcnow
 
