@@ -38,3 +38,11 @@ def redact_event(_logger: Any, _method: str, event: EventDict) -> EventDict:
         elif isinstance(value, str):
             event[key] = redact(value)
     return event
+
+
+def describe_error(exc: BaseException) -> str:
+    """An exception as one redacted line: our own errors as worded, anything else with its type."""
+    from agent.errors import CollectorError
+
+    text = str(exc) if isinstance(exc, CollectorError) else f"{type(exc).__name__}: {exc}"
+    return redact(" ".join(text.split()))[:2000]

@@ -29,7 +29,7 @@ from botocore.config import Config
 
 from agent.config.settings import load_settings
 from agent.demo.setup import moto_endpoint
-from agent.plugin.registry import load_plugins
+from agent.plugin.loader import load_plugins
 from agent.run.runner import Runner
 from agent.store import Store
 

@@ -21,8 +21,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from agent.plugin.evidence import Evidence
+from agent.plugin.loader import load_plugins
 from agent.plugin.model import Record, Status
-from agent.plugin.registry import load_plugins
 
 REGISTRY = load_plugins(systems=())
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from agent.plugin import check
 from agent.plugin.evidence import Evidence
 from agent.plugin.model import Record, Result
-from agent.plugin.registry import check
 from checks._dates import days_ago, days_between, parse_timestamp
 from checks._entra import (
     AUTH_METHODS,

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from agent.plugin import check
 from agent.plugin.evidence import Evidence
 from agent.plugin.model import Record, Result
-from agent.plugin.registry import check
 from checks._dates import days_ago, days_between, parse_timestamp
 from checks._gcp_iam import (
     BASIC_ROLES,

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 
+from agent.plugin import check
 from agent.plugin.evidence import Evidence
 from agent.plugin.model import Record, Result
-from agent.plugin.registry import check
 from checks._dates import days_ago
 from checks._identity import EMPLOYEES, Person, directory
 from checks._judging import or_nothing_to_judge

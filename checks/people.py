@@ -11,9 +11,9 @@ from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from fnmatch import fnmatchcase
 
+from agent.plugin import check
 from agent.plugin.evidence import Evidence
 from agent.plugin.model import Record, Result
-from agent.plugin.registry import check
 from checks._dates import days_ago, days_between, parse_timestamp
 from checks._entra import USERS, account_name, enabled_members, is_enabled, last_sign_in
 from checks._identity import AMBIGUOUS, EMPLOYEES, Directory, Match, Person, directory

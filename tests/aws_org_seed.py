@@ -17,8 +17,8 @@ from typing import Any
 
 import boto3
 
+from agent.plugin.loader import load_plugins
 from agent.plugin.model import Status
-from agent.plugin.registry import REGISTRY
 
 PASS, FAIL, NA, ERROR = Status.PASS, Status.FAIL, Status.NOT_APPLICABLE, Status.ERROR
 REGIONS = ("eu-west-1", "us-east-1")
@@ -350,10 +350,11 @@ def _org_arn(management: str) -> str:
 
 def _empty_outcomes(org: SeededOrg) -> None:
     """Checks with nothing to judge in a scope say so with one not-applicable result for the scope."""
-    for spec in REGISTRY.checks.values():
+    registry = load_plugins(systems=["aws"])
+    for spec in registry.checks.values():
         if not spec.id.startswith("aws."):
             continue
-        kind = REGISTRY.collectors[spec.primary_source].scope_kind
+        kind = registry.collectors[spec.primary_source].scope_kind
         if kind == "aws_organization":
             scopes = [f"aws:{org.management}"]
         elif kind == "aws_account":

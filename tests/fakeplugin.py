@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
-from agent.config.settings import Settings
+from agent.config.sections import SystemSettings
+from agent.config.settings import Settings, build_settings
 from agent.errors import CollectorError
 from agent.plugin.model import Record, Result, Severity
 from agent.plugin.registry import CheckSpec, CollectorSpec, Registry, ScopeKindSpec
@@ -51,7 +53,7 @@ def fake_registry(fake_world):
 
 def build_registry(fake_world: World) -> Registry:
     """A registry with the fake system's scope kind, collector and check, seeing `fake_world`."""
-    reg = Registry()
+    reg = Registry(systems={"fake": SystemSettings})
     reg.scope_kinds["fake_box"] = ScopeKindSpec("fake_box", "fake", lambda s: [Box("fake:a"), Box("fake:b")])
     reg.collectors["fake.things.items"] = CollectorSpec(
         "fake.things.items", "fake_box", fake_world.list_items, timedelta(hours=1), ("fake:ListItems",), ""
@@ -69,6 +71,11 @@ def build_registry(fake_world: World) -> Registry:
     return reg
 
 
+def fake_system_settings(**sections: Any) -> Settings:
+    """Settings with the fake system switched on (its section is the base one: `enabled` only)."""
+    return build_settings({"fake": {"enabled": True}, **sections}, {"fake": SystemSettings})
+
+
 @pytest.fixture
 def store_url(tmp_path):
     """SQLite by default; store and concurrency test modules override it with both backends."""
@@ -77,7 +84,7 @@ def store_url(tmp_path):
 
 @pytest.fixture
 def fake_settings(store_url):
-    return Settings(store={"url": store_url}, plugins={"fake": {"enabled": True}})
+    return fake_system_settings(store={"url": store_url})
 
 
 @pytest.fixture

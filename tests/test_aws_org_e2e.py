@@ -15,12 +15,12 @@ import botocore.client
 import pytest
 
 from agent.audit.nonconformities import list_ncs, nc_document
-from agent.config.settings import Settings
+from agent.config.settings import Settings, build_settings
+from agent.plugin.loader import load_plugins
 from agent.plugin.model import Status
-from agent.plugin.registry import load_plugins
 from agent.run.runner import Runner, RunSummary
 from agent.store import Store
-from collectors.aws.policy import policy_document
+from collectors.aws.policy import actions
 from tests.aws_org_seed import EXTERNAL_ID, REGIONS, ROLE, SeededOrg, seed_org
 from tests.cli import annexa_json
 from tests.conftest import FAKE_KEY_ID, FAKE_SECRET
@@ -42,17 +42,19 @@ HUB_OPERATIONS = {("sts", "GetCallerIdentity"), ("sts", "AssumeRole")}
 
 
 def _settings(tmp_path: Path, **aws: Any) -> Settings:
-    return Settings(
-        store={"url": f"sqlite:///{tmp_path / 'store.db'}"},
-        aws={
-            "enabled": True,
-            "discover_organization": True,
-            "role_name": ROLE,
-            "external_id": EXTERNAL_ID,
-            "regions": list(REGIONS),
-            "max_attempts": 3,
-            **aws,
-        },
+    return build_settings(
+        {
+            "store": {"url": f"sqlite:///{tmp_path / 'store.db'}"},
+            "aws": {
+                "enabled": True,
+                "discover_organization": True,
+                "role_name": ROLE,
+                "external_id": EXTERNAL_ID,
+                "regions": list(REGIONS),
+                "max_attempts": 3,
+                **aws,
+            },
+        }
     )
 
 
@@ -121,7 +123,7 @@ def test_every_account_and_region_is_judged_exactly(org: SeededOrg, tmp_path: Pa
         f"aws:{a}:{r}" for a in org.accounts for r in REGIONS
     }
 
-    allowed = set(policy_document(REGISTRY)["Statement"][0]["Action"])
+    allowed = set(actions(REGISTRY))
     needed = {
         IAM_ACTION_OF.get((svc, op), f"{PREFIX.get(svc, svc)}:{op}")
         for svc, op in recorded

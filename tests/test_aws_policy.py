@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from agent.plugin.registry import load_plugins
+from agent.plugin.loader import load_plugins
 from collectors.aws.policy import actions, policy_json, role_template
 
 DEPLOY = Path(__file__).parents[1] / "deploy" / "aws"

@@ -32,13 +32,12 @@ from agent.bundle.signing import create_key_pair, seal_keys
 from agent.bundle.streams import MAX_PROBLEMS, check_listing
 from agent.bundle.verify import MAX_DOCUMENT, verify_bundle
 from agent.bundle.zipsafe import MAX_DIRECTORY, MAX_LINE
-from agent.config.settings import Settings
 from agent.run.runner import Runner
 from agent.store import Store
 from agent.store.hashing import tree_hash
 from tests.bundles import forge, members, write
 from tests.cli import ANNEXA
-from tests.fakeplugin import World, build_registry
+from tests.fakeplugin import World, build_registry, fake_system_settings
 
 pytestmark = pytest.mark.slow
 
@@ -62,10 +61,8 @@ def signed(tmp_path_factory) -> Signed:
     tmp = tmp_path_factory.mktemp("hostile")
     key = tmp / "agent.key"
     create_key_pair(key)
-    settings = Settings(
-        store={"url": f"sqlite:///{tmp / 'a.db'}"},
-        plugins={"fake": {"enabled": True}},
-        export={"signing_key": str(key)},
+    settings = fake_system_settings(
+        store={"url": f"sqlite:///{tmp / 'a.db'}"}, export={"signing_key": str(key)}
     )
     store = Store(settings.store.url, keys=seal_keys(str(key)))
     registry = build_registry(World())

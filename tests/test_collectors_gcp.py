@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 
-from agent.config.settings import GcpSettings, Settings
 from agent.errors import CollectorError, InputDataError
 from collectors.gcp.buckets import bucket_policies
 from collectors.gcp.client import GcpApi
 from collectors.gcp.iam_policies import policies
 from collectors.gcp.keys import service_account_keys
+from collectors.gcp.settings import GcpSettings
 from collectors.gcp.targets import GcpRoot, gcp_deep_inventory, gcp_hierarchy
 from tests.gcp_server import Fault, GcpServer, GcpWorld, binding
 
@@ -67,7 +67,7 @@ def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[GcpServer]:
         yield srv
 
 
-def settings(server: GcpServer, **gcp: Any) -> Settings:
+def settings(server: GcpServer, **gcp: Any) -> GcpSettings:
     base = {
         "enabled": True,
         "api_endpoint": server.url,
@@ -76,7 +76,7 @@ def settings(server: GcpServer, **gcp: Any) -> Settings:
         "initial_backoff": 0.01,
         "max_attempts": 3,
     }
-    return Settings(gcp=base | gcp)
+    return GcpSettings(**(base | gcp))
 
 
 def roots(server: GcpServer, **gcp: Any) -> dict[str, GcpRoot]:
@@ -257,11 +257,12 @@ def test_deep_inventory_errors_are_retried_or_recorded_per_project(server):
 
 
 def test_deep_inventory_is_off_by_default(server):
-    from agent.plugin.registry import load_plugins
+    from agent.config.settings import build_settings
+    from agent.plugin.loader import load_plugins
     from agent.run.evaluate import active_checks
 
     registry = load_plugins()
-    off, on = settings(server), settings(server, deep_inventory=True)
+    off, on = (build_settings({"gcp": dict(settings(server, deep_inventory=deep))}) for deep in (False, True))
     keys = registry.collectors["gcp.iam.service_account_keys"]
     assert not registry.collector_active(keys, off) and registry.collector_active(keys, on)
     assert "gcp.iam.service_account_key_age" not in {c.id for c in active_checks(registry, off)}
@@ -279,4 +280,4 @@ def test_no_credentials_is_a_clear_error(tmp_path, monkeypatch):
 def test_a_missing_token_variable_is_refused_at_load(monkeypatch):
     monkeypatch.delenv("GCP_TEST_TOKEN", raising=False)
     with pytest.raises(ValueError, match="GCP_TEST_TOKEN"):
-        Settings(gcp={"enabled": True, "access_token_env": "GCP_TEST_TOKEN"})
+        GcpSettings(enabled=True, access_token_env="GCP_TEST_TOKEN")

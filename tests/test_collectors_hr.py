@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from agent.config.settings import HrSettings
 from agent.errors import CollectorError, InputDataError
 from collectors.hr.employees import employees
+from collectors.hr.settings import HrSettings
 from collectors.hr.targets import HrSystem
 from tests.bamboohr_server import BambooFault, BambooServer, bamboo_employee
 

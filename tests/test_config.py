@@ -4,7 +4,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from agent.config.settings import load_settings, parse_cadence, parse_duration
+from agent.config.cadence import parse_cadence
+from agent.config.durations import parse_duration
+from agent.config.settings import load_settings
 from agent.errors import ConfigError
 
 

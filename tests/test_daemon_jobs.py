@@ -5,21 +5,16 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-from agent.config.settings import Settings
 from agent.daemon.service import Daemon, plan_jobs
 from agent.run.runner import Runner
 from agent.run.shard import ALL
 from agent.store.types import utcnow
 from tests.daemon import free_port
+from tests.fakeplugin import fake_system_settings
 
 
 def _settings(store_url, **schedule):
-    return Settings(
-        store={"url": store_url},
-        plugins={"fake": {"enabled": True}},
-        schedule=schedule,
-        daemon={"port": free_port()},
-    )
+    return fake_system_settings(store={"url": store_url}, schedule=schedule, daemon={"port": free_port()})
 
 
 def _with_second_source(registry):

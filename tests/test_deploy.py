@@ -25,7 +25,8 @@ from typing import Any
 import pytest
 import yaml
 
-from agent.config.settings import DaemonSettings, load_settings
+from agent.config.sections import DaemonSettings
+from agent.config.settings import load_settings
 from tests.cli import annexa
 
 ROOT = Path(__file__).parents[1]

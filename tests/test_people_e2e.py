@@ -15,25 +15,15 @@ import pytest
 from sqlalchemy import func, select
 
 from agent.audit.nonconformities import list_ncs
-from agent.config.settings import Settings, load_settings
-from agent.plugin.registry import load_plugins
+from agent.config.settings import build_settings, load_settings
+from agent.plugin.loader import load_plugins
 from agent.run.runner import Runner
 from agent.store import Store
 from agent.store.results import results_of
 from agent.store.schema import Blob, CheckRun, Observation
 from tests.bamboohr_server import BambooServer, bamboo_employee
 from tests.cli import annexa_json
-from tests.graph_server import (
-    GLOBAL_ADMIN_TEMPLATE,
-    USER,
-    GraphData,
-    GraphFault,
-    GraphServer,
-    mfa_policy,
-    registration,
-    role,
-    user,
-)
+from tests.graph_server import USER, GraphData, GraphFault, GraphServer, directory, mfa_policy, user
 
 pytestmark = pytest.mark.slow
 
@@ -132,19 +122,12 @@ ENTRA_USERS = [
 
 
 def graph_data() -> GraphData:
-    return GraphData(
-        users=[user(uid, upn, **kw) for uid, upn, kw, _ in ENTRA_USERS],
-        registrations=[registration(uid, upn, mfa=mfa) for uid, upn, kw, mfa in ENTRA_USERS],
-        policies=[mfa_policy("ca-1", state="enabledForReportingButNotEnforced")],
-        security_defaults=False,
-        roles=[
-            role(
-                "r-ga",
-                "Global Administrator",
-                GLOBAL_ADMIN_TEMPLATE,
-                [(USER, "u-ada"), (USER, "u-ada-adm"), (USER, "u-ben")],
-            )
-        ],
+    return directory(
+        [user(uid, upn, **kw) for uid, upn, kw, _ in ENTRA_USERS],
+        mfa={uid: mfa for uid, _, _, mfa in ENTRA_USERS},
+        policy=mfa_policy("ca-1", state="enabledForReportingButNotEnforced"),
+        admin_role="r-ga",
+        admins=[(USER, "u-ada"), (USER, "u-ada-adm"), (USER, "u-ben")],
     )
 
 
@@ -332,13 +315,13 @@ def test_a_malformed_hr_export_is_rejected_and_stores_nothing(tmp_path):
     export.write_text(
         CSV_HEADER + "1,ann@acme.com,Ann,active,2024-01-01,,yes\n2,bo@acme.com,Bo,active,2024-01-01,,no\n"
     )
-    settings = Settings(
-        store={"url": f"sqlite:///{tmp_path / 'store.db'}"},
-        hr={"enabled": True, "provider": "file", "path": str(export),
-            "columns": {"employee_id": "id", "nda_signed": "nda"}},
-        checks={"disabled": ["hr.people.screening_before_start", "hr.people.terms_signed",
-                             "hr.people.training_overdue"]},
-    )  # fmt: skip
+    settings = build_settings({
+        "store": {"url": f"sqlite:///{tmp_path / 'store.db'}"},
+        "hr": {"enabled": True, "provider": "file", "path": str(export),
+               "columns": {"employee_id": "id", "nda_signed": "nda"}},
+        "checks": {"disabled": ["hr.people.screening_before_start", "hr.people.terms_signed",
+                                "hr.people.training_overdue"]},
+    })  # fmt: skip
     store = Store(settings.store.url)
     runner = Runner(store, settings, load_plugins())
     first = runner.collect([])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-import sys
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -12,15 +12,11 @@ import pytest
 import yaml
 
 from agent.errors import PluginError
-from agent.plugin.permissions import (
-    GRAPH_APP_ID,
-    GRAPH_APP_ROLES,
-    declared,
-    graph_required_access,
-    main,
-    render,
-)
-from agent.plugin.registry import CollectorSpec, Registry, load_plugins
+from agent.plugin.loader import load_plugins
+from agent.plugin.permissions import declared, main, render
+from agent.plugin.registry import CollectorSpec, Registry
+from collectors.aws.targets import TARGET_PERMISSIONS
+from collectors.entra.permissions import GRAPH_APP_ID, GRAPH_APP_ROLES, graph_required_access
 
 DEPLOY = Path(__file__).parents[1] / "deploy"
 REGISTRY = load_plugins()
@@ -69,11 +65,12 @@ def test_the_gcp_role_is_a_custom_role_definition_of_exactly_the_declared_permis
         )
 
 
-def test_target_resolution_permissions_are_included(monkeypatch: pytest.MonkeyPatch) -> None:
-    aws_targets = sys.modules[REGISTRY.scope_kinds["aws_account"].resolve.__module__]
-    assert set(aws_targets.TARGET_PERMISSIONS) <= set(declared(REGISTRY, "aws"))
-    monkeypatch.setattr(aws_targets, "TARGET_PERMISSIONS", ("sts:GetCallerIdentity",))
-    assert "sts:GetCallerIdentity" in declared(REGISTRY, "aws")
+def test_target_resolution_permissions_are_included() -> None:
+    assert set(TARGET_PERMISSIONS) <= set(declared(REGISTRY, "aws"))
+    registry = Registry(collectors=dict(REGISTRY.collectors), scope_kinds=dict(REGISTRY.scope_kinds))
+    kind = registry.scope_kinds["aws_account"]
+    registry.scope_kinds["aws_account"] = replace(kind, permissions=("sts:GetCallerIdentity",))
+    assert "sts:GetCallerIdentity" in declared(registry, "aws")
 
 
 def test_an_entra_permission_without_a_known_app_role_id_stops_the_generator() -> None:
@@ -88,6 +85,6 @@ def test_an_entra_permission_without_a_known_app_role_id_stops_the_generator() -
         description="",
     )
     with pytest.raises(PluginError, match=r"Mail\.Read has no known app-role id"):
-        graph_required_access(registry)
+        graph_required_access(declared(registry, "entra"))
     with pytest.raises(PluginError, match="no collector of system 'nope'"):
         declared(registry, "nope")

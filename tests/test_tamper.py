@@ -49,6 +49,7 @@ from agent.store.schema import (
 from agent.store.types import utcnow
 from agent.store.verify import verify_store
 from tests.bundles import forge
+from tests.fakeplugin import fake_system_settings
 from tests.postgres import BACKENDS, backend_url
 
 BAD = ("fake.things.good", "fake:b")
@@ -74,9 +75,7 @@ def history(store_url, fake_registry, tmp_path) -> History:
     NC, run 4 collects again. Everything signed."""
     key = tmp_path / "agent.key"
     create_key_pair(key)
-    settings = Settings(
-        store={"url": store_url}, plugins={"fake": {"enabled": True}}, export={"signing_key": str(key)}
-    )
+    settings = fake_system_settings(store={"url": store_url}, export={"signing_key": str(key)})
     store = Store(store_url, keys=seal_keys(str(key)))
     Runner(store, settings, fake_registry).collect([])
     (tmp_path / "policy.pdf").write_bytes(b"%PDF-1.4 the information security policy")

@@ -31,11 +31,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from agent import __version__, logs
-from agent.config.settings import DEFAULT_PATH, Settings, enabled_systems, load_settings
+from agent.config.settings import DEFAULT_PATH, Settings, load_settings
 from agent.errors import AnnexaError, ConfigError, StoreBusy, StoreError, UsageError
 from agent.literal import literal
+from agent.plugin.loader import load_plugins, load_systems
 from agent.plugin.model import RunStatus, Severity, Status
-from agent.plugin.registry import Registry, load_plugins
+from agent.plugin.registry import Registry
 from agent.run.shard import Shard
 from agent.store import Store
 from agent.store.types import utcnow
@@ -115,8 +116,9 @@ def _open(config: Path | None, *, quiet: bool = False) -> tuple[Settings, Store,
     from agent.bundle.signing import seal_keys
 
     logs.configure(_log_level[0] if _log_level else "info", quiet=quiet)
-    settings, used = load_settings(config)
-    registry = load_plugins(systems=enabled_systems(settings))
+    systems = load_systems(Registry())
+    settings, used = load_settings(config, systems.systems)
+    registry = load_plugins(systems, systems=settings.enabled_systems())
     origin = str(used) if used else "environment/defaults"
     try:
         for spec in registry.checks.values():
@@ -199,7 +201,7 @@ def init(
         else:
             with create_private(path) as fh:
                 fh.write(text.encode("utf-8"))
-    _say(f"wrote {path}: review [aws], [entra], [gcp] and [hr], then run `annexa collect`")
+    _say(f"wrote {path}: enable and fill in the sections of the systems to collect from, then run `annexa collect`")
     if key_path.exists():
         _say(f"kept the existing signing key {key_path}")
         return
@@ -751,7 +753,7 @@ def _fail(message: str, code: int, where: str = "annexa") -> int:
 
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code, turning every user error into one line."""
-    from agent.run.runner import RunAborted
+    from agent.run.session import RunAborted
 
     command = typer.main.get_command(app)
     try:

@@ -26,12 +26,14 @@ from apscheduler.executors.pool import ThreadPoolExecutor as JobExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import text
 
-from agent.config.settings import Cadence, Settings
+from agent.config.cadence import Cadence
+from agent.config.settings import Settings
 from agent.daemon.endpoints import Endpoints
 from agent.daemon.metrics import Metrics
-from agent.errors import UsageError
 from agent.plugin.registry import Registry
-from agent.run.runner import ABORT_GRACE, RunAborted, Runner, select_collectors
+from agent.run.planning import nothing_enabled, select_collectors
+from agent.run.runner import ABORT_GRACE, Runner
+from agent.run.session import RunAborted
 from agent.run.shard import Shard
 from agent.store import Store
 from agent.store.leases import Holder, LeaseHeld
@@ -56,7 +58,7 @@ def plan_jobs(registry: Registry, settings: Settings, patterns: list[str]) -> li
     for spec in select_collectors(registry, settings, patterns):
         by_cadence[settings.schedule.cadence_for(spec.source)].append(spec.source)
     if not by_cadence:
-        raise UsageError("nothing to schedule: enable at least one of [aws], [gcp], [entra], [hr]")
+        raise nothing_enabled(registry, "nothing to schedule")
     return [Job(cadence, tuple(sorted(sources))) for cadence, sources in by_cadence.items()]
 
 

@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from agent.bundle.signing import create_key_pair, seal_keys
-from agent.config.settings import Settings, enabled_systems, load_settings
+from agent.config.settings import Settings, load_settings
 from agent.errors import UsageError
-from agent.plugin.registry import Registry, load_plugins
+from agent.plugin.loader import load_plugins
+from agent.plugin.registry import Registry
 from agent.private_files import create_private
 from agent.run.runner import Progress, Runner, RunSummary
 from agent.store import Store
@@ -147,7 +148,7 @@ def run_demo(
 
     prepare_demo_dir(directory)
     settings, _ = load_settings(write_demo_config(directory))
-    registry = load_plugins(systems=enabled_systems(settings))
+    registry = load_plugins(systems=settings.enabled_systems())
     store = Store(settings.store.url, keys=seal_keys(settings.export.signing_key))
     with moto_endpoint() as endpoint:
         seed_demo_org(endpoint)

@@ -25,6 +25,7 @@ from agent.config.settings import Settings
 from agent.plugin.evidence import Evidence
 from agent.plugin.model import Record, Result, Status
 from agent.plugin.registry import CheckSpec, Registry
+from agent.run.session import Cancelled
 from agent.store import Store
 from agent.store.chain import counted_runs
 from agent.store.observations import latest_observations, load_records
@@ -73,10 +74,6 @@ def active_checks(
         if all(registry.source_active(n, settings) for n in spec.needs):
             out.append(spec)
     return out
-
-
-class Cancelled(Exception):
-    """The agent is shutting down: stop between two checks (each is written whole or not at all)."""
 
 
 class Evaluator:

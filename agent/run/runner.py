@@ -15,29 +15,29 @@ from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from fnmatch import fnmatchcase
-from typing import Any, Protocol
+from typing import Protocol
 
 import structlog
 
 from agent.config.settings import Settings
-from agent.errors import CollectorError, UsageError
+from agent.errors import CollectorError
 from agent.plugin.model import RunStatus
-from agent.plugin.registry import CheckSpec, CollectorSpec, Registry, Target
+from agent.plugin.registry import CheckSpec, Registry
 from agent.plugin.scopes import is_bare, target_key
-from agent.redact import redact
-from agent.run.evaluate import Cancelled, Evaluator, Outcome, active_checks
+from agent.redact import describe_error
+from agent.run.evaluate import Evaluator, Outcome, active_checks
+from agent.run.planning import Task, nothing_enabled, plan_tasks, select_collectors
+from agent.run.session import Cancelled, RunSession
 from agent.run.shard import ALL, Shard
-from agent.store import Store, leases
-from agent.store.leases import Holder, LeaseHeld
+from agent.store import Store
+from agent.store.leases import Holder
 from agent.store.observations import EvidenceBuffer, known_scopes, write_observation
-from agent.store.runs import finish_run, heartbeat, reap_dead_runs, start_run
+from agent.store.runs import finish_run
 from agent.store.schema import Run, id_of
 from agent.store.types import utcnow
 
 log = structlog.get_logger()
 
-HEARTBEAT_EVERY = 60.0
 ABORT_GRACE = 5.0  # seconds in-flight collectors get to notice the stop
 # Set when an aborted run left collector threads behind (stuck in a network read): the process
 # should then exit without joining them.
@@ -48,12 +48,6 @@ class Progress(Protocol):
     def start(self, total: int) -> None: ...
     def advance(self, label: str, ok: bool) -> None: ...
     def stop(self) -> None: ...
-
-
-class RunAborted(Exception):
-    def __init__(self, run_id: int) -> None:
-        super().__init__(f"run {run_id} aborted")
-        self.run_id = run_id
 
 
 class _Stopped(Exception):
@@ -67,29 +61,6 @@ class RunSummary:
     observations_failed: int = 0
     errors: list[str] = field(default_factory=list)
     outcomes: list[Outcome] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class _Task:
-    spec: CollectorSpec
-    target: Target | None  # None: the target could not be resolved
-    scope: str
-    error: str | None = None
-
-
-def describe_error(exc: BaseException) -> str:
-    text = str(exc) if isinstance(exc, CollectorError) else f"{type(exc).__name__}: {exc}"
-    return redact(" ".join(text.split()))[:2000]
-
-
-def select_collectors(registry: Registry, settings: Settings, patterns: list[str]) -> list[CollectorSpec]:
-    enabled = [c for c in registry.collectors.values() if registry.collector_active(c, settings)]
-    for pattern in patterns:
-        if not any(fnmatchcase(c.source, pattern) for c in registry.collectors.values()):
-            known = ", ".join(sorted(registry.collectors)) or "none"
-            raise UsageError(f"--source {pattern!r} matches no collector (known: {known})")
-    chosen = [c for c in enabled if not patterns or any(fnmatchcase(c.source, p) for p in patterns)]
-    return sorted(chosen, key=lambda c: c.source)
 
 
 class Runner:
@@ -119,78 +90,18 @@ class Runner:
         self.progress = progress
         self.shard = shard
         self.holder = holder or Holder.new("collect")
-        self.skip_busy = skip_busy
+        self.session = RunSession(store, self.holder, settings.runner.lease_ttl, skip_busy=skip_busy)
         self.cancel = cancel or threading.Event()
         self._stop = threading.Event()
-        self._lost = threading.Event()
         self._service_slots: dict[str, threading.BoundedSemaphore] = {}
         self._slots_lock = threading.Lock()
-
-    # -- planning ---------------------------------------------------------------------------
-    def _plan(self, collectors: list[CollectorSpec]) -> list[_Task]:
-        tasks: list[_Task] = []
-        by_kind: dict[str, list[CollectorSpec]] = {}
-        for spec in collectors:
-            by_kind.setdefault(spec.scope_kind, []).append(spec)
-        for kind, specs in sorted(by_kind.items()):
-            provider = self.registry.scope_kinds.get(kind)
-            system = specs[0].system
-            try:
-                if provider is None:
-                    raise CollectorError(f"no target provider registered for scope kind {kind!r}")
-                targets = list(provider.resolve(self.settings))
-                if not targets:
-                    raise CollectorError(f"no {kind} targets found")
-            except Exception as exc:
-                error = f"cannot resolve {kind} targets: {describe_error(exc)}"
-                log.error("targets_unresolved", kind=kind, error=error)
-                tasks.extend(_Task(spec, None, system, error) for spec in specs)
-                continue
-            owned = [t for t in targets if self.shard.owns(t.scope)]
-            tasks.extend(_Task(spec, t, t.scope) for t in owned for spec in specs)
-        return tasks
 
     def _keys(self, scopes: list[str]) -> set[str]:
         """The targets to lease: this shard's, of what is about to be collected or judged."""
         return {target_key(s) for s in scopes if not is_bare(s) and self.shard.owns(s)}
 
-    @contextmanager
-    def _leased(self, keys: set[str]) -> Iterator[set[str]]:
-        ttl = self.settings.runner.lease_ttl
-        got, held = leases.acquire(self.store, self.holder, keys, ttl, all_or_nothing=not self.skip_busy)
-        try:
-            if held and not got:
-                raise LeaseHeld(held)
-            yield got
-        finally:
-            leases.release(self.store, self.holder)
-
-    @contextmanager
-    def _heartbeat(self, run: Run, keys: set[str]) -> Iterator[None]:
-        """Keeps the run visibly alive and our leases renewed for as long as it lasts."""
-        ttl = self.settings.runner.lease_ttl.total_seconds()
-        every = min(HEARTBEAT_EVERY, ttl / 3)
-        done = threading.Event()
-
-        def beat() -> None:
-            while not done.wait(every):
-                try:
-                    heartbeat(self.store, id_of(run))
-                    if leases.renew(self.store, self.holder, keys, self.settings.runner.lease_ttl):
-                        self._lost.set()  # another agent took a target over: stop, do not overlap
-                except Exception as exc:  # a database hiccup must not kill the run; the next beat retries
-                    log.warning("heartbeat_failed", run=run.id, error=describe_error(exc))
-
-        thread = threading.Thread(target=beat, name="heartbeat", daemon=True)
-        thread.start()
-        try:
-            yield
-        finally:
-            done.set()
-            thread.join(timeout=5)
-
     def _interrupted(self) -> bool:
-        return self.cancel.is_set() or self._lost.is_set()
+        return self.cancel.is_set() or self.session.lost.is_set()
 
     # -- collection -------------------------------------------------------------------------
     @contextmanager
@@ -202,7 +113,7 @@ class Runner:
         with slot:
             yield
 
-    def _collect(self, run: Run, task: _Task) -> bool:
+    def _collect(self, run: Run, task: Task) -> bool:
         started = utcnow()
         if task.error is not None:
             write_observation(self.store, run, task.spec.source, task.scope, started, error=task.error)
@@ -236,7 +147,7 @@ class Runner:
         log.info("collected", source=task.spec.source, scope=task.scope, records=len(buffer.entries))
         return True
 
-    def _drain(self, futures: dict[Future[bool], _Task], summary: RunSummary) -> None:
+    def _drain(self, futures: dict[Future[bool], Task], summary: RunSummary) -> None:
         pending = set(futures)
         while pending:
             if self._interrupted():
@@ -256,16 +167,13 @@ class Runner:
                 if self.progress:
                     self.progress.advance(f"{task.spec.source} {task.scope}", ok)
 
-    def _abort(self, run: Run, pool: ThreadPoolExecutor, futures: dict[Future[bool], Any]) -> RunAborted:
+    def _stop_collectors(self, pool: ThreadPoolExecutor, futures: list[Future[bool]]) -> None:
+        """Stop between records; threads stuck in a network read past the grace are abandoned."""
         self._stop.set()
         pool.shutdown(wait=False, cancel_futures=True)
-        _done, stuck = wait(list(futures), timeout=ABORT_GRACE)
+        _done, stuck = wait(futures, timeout=ABORT_GRACE)
         if stuck:
             ABANDONED.set()
-        reason = "a leased target was taken over by another agent" if self._lost.is_set() else "interrupted"
-        finish_run(self.store, id_of(run), RunStatus.ABORTED, error=reason)
-        log.warning("run_aborted", run=run.id, reason=reason)
-        return RunAborted(id_of(run))
 
     def _checks_for(self, sources: list[str] | None) -> list[CheckSpec]:
         checks = active_checks(self.registry, self.settings, only=sources)
@@ -282,32 +190,28 @@ class Runner:
     def collect(self, patterns: list[str], kind: str = "collect") -> RunSummary:
         collectors = select_collectors(self.registry, self.settings, patterns)
         if not collectors:
-            raise UsageError("nothing to collect: enable at least one of [aws], [gcp], [entra], [hr]")
+            raise nothing_enabled(self.registry, "nothing to collect")
         checks = self._checks_for([c.source for c in collectors])
-        reap_dead_runs(self.store)
-        tasks = self._plan(collectors)
+        tasks = plan_tasks(self.registry, self.settings, self.shard, collectors)
         keys = self._keys([t.scope for t in tasks] + self._judged_scopes(checks))
-        with self._leased(keys) as leased:
+        with self.session.run(kind, patterns, keys) as (run, leased):
             tasks = [t for t in tasks if is_bare(t.scope) or target_key(t.scope) in leased]
-            run = start_run(self.store, kind, patterns)
-            leases.attach_run(self.store, self.holder, id_of(run))
             summary = RunSummary(run)
             pool = ThreadPoolExecutor(max_workers=self.settings.runner.workers, thread_name_prefix="collect")
-            futures: dict[Future[bool], _Task] = {}
-            with self._heartbeat(run, leased):
-                try:
-                    if self.progress:
-                        self.progress.start(len(tasks))
-                    futures = {pool.submit(self._collect, run, t): t for t in tasks}
-                    self._drain(futures, summary)
-                    pool.shutdown(wait=True)
-                    collected = {t.spec.source for t in tasks}
-                    summary.outcomes = self._evaluate(run, checks, leased, collected)
-                except (KeyboardInterrupt, Cancelled):
-                    raise self._abort(run, pool, futures) from None
-                finally:
-                    if self.progress:
-                        self.progress.stop()
+            futures: dict[Future[bool], Task] = {}
+            try:
+                if self.progress:
+                    self.progress.start(len(tasks))
+                futures = {pool.submit(self._collect, run, t): t for t in tasks}
+                self._drain(futures, summary)
+                pool.shutdown(wait=True)
+                summary.outcomes = self._evaluate(run, checks, leased, {t.spec.source for t in tasks})
+            except (KeyboardInterrupt, Cancelled):
+                self._stop_collectors(pool, list(futures))
+                raise
+            finally:
+                if self.progress:
+                    self.progress.stop()
             if summary.observations_failed == 0:
                 status = RunStatus.COMPLETE
             elif summary.observations_ok == 0:
@@ -321,18 +225,9 @@ class Runner:
         """Re-judge stored evidence with the current checks and configuration, collecting nothing."""
         checks = self._checks_for(None)
         if not checks:
-            raise UsageError("no check is active: enable at least one of [aws], [gcp], [entra], [hr]")
-        reap_dead_runs(self.store)
-        with self._leased(self._keys(self._judged_scopes(checks))) as leased:
-            run = start_run(self.store, "check", [])
-            leases.attach_run(self.store, self.holder, id_of(run))
-            summary = RunSummary(run)
-            with self._heartbeat(run, leased):
-                try:
-                    summary.outcomes = self._evaluate(run, checks, leased)
-                except (KeyboardInterrupt, Cancelled):
-                    finish_run(self.store, id_of(run), RunStatus.ABORTED, error="interrupted")
-                    raise RunAborted(id_of(run)) from None
+            raise nothing_enabled(self.registry, "no check is active")
+        with self.session.run("check", [], self._keys(self._judged_scopes(checks))) as (run, leased):
+            summary = RunSummary(run, outcomes=self._evaluate(run, checks, leased))
             summary.run = finish_run(self.store, id_of(run), RunStatus.COMPLETE)
         return summary
 

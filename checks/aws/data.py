@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from agent.plugin import check
 from agent.plugin.evidence import Evidence
 from agent.plugin.model import Record, Result
-from agent.plugin.registry import check
 from checks._judging import or_nothing_to_judge
 from checks.aws._common import arn_region, judge_each
 

@@ -7,9 +7,9 @@ from collections.abc import Hashable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from agent.plugin import check
 from agent.plugin.evidence import Evidence
 from agent.plugin.model import Record, Result
-from agent.plugin.registry import check
 from checks._dates import days_ago, days_between, parse_timestamp
 from checks.aws._common import CREDENTIAL_REPORT, report_users
 from checks.aws._policy import allows_everything

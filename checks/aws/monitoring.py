@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from agent.plugin import check
 from agent.plugin.evidence import Evidence
 from agent.plugin.model import Record, Result
-from agent.plugin.registry import check
 from checks._judging import or_nothing_to_judge
 from checks.aws._common import age_days, arn_account, arn_region, judge_each, scope_account
 

@@ -12,8 +12,8 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import unquote
 
+from agent.plugin import collector
 from agent.plugin.model import Record
-from agent.plugin.registry import collector
 from collectors.aws.session import (
     GENERATE_CREDENTIAL_REPORT,
     GET_CREDENTIAL_REPORT,

@@ -13,8 +13,8 @@ from datetime import timedelta
 from typing import Any
 
 from agent.errors import InputDataError
+from agent.plugin import collector
 from agent.plugin.model import Record
-from agent.plugin.registry import collector
 from collectors.aws.session import Api, AwsAccount, iso, permissions
 
 DAY = timedelta(hours=24)

@@ -3,8 +3,9 @@
     python -m collectors.aws.policy > deploy/aws/annexa-readonly-policy.json
     python -m collectors.aws.policy --cloudformation > deploy/aws/annexa-member-role.yaml
 
-Every action comes from a `@collector(permissions=...)` or from target resolution, so the policy
-cannot drift from the code: a test regenerates both files and compares.
+Every action comes from a `@collector(permissions=...)` or a `@scope_kind(permissions=...)`, so the
+policy cannot drift from the code: a test regenerates both files and compares. The policy is also
+what `python -m agent.plugin.permissions aws` prints.
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ import json
 import sys
 from typing import Any
 
-from agent.plugin.registry import Registry, load_plugins
-from collectors.aws.targets import TARGET_PERMISSIONS
+from agent.plugin import permissions_document
+from agent.plugin.loader import load_plugins
+from agent.plugin.permissions import declared
+from agent.plugin.registry import Registry
 
 POLICY_SID = "AnnexaReadOnly"
 DEFAULT_ROLE = "annexa-audit"
@@ -71,19 +74,20 @@ Outputs:
 
 def actions(registry: Registry) -> list[str]:
     """Every IAM action the AWS collectors and target resolution declare, sorted and unique."""
-    declared = {p for spec in registry.collectors.values() if spec.system == "aws" for p in spec.permissions}
-    return sorted(declared.union(TARGET_PERMISSIONS))
+    return declared(registry, "aws")
 
 
-def policy_document(registry: Registry) -> dict[str, Any]:
-    return {
+@permissions_document("aws")
+def policy_for(permissions: list[str]) -> str:
+    document: dict[str, Any] = {
         "Version": "2012-10-17",
-        "Statement": [{"Sid": POLICY_SID, "Effect": "Allow", "Action": actions(registry), "Resource": "*"}],
+        "Statement": [{"Sid": POLICY_SID, "Effect": "Allow", "Action": permissions, "Resource": "*"}],
     }
+    return json.dumps(document, indent=2) + "\n"
 
 
 def policy_json(registry: Registry) -> str:
-    return json.dumps(policy_document(registry), indent=2) + "\n"
+    return policy_for(actions(registry))
 
 
 def role_template(registry: Registry) -> str:
@@ -97,7 +101,7 @@ def main() -> None:
         "--cloudformation", action="store_true", help="print the member-account role template"
     )
     args = parser.parse_args()
-    registry = load_plugins()
+    registry = load_plugins(systems=["aws"])
     sys.stdout.write(role_template(registry) if args.cloudformation else policy_json(registry))
 
 

@@ -11,9 +11,9 @@ from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
+from agent.plugin import collector
 from agent.plugin.concurrency import ordered_map
 from agent.plugin.model import Record
-from agent.plugin.registry import collector
 from collectors.aws.session import Api, AwsAccount, iso, permissions
 
 DAY = timedelta(hours=24)

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
+from agent.plugin import collector
 from agent.plugin.model import Record
-from agent.plugin.registry import collector
 from collectors.aws.session import Api, AwsRegion, iso, permissions
 
 HOURS_6 = timedelta(hours=6)

@@ -23,8 +23,8 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 from botocore.parsers import ResponseParserError
 
 import agent
-from agent.config.settings import AwsSettings
 from agent.errors import CollectorError
+from collectors.aws.settings import AwsSettings
 from collectors.errors import Failure, adapter, by_type, translate
 
 DEFAULT_REGION = "us-east-1"

@@ -16,9 +16,8 @@ import botocore.session
 import structlog
 from botocore.credentials import CredentialProvider, CredentialResolver, DeferredRefreshableCredentials
 
-from agent.config.settings import AwsSettings, Settings
 from agent.errors import CollectorError
-from agent.plugin.registry import scope_kind
+from agent.plugin import scope_kind
 from collectors.aws.organizations import LIST_ACCOUNTS
 from collectors.aws.session import (
     DEFAULT_REGION,
@@ -29,6 +28,7 @@ from collectors.aws.session import (
     client_config,
     permissions,
 )
+from collectors.aws.settings import AwsSettings
 
 log = structlog.get_logger()
 
@@ -115,13 +115,12 @@ def _account_ids(caller: _Caller, aws: AwsSettings) -> list[str]:
     return [a for a in dict.fromkeys(wanted or [caller.account_id]) if a not in excluded]
 
 
-def resolve_accounts(settings: Settings) -> list[AwsAccount]:
+def resolve_accounts(aws: AwsSettings) -> list[AwsAccount]:
     """The accounts to audit: `[aws] accounts` and/or the Organization's, minus `exclude_accounts`.
 
     The caller's own account is reached with the caller's credentials; every other one through
     `role_name` (with `external_id`), assumed lazily so one unreachable account fails alone.
     """
-    aws = settings.aws
     caller = _caller(aws)
     ids = _account_ids(caller, aws)
     if any(a != caller.account_id for a in ids) and not aws.role_name:
@@ -157,14 +156,14 @@ def _regions_of(account: AwsAccount) -> list[AwsRegion]:
         return [AwsRegion(account, "", failure=failure)]
 
 
-@scope_kind("aws_account", system="aws")
-def aws_accounts(settings: Settings) -> Iterator[AwsAccount]:
+@scope_kind("aws_account", system="aws", permissions=TARGET_PERMISSIONS)
+def aws_accounts(settings: AwsSettings) -> Iterator[AwsAccount]:
     """Every account, once: where global services (IAM, S3, CloudTrail's trail list) are collected."""
     yield from resolve_accounts(settings)
 
 
-@scope_kind("aws_region", system="aws")
-def aws_regions(settings: Settings) -> Iterator[AwsRegion]:
+@scope_kind("aws_region", system="aws", permissions=TARGET_PERMISSIONS)
+def aws_regions(settings: AwsSettings) -> Iterator[AwsRegion]:
     """Every account x region: `[aws] regions`, else each account's enabled regions.
 
     Listing regions is one call per account, made concurrently so target resolution stays
@@ -179,9 +178,8 @@ def aws_regions(settings: Settings) -> Iterator[AwsRegion]:
             yield from regions
 
 
-@scope_kind("aws_organization", system="aws")
-def aws_organization(settings: Settings) -> Iterator[AwsAccount]:
+@scope_kind("aws_organization", system="aws", permissions=TARGET_PERMISSIONS)
+def aws_organization(settings: AwsSettings) -> Iterator[AwsAccount]:
     """The caller's account, from which the Organization (accounts, SCPs) is read once."""
-    aws = settings.aws
-    caller = _caller(aws)
-    yield AwsAccount(caller.account_id, caller.partition, caller.session, aws)
+    caller = _caller(settings)
+    yield AwsAccount(caller.account_id, caller.partition, caller.session, settings)

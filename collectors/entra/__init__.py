@@ -1,7 +1,2 @@
-"""Entra ID collectors (msgraph-sdk); importing this package registers `entra_tenant` and its sources."""
-
-from __future__ import annotations
-
-from collectors.entra import auth_methods, conditional_access, directory_roles, targets, users
-
-__all__ = ["auth_methods", "conditional_access", "directory_roles", "targets", "users"]
+"""Entra ID collectors: settings.py holds `[entra]`, plugin.py is what the entry point loads, one module
+per service."""

@@ -10,8 +10,8 @@ from msgraph.generated.reports.authentication_methods.user_registration_details.
     UserRegistrationDetailsRequestBuilder,
 )
 
+from agent.plugin import collector
 from agent.plugin.model import Record
-from agent.plugin.registry import collector
 from collectors.entra.client import enum_value, iso, require_id
 from collectors.entra.targets import EntraTenant
 

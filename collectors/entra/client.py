@@ -39,8 +39,9 @@ from msgraph import GraphRequestAdapter, GraphServiceClient
 from msgraph.graph_request_adapter import options as graph_default_options
 from msgraph_core import GraphClientFactory
 
-from agent.config.settings import EntraSettings, _secret_from
 from agent.errors import CollectorError, InputDataError
+from agent.plugin import resolve_secret
+from collectors.entra.settings import EntraSettings
 from collectors.errors import Failure, adapter, by_status, translate
 
 log = structlog.get_logger()
@@ -63,11 +64,16 @@ class StaticToken(TokenCredential):
 def credential(settings: EntraSettings) -> TokenCredential:
     """The azure-identity credential `[entra]` names; secrets are read only here, by reference."""
     if settings.access_token_env:
-        token = _secret_from(settings.access_token_env, "", "Graph access token", "access_token_env")
+        token = resolve_secret(
+            env=settings.access_token_env, what="Graph access token", key="access_token_env"
+        )
         return StaticToken(token.get_secret_value())
     if settings.client_secret_env or settings.client_secret_file:
-        secret = _secret_from(
-            settings.client_secret_env, settings.client_secret_file, "client secret", "client_secret_env"
+        secret = resolve_secret(
+            env=settings.client_secret_env,
+            file=settings.client_secret_file,
+            what="client secret",
+            key="client_secret_env",
         )
         return ClientSecretCredential(settings.tenant_id, settings.client_id, secret.get_secret_value())
     if settings.certificate_path:

@@ -9,8 +9,8 @@ from typing import Any
 from kiota_abstractions.base_request_configuration import RequestConfiguration
 from msgraph.generated.directory_roles.item.members.members_request_builder import MembersRequestBuilder
 
+from agent.plugin import collector
 from agent.plugin.model import Record
-from agent.plugin.registry import collector
 from collectors.entra.client import require_id
 from collectors.entra.targets import EntraTenant
 

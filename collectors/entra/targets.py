@@ -6,9 +6,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from agent.config.settings import EntraSettings, Settings
-from agent.plugin.registry import scope_kind
+from agent.plugin import scope_kind
 from collectors.entra.client import Graph
+from collectors.entra.settings import EntraSettings
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,6 @@ class EntraTenant:
 
 
 @scope_kind("entra_tenant", system="entra")
-def entra_tenants(settings: Settings) -> Iterator[EntraTenant]:
+def entra_tenants(settings: EntraSettings) -> Iterator[EntraTenant]:
     """The tenant named by `[entra] tenant_id`."""
-    yield EntraTenant(settings.entra.tenant_id, settings.entra)
+    yield EntraTenant(settings.tenant_id, settings)

@@ -12,8 +12,8 @@ from datetime import timedelta
 from kiota_abstractions.base_request_configuration import RequestConfiguration
 from msgraph.generated.users.users_request_builder import UsersRequestBuilder
 
+from agent.plugin import collector
 from agent.plugin.model import Record
-from agent.plugin.registry import collector
 from collectors.entra.client import iso, require_id
 from collectors.entra.targets import EntraTenant
 

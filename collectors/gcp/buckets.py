@@ -13,8 +13,8 @@ from datetime import timedelta
 from typing import Any
 
 from agent.errors import InputDataError
+from agent.plugin import collector
 from agent.plugin.model import Record
-from agent.plugin.registry import collector
 from collectors.gcp import bindings
 from collectors.gcp.client import GcpApi
 from collectors.gcp.targets import GcpRoot, Placed

@@ -29,10 +29,10 @@ from google.protobuf import json_format
 from googleapiclient import discovery
 from googleapiclient.errors import HttpError
 
-from agent.config.settings import GcpSettings
 from agent.errors import CollectorError, InputDataError
 from agent.plugin.concurrency import ordered_map
 from collectors.errors import Failure, adapter, by_status, by_type, failure, malformed, translate
+from collectors.gcp.settings import GcpSettings
 
 log = structlog.get_logger()
 

@@ -15,8 +15,8 @@ from typing import Any
 from google.iam.v1 import iam_policy_pb2, options_pb2
 
 from agent.errors import CollectorError
+from agent.plugin import collector
 from agent.plugin.model import Record
-from agent.plugin.registry import collector
 from collectors.gcp import bindings
 from collectors.gcp.client import GcpApi
 from collectors.gcp.hierarchy import FOLDER, ORGANIZATION, PROJECT, Node

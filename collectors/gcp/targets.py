@@ -19,12 +19,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from agent.config.settings import Settings
 from agent.errors import CollectorError
+from agent.plugin import scope_kind
 from agent.plugin.model import Record
-from agent.plugin.registry import scope_kind
 from collectors.gcp.client import GcpApi
 from collectors.gcp.hierarchy import PROJECT, Node, list_hierarchy
+from collectors.gcp.settings import GcpSettings
 
 
 @dataclass(frozen=True)
@@ -66,8 +66,8 @@ class GcpRoot:
                 yield from outcome
 
 
-def _roots(settings: Settings) -> Iterator[GcpRoot]:
-    api = GcpApi(settings.gcp)
+def _roots(settings: GcpSettings) -> Iterator[GcpRoot]:
+    api = GcpApi(settings)
     tree = list_hierarchy(api)
     below = tree.projects_below()
     for root in tree.roots():
@@ -76,12 +76,12 @@ def _roots(settings: Settings) -> Iterator[GcpRoot]:
 
 
 @scope_kind("gcp_hierarchy", system="gcp")
-def gcp_hierarchy(settings: Settings) -> Iterator[GcpRoot]:
+def gcp_hierarchy(settings: GcpSettings) -> Iterator[GcpRoot]:
     """Every organisation (configured, else visible) with its folders and active projects."""
     yield from _roots(settings)
 
 
-@scope_kind("gcp_deep_inventory", system="gcp", when=lambda settings: settings.gcp.deep_inventory)
-def gcp_deep_inventory(settings: Settings) -> Iterator[GcpRoot]:
+@scope_kind("gcp_deep_inventory", system="gcp", when=lambda settings: settings.deep_inventory)
+def gcp_deep_inventory(settings: GcpSettings) -> Iterator[GcpRoot]:
     """The same roots, only when `[gcp] deep_inventory` is on (else its collectors and checks are off)."""
     yield from _roots(settings)

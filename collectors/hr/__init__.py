@@ -1,7 +1,2 @@
-"""HR collectors (BambooHR, CSV/JSON exports); importing this package registers `hr_system` and `hr.employees`."""
-
-from __future__ import annotations
-
-from collectors.hr import employees, targets
-
-__all__ = ["employees", "targets"]
+"""HR collectors: settings.py holds `[hr]`, plugin.py is what the entry point loads, one module
+per service."""

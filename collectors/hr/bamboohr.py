@@ -15,9 +15,9 @@ from typing import Any
 import httpx
 import structlog
 
-from agent.config.settings import HrSettings
 from agent.errors import InputDataError
 from collectors.errors import by_status, translate
+from collectors.hr.settings import HrSettings
 from collectors.hr.validate import RawRow
 
 log = structlog.get_logger()

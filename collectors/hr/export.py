@@ -13,8 +13,8 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from agent.config.settings import HrSettings
 from agent.errors import CollectorError, InputDataError
+from collectors.hr.settings import HrSettings
 from collectors.hr.validate import REQUIRED, RawRow
 
 FIELDS = HrSettings.FIELDS

@@ -6,10 +6,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from agent.config.settings import HrSettings, Settings, _secret_from
-from agent.plugin.registry import scope_kind
+from agent.plugin import resolve_secret, scope_kind
 from collectors.hr.bamboohr import BambooHR
 from collectors.hr.export import read_export
+from collectors.hr.settings import HrSettings
 from collectors.hr.validate import RawRow
 
 
@@ -35,12 +35,12 @@ class HrSystem:
     def rows(self) -> Iterator[RawRow]:
         """Raw rows under our field names; the API key is read here, by reference, and kept nowhere."""
         if self.settings.provider == "bamboohr":
-            key = _secret_from(self.settings.api_key_env, "", "BambooHR API key", "api_key_env")
+            key = resolve_secret(env=self.settings.api_key_env, what="BambooHR API key", key="api_key_env")
             return BambooHR(self.settings, key.get_secret_value()).rows(self.settings.columns)
         return read_export(Path(self.settings.path), self.settings.columns)
 
 
 @scope_kind("hr_system", system="hr")
-def hr_systems(settings: Settings) -> Iterator[HrSystem]:
+def hr_systems(settings: HrSettings) -> Iterator[HrSystem]:
     """The one HR system `[hr]` names."""
-    yield HrSystem(settings.hr)
+    yield HrSystem(settings)

@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from agent.plugin.evidence import Evidence
+from agent.plugin.loader import load_plugins
 from agent.plugin.model import Record, Result, Status
-from agent.plugin.registry import load_plugins
 
 NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 PASS, FAIL, NA, ERROR = Status.PASS, Status.FAIL, Status.NOT_APPLICABLE, Status.ERROR

@@ -1,0 +1,81 @@
+"""The core's own config sections, and the base every system's section extends."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from agent.config.cadence import Cadence, CadenceValue, match_source
+from agent.config.durations import Delay, Duration
+
+
+class Section(BaseModel):
+    """A `[section]` of the config file: unknown keys and wrong types are errors, defaults validated too."""
+
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+class SystemSettings(Section):
+    """A source system's `[section]`. A plugin subclasses it in `collectors/<system>/settings.py` and
+    names the subclass in the `annexa.settings` entry point under the system's name; the core then
+    validates it, switches the system on with `enabled`, and hands it to the system's target resolvers.
+    """
+
+    enabled: bool = False
+
+
+class StoreSettings(Section):
+    url: str = "sqlite:///annexa.db"
+
+    @field_validator("url")
+    @classmethod
+    def _known_scheme(cls, url: str) -> str:
+        if "://" not in url:  # not echoed: it may hold a password
+            raise ValueError("not a database URL such as sqlite:///annexa.db")
+        return url
+
+
+class RunnerSettings(Section):
+    workers: int = Field(16, ge=1, le=256)
+    per_service: int = Field(8, ge=1, le=256)
+    collector_timeout: Duration = timedelta(minutes=15)
+    lease_ttl: Duration = timedelta(minutes=5)  # a dead agent's claim on its targets lapses after this
+
+
+class ScheduleSettings(Section):
+    interval: CadenceValue = Cadence(interval=timedelta(hours=24))
+    jitter: Delay = timedelta(minutes=2)
+    misfire_grace: Delay = timedelta(hours=1)
+    sources: dict[str, CadenceValue] = {}
+    freshness: dict[str, Duration] = {}
+
+    def cadence_for(self, source: str) -> Cadence:
+        return match_source(self.sources, source) or self.interval
+
+
+class DaemonSettings(Section):
+    host: str = "127.0.0.1"
+    port: int = Field(9464, ge=1, le=65535)
+    shutdown_grace: Delay = timedelta(seconds=30)
+
+
+class ChecksSettings(Section):
+    disabled: list[str] = []
+    params: dict[str, dict[str, Any]] = {}
+
+
+class ControlsSettings(Section):
+    excluded: dict[str, str] = {}
+
+    @model_validator(mode="after")
+    def _justified(self) -> ControlsSettings:
+        for control, why in self.excluded.items():
+            if not why.strip():
+                raise ValueError(f"excluded.{control}: an exclusion needs a justification for the SoA")
+        return self
+
+
+class ExportSettings(Section):
+    signing_key: str = "annexa-signing.key"

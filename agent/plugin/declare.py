@@ -1,0 +1,133 @@
+"""The decorators a plugin module declares its collectors, checks and target resolvers with.
+
+Declarations go to `DECLARED`, the process's catalogue of everything imported plugin modules
+declared; `load_plugins` copies the loaded systems' share of it into the registry it is given, so
+any number of registries can be filled in one process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from agent.errors import PluginError
+from agent.plugin.model import Record, Result, Severity
+from agent.plugin.registry import SOURCE_RE, CheckSpec, CollectorSpec, Registry, ScopeKindSpec, Target
+
+if TYPE_CHECKING:
+    from agent.config.sections import SystemSettings
+    from agent.plugin.evidence import Evidence
+
+DECLARED = Registry()
+_Document = Callable[[list[str]], str]
+
+
+def _first_line(doc: str | None) -> str:
+    return (doc or "").strip().splitlines()[0] if doc and doc.strip() else ""
+
+
+def collector(
+    source: str,
+    *,
+    scope: str,
+    freshness: timedelta = timedelta(hours=24),
+    permissions: Sequence[str] = (),
+) -> Callable[[Callable[[Any], Iterable[Record]]], Callable[[Any], Iterable[Record]]]:
+    """Register a function that lists one source in one target and yields `Record`s."""
+    if not SOURCE_RE.match(source):
+        raise PluginError(f"collector source {source!r} is not of the form system.service.dataset")
+
+    def register(func: Callable[[Any], Iterable[Record]]) -> Callable[[Any], Iterable[Record]]:
+        if source in DECLARED.collectors and DECLARED.collectors[source].func is not func:
+            raise PluginError(f"collector {source!r} is registered twice")
+        DECLARED.collectors[source] = CollectorSpec(
+            source=source,
+            scope_kind=scope,
+            func=func,
+            freshness=freshness,
+            permissions=tuple(permissions),
+            description=_first_line(func.__doc__),
+        )
+        return func
+
+    return register
+
+
+def check(
+    check_id: str,
+    *,
+    title: str,
+    controls: Mapping[str, str] | Sequence[str],
+    severity: str,
+    needs: Sequence[str],
+    rationale: str,
+    remediation: str,
+    params: Mapping[str, Any] | None = None,
+) -> Callable[[Callable[[Evidence], Iterator[Result]]], Callable[[Evidence], Iterator[Result]]]:
+    """Register a pure function that judges an evidence view; `controls` maps each Annex A id to why."""
+    if not SOURCE_RE.match(check_id):
+        raise PluginError(f"check id {check_id!r} is not of the form system.subject.name")
+    if not needs:
+        raise PluginError(f"check {check_id!r} needs at least one source")
+    mapping = dict(controls) if isinstance(controls, Mapping) else dict.fromkeys(controls, "")
+    try:
+        sev = Severity(severity)
+    except ValueError:
+        raise PluginError(f"check {check_id!r}: severity {severity!r} is not major, minor or ofi") from None
+
+    def register(func: Callable[[Evidence], Iterator[Result]]) -> Callable[[Evidence], Iterator[Result]]:
+        if check_id in DECLARED.checks and DECLARED.checks[check_id].func is not func:
+            raise PluginError(f"check {check_id!r} is registered twice")
+        DECLARED.checks[check_id] = CheckSpec(
+            id=check_id,
+            title=title,
+            controls=mapping,
+            severity=sev,
+            needs=tuple(needs),
+            rationale=rationale,
+            remediation=remediation,
+            func=func,
+            params=dict(params or {}),
+        )
+        return func
+
+    return register
+
+
+_S = TypeVar("_S", bound="SystemSettings")
+_Resolver = Callable[[_S], Iterable[Target]]
+
+
+def scope_kind(
+    name: str,
+    *,
+    system: str,
+    when: Callable[[_S], bool] | None = None,
+    permissions: Sequence[str] = (),
+) -> Callable[[_Resolver[_S]], _Resolver[_S]]:
+    """Register how the targets of one scope kind (e.g. every AWS account) are found.
+
+    The resolver receives the system's own settings section. `when` switches an optional kind
+    (a deeper inventory) on from that section; while it is off its collectors do not run and the
+    checks that need them are not active. `permissions` are what resolving calls.
+    """
+
+    def register(func: _Resolver[_S]) -> _Resolver[_S]:
+        DECLARED.scope_kinds[name] = ScopeKindSpec(
+            name=name, system=system, resolve=func, when=when, permissions=tuple(permissions)
+        )
+        return func
+
+    return register
+
+
+def permissions_document(system: str) -> Callable[[_Document], _Document]:
+    """Register how `annexa permissions <system>` renders the system's permissions (a role, a manifest)
+    instead of one permission per line; the function receives them sorted."""
+
+    def register(func: _Document) -> _Document:
+        DECLARED.permission_documents[system] = func
+        return func
+
+    return register
