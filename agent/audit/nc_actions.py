@@ -65,7 +65,7 @@ def find(session: Session, ref: str) -> Nonconformity:
 
 def _still_failing(store: Store, nc: Nonconformity) -> bool:
     """Only a validly sealed evaluation may show that the check passes now."""
-    latest = [cr for cr in latest_check_runs(store) if (cr.check_id, cr.scope) == (nc.check_id, nc.scope)]
+    latest = [cr for cr in latest_check_runs(store, nc.check_id) if cr.scope == nc.scope]
     return not latest or latest[0].outcome not in {"pass", "not_applicable"}
 
 

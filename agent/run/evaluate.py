@@ -16,9 +16,7 @@ from datetime import datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col
 
 from agent.audit.nonconformities import record_outcome
 from agent.config.settings import Settings
@@ -27,10 +25,9 @@ from agent.plugin.model import Record, Result, Status
 from agent.plugin.registry import CheckSpec, Registry
 from agent.run.session import Cancelled
 from agent.store import Store
-from agent.store.chain import counted_runs
 from agent.store.observations import latest_observations, load_records
-from agent.store.results import add_check_run, outcome_of
-from agent.store.schema import CheckRun, Observation, ResultRow, Run, id_of
+from agent.store.results import add_check_run, latest_check_runs, outcome_of, results_of
+from agent.store.schema import Observation, Run, id_of
 
 log = structlog.get_logger()
 
@@ -130,19 +127,10 @@ class Evaluator:
 
     def _previous_resources(self, check_id: str, scope: str) -> list[str]:
         """The resources the last sealed evaluation judged here, to report each as `error`."""
-        counted = counted_runs(self.store)
-        with self.store.read() as s:
-            last = s.execute(
-                select(col(CheckRun.result_set))
-                .join(Run, col(Run.id) == CheckRun.run_id)
-                .where(col(CheckRun.check_id) == check_id, col(CheckRun.scope) == scope, counted)
-                .order_by(col(CheckRun.evaluated_at).desc())
-                .limit(1)
-            ).scalar_one_or_none()
-            if last is None:
-                return []
-            query = select(col(ResultRow.resource_id)).where(col(ResultRow.set_hash) == last)
-            return list(s.execute(query).scalars())
+        for last in latest_check_runs(self.store, check_id):
+            if last.scope == scope:
+                return [row.resource_id for row in results_of(self.store, last)]
+        return []
 
     def _errors(self, spec: CheckSpec, scope: str, reason: str) -> list[Result]:
         resources = [r for r in self._previous_resources(spec.id, scope) if r != scope] or [scope]

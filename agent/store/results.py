@@ -73,16 +73,18 @@ def add_check_run(
     return check_run
 
 
-def latest_check_runs(store: Store) -> list[CheckRun]:
-    """The newest counted evaluation of every (check, scope), whichever agent or shard made it,
-    without stand-in scopes a newer evaluation of their parts replaced (see agent/plugin/scopes.py).
+def latest_check_runs(store: Store, check_id: str | None = None) -> list[CheckRun]:
+    """The newest counted evaluation of every (check, scope) (of `check_id` alone if given),
+    whichever agent or shard made it, without stand-in scopes a newer evaluation of their parts
+    replaced (see agent/plugin/scopes.py). The one query for "what a check last showed".
 
     One whose row no longer matches its sealed hash (an outcome or count edited in the database)
     is shown as `error`: it proves nothing, and `annexa verify --store` names it."""
+    only = () if check_id is None else (col(CheckRun.check_id) == check_id,)
     latest = read_counted(
         store,
         lambda counted: newest_per_scope(
-            store, CheckRun, col(CheckRun.check_id), col(CheckRun.evaluated_at), counted
+            store, CheckRun, col(CheckRun.check_id), col(CheckRun.evaluated_at), counted, *only
         ),
     )
     with store.read() as s:
