@@ -130,3 +130,10 @@ def test_its_permissions_are_generated(venv):
         check=False,
     )
     assert (proc.returncode, proc.stdout) == (0, "read access to the inventory export\n"), proc.stderr
+
+
+def test_the_readme_shows_the_example_as_it_is():
+    readme = (EXAMPLE.parents[1] / "README.md").read_text()
+    modules = [p for p in sorted(EXAMPLE.rglob("*.py")) if p.name != "__init__.py"]
+    for path in [*modules, EXAMPLE / "pyproject.toml"]:
+        assert path.read_text() in readme, f"README's copy of {path.relative_to(EXAMPLE)} is out of date"
