@@ -1,1 +1,1 @@
-"""config"""
+"""Configuration: the settings root and core sections, durations and cadences, secrets, error messages."""

@@ -1,1 +1,1 @@
-"""daemon"""
+"""`annexa run`: collection on a schedule, health and readiness endpoints, Prometheus metrics."""

@@ -1,1 +1,1 @@
-"""demo"""
+"""`annexa demo`: a simulated organisation collected for real, offline."""
