@@ -16,7 +16,6 @@ from agent.plugin.model import Record, Result, Severity
 from agent.plugin.registry import SOURCE_RE, CheckSpec, CollectorSpec, Registry, ScopeKindSpec, Target
 
 if TYPE_CHECKING:
-    from agent.config.sections import SystemSettings
     from agent.plugin.evidence import Evidence
 
 DECLARED = Registry()
@@ -95,17 +94,16 @@ def check(
     return register
 
 
-_S = TypeVar("_S", bound="SystemSettings")
-_Resolver = Callable[[_S], Iterable[Target]]
+_Resolver = TypeVar("_Resolver", bound=Callable[..., Iterable[Target]])
 
 
 def scope_kind(
     name: str,
     *,
     system: str,
-    when: Callable[[_S], bool] | None = None,
+    when: Callable[[Any], bool] | None = None,
     permissions: Sequence[str] = (),
-) -> Callable[[_Resolver[_S]], _Resolver[_S]]:
+) -> Callable[[_Resolver], _Resolver]:
     """Register how the targets of one scope kind (e.g. every AWS account) are found.
 
     The resolver receives the system's own settings section. `when` switches an optional kind
@@ -113,7 +111,7 @@ def scope_kind(
     checks that need them are not active. `permissions` are what resolving calls.
     """
 
-    def register(func: _Resolver[_S]) -> _Resolver[_S]:
+    def register(func: _Resolver) -> _Resolver:
         DECLARED.scope_kinds[name] = ScopeKindSpec(
             name=name, system=system, resolve=func, when=when, permissions=tuple(permissions)
         )

@@ -32,7 +32,8 @@ class Target(Protocol):
     `--shard K/N` are about (see agent/run/shard.py).
     """
 
-    scope: str
+    @property
+    def scope(self) -> str: ...
 
 
 @dataclass(frozen=True)
