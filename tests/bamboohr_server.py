@@ -9,14 +9,10 @@ requested fields, values as strings, `0000-00-00` for empty dates. Faults inject
 
 from __future__ import annotations
 
-import base64
 import json
-import threading
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from tests.localserver import LocalServer
+from tests.localserver import Fault, LocalServer, Reply, Request, basic
 
 FIELD_TYPES = {
     "hireDate": "date",
@@ -26,12 +22,17 @@ FIELD_TYPES = {
 }
 
 
-@dataclass
-class BambooFault:
-    status: int = 503
-    retry_after: str | None = "1"
-    times: int | None = 1
-    body: str | None = None
+class BambooFault(Fault):
+    """By default BambooHR's throttling (503 with `Retry-After: 1`, once); an empty body unless `body`."""
+
+    def __init__(
+        self,
+        status: int = 503,
+        retry_after: str | None = "1",
+        times: int | None = 1,
+        body: str | None = None,
+    ) -> None:
+        super().__init__(status, times=times, body=body, retry_after=retry_after)
 
 
 def bamboo_employee(
@@ -68,23 +69,19 @@ def bamboo_employee(
 class BambooServer(LocalServer):
     """`with BambooServer("acme", "key", employees) as b:` serves on `b.url` (use it as `[hr] base_url`)."""
 
+    methods = ("POST",)
+
     def __init__(self, company: str, api_key: str, employees: list[dict[str, Any]]) -> None:
         self.company = company
         self.api_key = api_key
         self.employees = employees
         self.faults: list[BambooFault] = []
         self.requests: list[dict[str, Any]] = []
-        self._lock = threading.Lock()
-        self._listen(ThreadingHTTPServer(("127.0.0.1", 0), self._handler()))
+        super().__init__()
 
-    def _next_fault(self) -> BambooFault | None:
-        with self._lock:
-            for fault in self.faults:
-                if fault.times is None or fault.times > 0:
-                    if fault.times is not None:
-                        fault.times -= 1
-                    return fault
-        return None
+    @property
+    def report_path(self) -> str:
+        return f"/api/gateway.php/{self.company}/v1/reports/custom"
 
     def report(self, fields: list[str]) -> dict[str, Any]:
         return {
@@ -93,43 +90,28 @@ class BambooServer(LocalServer):
             "employees": [{f: e[f] for f in fields if f in e} for e in self.employees],
         }
 
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        server = self
+    def route(self, request: Request) -> Reply:
+        if request.path != self.report_path:
+            return self.error(404, "")
+        return Reply(200, self.report(json.loads(request.body)["fields"]))
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
+    # -- BambooHR's own plumbing -------------------------------------------------------------
+    def record(self, request: Request) -> None:
+        self.requests.append(
+            {"path": request.path, "query": request.query_string, "body": request.body.decode()}
+        )
 
-            def log_message(self, *args: object) -> None:
-                pass
+    def credential(self) -> str:
+        return basic(self.api_key, "x")  # the API key as user name, any password
 
-            def _send(self, status: int, body: str, headers: dict[str, str] | None = None) -> None:
-                raw = body.encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json" if status == 200 else "text/html")
-                self.send_header("Content-Length", str(len(raw)))
-                for k, v in (headers or {}).items():
-                    self.send_header(k, v)
-                self.end_headers()
-                self.wfile.write(raw)
+    def unauthorized(self) -> Reply:
+        return Reply(401, "", {"X-BambooHR-Error-Message": "Invalid API key"})
 
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                path, _, query = self.path.partition("?")
-                with server._lock:
-                    server.requests.append({"path": path, "query": query, "body": body.decode()})
-                expected = base64.b64encode(f"{server.api_key}:x".encode()).decode()
-                if self.headers.get("Authorization") != f"Basic {expected}":
-                    self._send(401, "", {"X-BambooHR-Error-Message": "Invalid API key"})
-                    return
-                if path != f"/api/gateway.php/{server.company}/v1/reports/custom":
-                    self._send(404, "")
-                    return
-                fault = server._next_fault()
-                if fault is not None:
-                    headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
-                    self._send(fault.status, fault.body if fault.body is not None else "", headers)
-                    return
-                fields = json.loads(body)["fields"]
-                self._send(200, json.dumps(server.report(fields)))
+    def faults_for(self, request: Request) -> list[BambooFault]:
+        return self.faults if request.path == self.report_path else []
 
-        return Handler
+    def error(self, status: int, message: str) -> Reply:
+        return Reply(status, "")  # BambooHR says what went wrong in a header, if at all
+
+    def content_type(self, reply: Reply) -> str:
+        return "application/json" if reply.status == 200 else "text/html"

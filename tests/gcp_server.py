@@ -15,15 +15,10 @@ import base64
 import hashlib
 import json
 import re
-import threading
-import time
-import urllib.parse
-from collections import Counter
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from tests.localserver import LocalServer
+from tests.localserver import Fault, LocalServer, Reply, Request
 
 ACTIVE = 1  # Organization/Folder/Project.State.ACTIVE with enum-encoding=int
 STATUS_NAMES = {
@@ -34,7 +29,6 @@ STATUS_NAMES = {
     500: "INTERNAL",
     503: "UNAVAILABLE",
 }
-GATHER_TIMEOUT = 60  # a safety net only: a client with the concurrency asked for gets there at once
 
 
 def etag(value: Any) -> str:
@@ -48,16 +42,6 @@ def binding(role: str, *members: str, condition: dict[str, str] | None = None) -
     if condition:
         out["condition"] = condition
     return out
-
-
-@dataclass
-class Fault:
-    """An answer given instead of the real one: `times` None means every time."""
-
-    status: int
-    message: str = "injected fault"
-    times: int | None = None
-    body: str | None = None  # raw body (malformed JSON) instead of Google's error document
 
 
 @dataclass
@@ -91,10 +75,6 @@ class GcpWorld:
         return f"projects/{project_id}"
 
 
-def _error(status: int, message: str) -> dict[str, Any]:
-    return {"error": {"code": status, "message": message, "status": STATUS_NAMES.get(status, "UNKNOWN")}}
-
-
 def _find(items: list[dict[str, Any]], key: str, value: str) -> dict[str, Any]:
     for item in items:
         if item[key] == value:
@@ -102,83 +82,32 @@ def _find(items: list[dict[str, Any]], key: str, value: str) -> dict[str, Any]:
     raise LookupError(value)
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, as Google's front ends
-    disable_nagle_algorithm = True  # headers and body go out in two writes: no delayed-ACK stalls
-    server: _Server
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-    def do_GET(self) -> None:
-        self._serve("GET")
-
-    def do_POST(self) -> None:
-        self._serve("POST")
-
-    def _send(self, status: int, payload: bytes) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=UTF-8")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def _serve(self, method: str) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        url = urllib.parse.urlsplit(self.path)
-        path = urllib.parse.unquote(url.path)
-        query = {k: v[-1] for k, v in urllib.parse.parse_qs(url.query).items()}
-        key = f"{method} {path}"
-        server = self.server
-        with server.lock:
-            server.hits[key] += 1
-            server.authorizations.add(self.headers.get("Authorization", ""))
-            fault = next((f for pat, f in server.world.faults.items() if re.search(pat, key)), None)
-            if fault is not None and fault.times is not None:
-                fault.times -= 1
-                if fault.times < 0:
-                    fault = None
-        with server.lock:
-            server.inflight += 1
-            server.max_inflight = max(server.max_inflight, server.inflight)
-            server.lock.notify_all()
-            if not server.lock.wait_for(lambda: server.max_inflight >= server.world.gather, GATHER_TIMEOUT):
-                server.world.gather = 0  # the client never got there: stop holding, its test fails
-        if server.world.latency:
-            time.sleep(server.world.latency)
-        with server.lock:
-            server.inflight -= 1
-        if fault is not None:
-            raw = fault.body if fault.body is not None else json.dumps(_error(fault.status, fault.message))
-            self._send(fault.status, raw.encode())
-            return
-        try:
-            status, doc = server.route(method, path, query, body)
-        except LookupError as exc:
-            status, doc = 404, _error(404, f"{exc} not found")
-        self._send(status, json.dumps(doc).encode())
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
+class GcpServer(LocalServer):
+    """`with GcpServer(world) as server:` serves `world` on `server.url` from a daemon thread."""
 
     def __init__(self, world: GcpWorld) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
         self.world = world
-        self.lock = threading.Condition()
-        self.hits: Counter[str] = Counter()
-        self.authorizations: set[str] = set()
-        self.inflight = self.max_inflight = 0
+        super().__init__(pace=world)  # `gather` and `latency` are the world's, set there at any time
+
+    # --- Google's own plumbing --------------------------------------------------------------------
+    def faults_for(self, request: Request) -> list[Fault]:
+        return [f for pattern, f in self.world.faults.items() if re.search(pattern, request.key)]
+
+    def error(self, status: int, message: str) -> Reply:
+        doc = {"code": status, "message": message, "status": STATUS_NAMES.get(status, "UNKNOWN")}
+        return Reply(status, {"error": doc})
+
+    def content_type(self, reply: Reply) -> str:
+        return "application/json; charset=UTF-8"
 
     # --- paging ---------------------------------------------------------------------------------
-    def _page(self, items: list[dict[str, Any]], query: dict[str, str], key: str, size_param: str):
+    def _page(self, items: list[dict[str, Any]], query: dict[str, str], key: str, size_param: str) -> Reply:
         size = int(query.get(size_param) or self.world.page_size)
         start = int(query.get("pageToken") or 0)
         doc: dict[str, Any] = {key: items[start : start + size]} if items else {}
         if start + size < len(items):
             doc["nextPageToken"] = str(start + size)
-        return 200, doc
+        return Reply(200, doc)
 
     # --- resources as the APIs render them --------------------------------------------------------
     def _org(self, name: str) -> dict[str, Any]:
@@ -219,19 +148,25 @@ class _Server(ThreadingHTTPServer):
         return doc | {"etag": etag(bindings)}
 
     # --- routing --------------------------------------------------------------------------------
-    def route(self, method: str, path: str, query: dict[str, str], body: bytes) -> tuple[int, Any]:
+    def route(self, request: Request) -> Reply:
+        try:
+            return self._resource(request.method, request.path, request.query, request.body)
+        except LookupError as exc:
+            return self.error(404, f"{exc} not found")
+
+    def _resource(self, method: str, path: str, query: dict[str, str], body: bytes) -> Reply:
         w = self.world
         if m := re.fullmatch(r"/v3/((?:organizations|folders|projects)/[^/:]+):getIamPolicy", path):
             if method != "POST":
-                return 405, _error(405, "method not allowed")
+                return self.error(405, "method not allowed")
             json.loads(body or b"{}")  # the request must be JSON
-            return 200, self._policy(m.group(1))
+            return Reply(200, self._policy(m.group(1)))
         if path == "/v3/organizations:search":
             return self._page(
                 [self._org(n) for n in sorted(w.organizations)], query, "organizations", "pageSize"
             )
         if m := re.fullmatch(r"/v3/(organizations/[^/:]+)", path):
-            return 200, self._org(m.group(1))
+            return Reply(200, self._org(m.group(1)))
         if path == "/v3/folders":
             parent = query.get("parent", "")
             children = [self._folder(n) for n, f in sorted(w.folders.items()) if f["parent"] == parent]
@@ -239,7 +174,7 @@ class _Server(ThreadingHTTPServer):
         if m := re.fullmatch(r"/v3/projects/([^/:]+)", path):
             if m.group(1) not in w.projects:
                 raise LookupError(path)
-            return 200, self._project(m.group(1))
+            return Reply(200, self._project(m.group(1)))
         if path == "/v3/projects:search":
             return self._page([self._project(pid) for pid in w.projects], query, "projects", "pageSize")
         if m := re.fullmatch(r"/v1/projects/([^/]+)/serviceAccounts", path):
@@ -251,7 +186,7 @@ class _Server(ThreadingHTTPServer):
             sa = _find(w.service_accounts.get(m.group(1), []), "email", m.group(2))
             wanted = query.get("keyTypes")
             keys = [k for k in sa.get("keys", []) if not wanted or k["keyType"] == wanted]
-            return 200, {"keys": keys} if keys else {}
+            return Reply(200, {"keys": keys} if keys else {})
         if path == "/storage/v1/b":
             items = [
                 {k: v for k, v in b.items() if k != "bindings"} for b in w.buckets.get(query["project"], [])
@@ -259,26 +194,7 @@ class _Server(ThreadingHTTPServer):
             return self._page(items, query, "items", "maxResults")
         if m := re.fullmatch(r"/storage/v1/b/([^/]+)/iam", path):
             bucket = _find([b for bs in w.buckets.values() for b in bs], "name", m.group(1))
-            return 200, {"kind": "storage#policy", "bindings": bucket.get("bindings", []), "etag": "CAE="}
+            return Reply(
+                200, {"kind": "storage#policy", "bindings": bucket.get("bindings", []), "etag": "CAE="}
+            )
         raise LookupError(path)
-
-
-class GcpServer(LocalServer):
-    """`with GcpServer(world) as server:` serves `world` on `server.url` from a daemon thread."""
-
-    def __init__(self, world: GcpWorld) -> None:
-        self.world = world
-        self._listen(_Server(world))
-
-    @property
-    def hits(self) -> Counter[str]:
-        return self._server.hits
-
-    @property
-    def max_inflight(self) -> int:
-        """The most requests the server was answering at once."""
-        return self._server.max_inflight
-
-    @property
-    def authorizations(self) -> set[str]:
-        return self._server.authorizations

@@ -9,14 +9,11 @@ ignored, as Graph does with most of them.
 
 from __future__ import annotations
 
-import json
-import threading
 import urllib.parse
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from tests.localserver import LocalServer
+from tests.localserver import Fault, LocalServer, Reply, Request
 
 USER = "#microsoft.graph.user"
 GROUP = "#microsoft.graph.group"
@@ -32,17 +29,27 @@ ERROR_CODES = {
     503: "ServiceUnavailable",
     504: "GatewayTimeout",
 }
+THROTTLED = "Too many requests or service unavailable."  # the message of every injected fault
 
 
-@dataclass
-class GraphFault:
-    """Answer requests whose path starts with `path` with `status` (None times: forever)."""
+@dataclass(init=False)
+class GraphFault(Fault):
+    """A fault on requests whose path starts with `path`: by default Graph's throttling (429 with
+    `Retry-After: 1`, once). Without a raw `body` (e.g. an HTML gateway page) it is Graph's error JSON.
+    """
 
-    path: str
-    status: int = 429
-    retry_after: str | None = "1"
-    times: int | None = 1
-    body: str | None = None  # raw body instead of Graph's error JSON (e.g. an HTML gateway page)
+    path: str = ""
+
+    def __init__(
+        self,
+        path: str,
+        status: int = 429,
+        retry_after: str | None = "1",
+        times: int | None = 1,
+        body: str | None = None,
+    ) -> None:
+        super().__init__(status, THROTTLED, times, body, retry_after)
+        self.path = path
 
 
 @dataclass
@@ -145,17 +152,40 @@ def role(rid: str, name: str, template: str, members: list[tuple[str, str]]) -> 
     }
 
 
+def directory(
+    users: list[dict[str, Any]],
+    *,
+    mfa: dict[str, bool],
+    policy: dict[str, Any],
+    admin_role: str,
+    admins: list[tuple[str, str]],
+    roles: list[dict[str, Any]] | None = None,
+) -> GraphData:
+    """A tenant of `users`: an MFA registration for each user id in `mfa` (registered or not), one
+    conditional access policy, no security defaults, a Global Administrator role `admin_role`
+    holding `admins` ((odata type, id) pairs), then any other `roles`."""
+    upn = {u["id"]: u["userPrincipalName"] for u in users}
+    return GraphData(
+        users=users,
+        registrations=[registration(uid, upn[uid], mfa=registered) for uid, registered in mfa.items()],
+        policies=[policy],
+        security_defaults=False,
+        roles=[role(admin_role, "Global Administrator", GLOBAL_ADMIN_TEMPLATE, admins), *(roles or [])],
+    )
+
+
 class GraphServer(LocalServer):
     """`with GraphServer(data, token="t") as g:` serves on `g.url` (use it as `[entra] graph_url`)."""
+
+    methods = ("GET",)
+    extra_headers = {"request-id": "7f0c1d2e-0000-4000-8000-000000000000"}
 
     def __init__(self, data: GraphData, *, token: str | None = None, page_size: int = 100) -> None:
         self.data = data
         self.token = token
         self.page_size = page_size
         self.faults: list[GraphFault] = []
-        self.hits: dict[str, int] = {}
-        self._lock = threading.Lock()
-        self._listen(ThreadingHTTPServer(("127.0.0.1", 0), self._handler()))
+        super().__init__()
 
     # -- routing -----------------------------------------------------------------------------
     def collection(self, path: str) -> list[dict[str, Any]] | dict[str, Any] | None:
@@ -182,75 +212,15 @@ class GraphServer(LocalServer):
                     return r["members"]
         return None
 
-    def _fault_for(self, path: str) -> GraphFault | None:
-        with self._lock:
-            for fault in self.faults:
-                if path.startswith(fault.path) and (fault.times is None or fault.times > 0):
-                    if fault.times is not None:
-                        fault.times -= 1
-                    return fault
-        return None
+    def route(self, request: Request) -> Reply:
+        path = self.hit_key(request)
+        found = self.collection(path)
+        if found is None:
+            return self.error(404, f"Resource not found for the segment '{path.rsplit('/', 1)[-1]}'.")
+        return Reply(200, found if isinstance(found, dict) else self.page(found, request))
 
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-            def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
-                raw = body.encode() if isinstance(body, str) else json.dumps(body).encode()
-                self.send_response(status)
-                ctype = "text/html" if isinstance(body, str) else "application/json; odata.metadata=minimal"
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(raw)))
-                self.send_header("request-id", "7f0c1d2e-0000-4000-8000-000000000000")
-                for k, v in (headers or {}).items():
-                    self.send_header(k, v)
-                self.end_headers()
-                self.wfile.write(raw)
-
-            def _error(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
-                body = {
-                    "error": {
-                        "code": ERROR_CODES.get(status, "UnknownError"),
-                        "message": message,
-                        "innerError": {"date": "2026-11-01T12:00:00", "request-id": "7f0c1d2e"},
-                    }
-                }
-                self._send(status, body, headers)
-
-            def do_GET(self) -> None:
-                parsed = urllib.parse.urlsplit(self.path)
-                path = parsed.path.rstrip("/")
-                with server._lock:
-                    server.hits[path] = server.hits.get(path, 0) + 1
-                if server.token is not None and self.headers.get("Authorization") != f"Bearer {server.token}":
-                    self._error(401, "Access token is empty or invalid.")
-                    return
-                fault = server._fault_for(path)
-                if fault is not None:
-                    headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
-                    if fault.body is not None:
-                        self._send(fault.status, fault.body, headers)
-                    else:
-                        self._error(fault.status, "Too many requests or service unavailable.", headers)
-                    return
-                found = server.collection(path)
-                if found is None:
-                    self._error(404, f"Resource not found for the segment '{path.rsplit('/', 1)[-1]}'.")
-                    return
-                if isinstance(found, dict):
-                    self._send(200, found)
-                    return
-                self._send(200, server.page(found, parsed, self.headers.get("Host", "")))
-
-        return Handler
-
-    def page(self, items: list[dict[str, Any]], parsed: urllib.parse.SplitResult, host: str) -> dict:
-        query = dict(urllib.parse.parse_qsl(parsed.query, keep_blank_values=True))
+    def page(self, items: list[dict[str, Any]], request: Request) -> dict[str, Any]:
+        query = dict(request.query)
         skip = int(query.get("$skiptoken", "0") or 0)
         top = min(int(query.get("$top", self.page_size) or self.page_size), self.page_size)
         select = [s for s in query.get("$select", "").split(",") if s]
@@ -260,10 +230,42 @@ class GraphServer(LocalServer):
                 {k: v for k, v in item.items() if k in select or k in ("id", "@odata.type")} for item in chunk
             ]
         body: dict[str, Any] = {
-            "@odata.context": f"https://graph.microsoft.com/v1.0/$metadata#{parsed.path}",
+            "@odata.context": f"https://graph.microsoft.com/v1.0/$metadata#{request.path}",
             "value": chunk,
         }
         if skip + top < len(items):
             query["$skiptoken"] = str(skip + top)
-            body["@odata.nextLink"] = f"http://{host}{parsed.path}?{urllib.parse.urlencode(query, safe='$,')}"
+            host = request.headers.get("Host", "")
+            body["@odata.nextLink"] = (
+                f"http://{host}{request.path}?{urllib.parse.urlencode(query, safe='$,')}"
+            )
         return body
+
+    # -- Graph's own plumbing ----------------------------------------------------------------
+    def hit_key(self, request: Request) -> str:
+        return request.path.rstrip("/")
+
+    def faults_for(self, request: Request) -> list[GraphFault]:
+        path = self.hit_key(request)
+        return [f for f in self.faults if path.startswith(f.path)]
+
+    def error(self, status: int, message: str) -> Reply:
+        return Reply(
+            status,
+            {
+                "error": {
+                    "code": ERROR_CODES.get(status, "UnknownError"),
+                    "message": message,
+                    "innerError": {"date": "2026-11-01T12:00:00", "request-id": "7f0c1d2e"},
+                }
+            },
+        )
+
+    def credential(self) -> str | None:
+        return None if self.token is None else f"Bearer {self.token}"
+
+    def unauthorized(self) -> Reply:
+        return self.error(401, "Access token is empty or invalid.")
+
+    def content_type(self, reply: Reply) -> str:
+        return "text/html" if isinstance(reply.payload, str) else "application/json; odata.metadata=minimal"

@@ -15,13 +15,13 @@ from botocore.credentials import DeferredRefreshableCredentials
 from botocore.stub import Stubber
 
 import agent
-from agent.config.settings import Settings
 from agent.demo.organisation import seed_bulk_users, seed_demo_org
 from agent.errors import CollectorError
-from agent.plugin.registry import REGISTRY
+from agent.plugin.declare import DECLARED
 from collectors.aws import iam, session
-from collectors.aws.session import AwsAccount, aws_errors, paginate
+from collectors.aws.session import aws_errors, paginate
 from collectors.aws.targets import aws_accounts
+from tests.aws_collect import aws_settings, collected, single_account
 from tests.clock import FakeTime
 from tests.faultproxy import Fault, FaultProxy
 
@@ -53,24 +53,6 @@ ADMIN_ARN = "arn:aws:iam::aws:policy/AdministratorAccess"
 STAR_DOC = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
 
 
-def _settings(**aws: Any) -> Settings:
-    return Settings(aws={"enabled": True, **aws})
-
-
-def _account(**aws: Any) -> AwsAccount:
-    (account,) = aws_accounts(_settings(**aws))
-    return account
-
-
-def _records(func: Any, ctx: AwsAccount) -> dict[str, dict[str, Any]]:
-    out = {}
-    for rec in func(ctx):
-        assert rec.resource_id not in out
-        json.dumps(rec.data)  # evidence must be JSON-able as collected
-        out[rec.resource_id] = rec.data
-    return out
-
-
 @pytest.fixture
 def iam_client(aws: str) -> Any:
     return boto3.client("iam")
@@ -80,14 +62,14 @@ def iam_client(aws: str) -> Any:
 
 
 def test_the_caller_account_is_the_default_target(aws: str) -> None:
-    account = _account()
+    account = single_account()
     assert (account.account_id, account.partition) == (ACCOUNT, "aws")
     assert account.scope == f"aws:{ACCOUNT}"
-    assert _account(accounts=[ACCOUNT]).account_id == ACCOUNT
+    assert single_account(accounts=[ACCOUNT]).account_id == ACCOUNT
 
 
 def test_clients_are_cached_configured_and_created_once_across_threads(aws: str) -> None:
-    account = _account(retry_mode="standard", max_attempts=3, connect_timeout=2, read_timeout=7)
+    account = single_account(retry_mode="standard", max_attempts=3, connect_timeout=2, read_timeout=7)
     seen: list[Any] = []
     threads = [threading.Thread(target=lambda: seen.append(account.client("iam"))) for _ in range(8)]
     for t in threads:
@@ -106,7 +88,7 @@ def test_clients_are_cached_configured_and_created_once_across_threads(aws: str)
 
 def test_default_region_without_one_configured(aws: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("AWS_DEFAULT_REGION")
-    assert _account().client("iam").meta.region_name == "us-east-1"
+    assert single_account().client("iam").meta.region_name == "us-east-1"
 
 
 def test_no_credentials_is_a_one_line_collector_error(aws: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -114,34 +96,34 @@ def test_no_credentials_is_a_one_line_collector_error(aws: str, monkeypatch: pyt
     monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     with pytest.raises(CollectorError, match=r"^no AWS credentials found \(standard credential chain\)$"):
-        _account()
+        single_account()
 
 
 def test_other_accounts_need_a_role_name(aws: str) -> None:
     with pytest.raises(CollectorError, match="role_name is needed"):
-        _account(accounts=[ACCOUNT, "111111111111"])
+        single_account(accounts=[ACCOUNT, "111111111111"])
 
 
 def test_listed_accounts_are_reached_through_an_assumed_role(aws: str) -> None:
     members = ["111111111111", "222222222222"]
-    accounts = list(aws_accounts(_settings(accounts=members, role_name="annexa-audit", external_id="x-1")))
+    accounts = list(aws_accounts(aws_settings(accounts=members, role_name="annexa-audit", external_id="x-1")))
     assert [a.scope for a in accounts] == [f"aws:{m}" for m in members]
     first = accounts[0]
     assert isinstance(first.session.get_credentials(), DeferredRefreshableCredentials)
     caller = first.client("sts").get_caller_identity()["Arn"]
     assert caller == "arn:aws:sts::111111111111:assumed-role/annexa-audit/annexa"
     first.client("iam").create_user(UserName="only-in-member")
-    users = _records(iam.users, first)
+    users = collected(iam.users, first)
     assert list(users) == ["arn:aws:iam::111111111111:user/only-in-member"]
-    assert _records(iam.users, accounts[1]) == {}
-    assert _records(iam.users, _account()) == {}
+    assert collected(iam.users, accounts[1]) == {}
+    assert collected(iam.users, single_account()) == {}
 
 
 # --- collectors ------------------------------------------------------------------------------------
 
 
 def test_collectors_register_their_sources_and_permissions() -> None:
-    assert REGISTRY.scope_kinds["aws_account"].system == "aws"
+    assert DECLARED.scope_kinds["aws_account"].system == "aws"
     expected = {
         "aws.iam.credential_report": ("iam:GenerateCredentialReport", "iam:GetCredentialReport"),
         "aws.iam.account_summary": ("iam:GetAccountSummary",),
@@ -150,7 +132,7 @@ def test_collectors_register_their_sources_and_permissions() -> None:
         "aws.iam.policies": ("iam:GetAccountAuthorizationDetails",),
     }
     for source, permissions in expected.items():
-        spec = REGISTRY.collectors[source]
+        spec = DECLARED.collectors[source]
         assert (spec.scope_kind, spec.permissions, spec.freshness) == (
             "aws_account",
             permissions,
@@ -164,7 +146,7 @@ def test_credential_report_rows(iam_client: Any) -> None:
     iam_client.create_login_profile(UserName="alice", Password="Correct-Horse-9")
     iam_client.create_access_key(UserName="alice")
     iam_client.create_user(UserName="svc")
-    rows = _records(iam.credential_report, _account())
+    rows = collected(iam.credential_report, single_account())
     arn = f"arn:aws:iam::{ACCOUNT}:user/alice"
     assert set(rows) == {arn, f"arn:aws:iam::{ACCOUNT}:user/svc"}
     alice = rows[arn]
@@ -185,7 +167,7 @@ def test_credential_report_rows(iam_client: Any) -> None:
 def test_credential_report_gives_up_after_its_deadline(aws: str, monkeypatch: pytest.MonkeyPatch) -> None:
     clock = FakeTime()
     monkeypatch.setattr(session, "time", clock)
-    account = _account()
+    account = single_account()
     with Stubber(account.client("iam")) as stub:
         for _ in range(2):
             stub.add_response("generate_credential_report", {"State": "STARTED"})
@@ -196,7 +178,7 @@ def test_credential_report_gives_up_after_its_deadline(aws: str, monkeypatch: py
 
 
 def test_account_summary(aws: str) -> None:
-    summary = _records(iam.account_summary, _account())
+    summary = collected(iam.account_summary, single_account())
     data = summary[f"arn:aws:iam::{ACCOUNT}:root"]
     assert data["AccountMFAEnabled"] == 0
     assert data["AccountAccessKeysPresent"] == 0
@@ -205,11 +187,11 @@ def test_account_summary(aws: str) -> None:
 
 def test_password_policy_absent_then_present(iam_client: Any) -> None:
     resource = f"arn:aws:iam::{ACCOUNT}:password-policy"
-    assert _records(iam.password_policy, _account()) == {resource: {"present": False}}
+    assert collected(iam.password_policy, single_account()) == {resource: {"present": False}}
     iam_client.update_account_password_policy(
         MinimumPasswordLength=14, RequireSymbols=True, PasswordReusePrevention=24
     )
-    data = _records(iam.password_policy, _account())[resource]
+    data = collected(iam.password_policy, single_account())[resource]
     assert data["present"] is True
     assert (data["MinimumPasswordLength"], data["RequireSymbols"], data["PasswordReusePrevention"]) == (
         14,
@@ -227,7 +209,7 @@ def test_users_with_groups_and_policies(iam_client: Any) -> None:
     iam_client.attach_user_policy(UserName="bob", PolicyArn=pol["Arn"])
     iam_client.put_user_policy(UserName="bob", PolicyName="inline", PolicyDocument=json.dumps(STAR_DOC))
     arn = f"arn:aws:iam::{ACCOUNT}:user/bob"
-    bob = _records(iam.users, _account())[arn]
+    bob = collected(iam.users, single_account())[arn]
     created = datetime.fromisoformat(bob.pop("CreateDate"))
     assert abs(created - datetime.now(UTC)) < timedelta(minutes=5)
     assert bob == {
@@ -248,7 +230,7 @@ def test_policies_are_local_with_their_default_version(iam_client: Any) -> None:
     pol = iam_client.create_policy(PolicyName="ops", PolicyDocument=json.dumps(STAR_DOC))["Policy"]
     v2 = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:Get*", "Resource": "*"}]}
     iam_client.create_policy_version(PolicyArn=pol["Arn"], PolicyDocument=json.dumps(v2), SetAsDefault=True)
-    assert _records(iam.policies, _account()) == {
+    assert collected(iam.policies, single_account()) == {
         pol["Arn"]: {
             "PolicyName": "ops",
             "Arn": pol["Arn"],
@@ -266,9 +248,9 @@ def test_url_encoded_policy_documents_are_decoded() -> None:
 
 def test_many_users_from_the_bulk_seed(aws: str) -> None:
     seeded = seed_bulk_users(aws, 150, seed=7)
-    account = _account()
-    users = _records(iam.users, account)
-    report = _records(iam.credential_report, account)
+    account = single_account()
+    users = collected(iam.users, account)
+    report = collected(iam.credential_report, account)
     assert len(users) == len(report) == seeded.users == 150
     assert sum(bool(u["AttachedManagedPolicies"]) for u in users.values()) == seeded.direct_policies
     assert sum(bool(u["UserPolicyList"]) for u in users.values()) == seeded.inline_policies
@@ -278,7 +260,7 @@ def test_many_users_from_the_bulk_seed(aws: str) -> None:
 
 
 def test_paginate_fetches_pages_lazily(aws: str) -> None:
-    client = _account().client("iam")
+    client = single_account().client("iam")
     calls: list[str] = []
     client.meta.events.register("before-call.iam.ListPolicies", lambda **kw: calls.append("call"))
     items = paginate(client, "list_policies", "Policies", Scope="AWS", PaginationConfig={"PageSize": 100})
@@ -318,20 +300,20 @@ def test_client_errors_become_one_line_collector_errors(
     message = f"User {ACCOUNT} is not authorized"
     faulty.faults["GetAccountSummary"] = Fault(status=status, code=code, message=message)
     with pytest.raises(CollectorError) as err:
-        list(iam.account_summary(_account(max_attempts=1)))
+        list(iam.account_summary(single_account(max_attempts=1)))
     assert str(err.value) == expected
 
 
 def test_access_denied_while_paging(faulty: FaultProxy) -> None:
     faulty.faults["GetAccountAuthorizationDetails"] = Fault(status=403, code="AccessDenied")
     with pytest.raises(CollectorError, match=r"^access denied: iam:GetAccountAuthorizationDetails$"):
-        list(iam.users(_account()))
+        list(iam.users(single_account()))
 
 
 def test_password_policy_access_denied_is_not_absence(faulty: FaultProxy) -> None:
     faulty.faults["GetAccountPasswordPolicy"] = Fault(status=403, code="AccessDenied")
     with pytest.raises(CollectorError, match=r"^access denied: iam:GetAccountPasswordPolicy$"):
-        list(iam.password_policy(_account()))
+        list(iam.password_policy(single_account()))
 
 
 def _assert_safe(message: str) -> None:
@@ -347,7 +329,7 @@ def test_server_error_with_one_attempt_names_no_secret(faulty: FaultProxy) -> No
     )
     faulty.faults["GetAccountSummary"] = Fault(code="InternalFailure", message=echoed)
     with pytest.raises(CollectorError) as err:
-        list(iam.account_summary(_account(max_attempts=1)))
+        list(iam.account_summary(single_account(max_attempts=1)))
     assert faulty.hits["GetAccountSummary"] == 1
     assert str(err.value).startswith("InternalFailure: while serving Credential=")
     _assert_safe(str(err.value))
@@ -355,23 +337,23 @@ def test_server_error_with_one_attempt_names_no_secret(faulty: FaultProxy) -> No
 
 def test_server_errors_are_retried_up_to_max_attempts(faulty: FaultProxy) -> None:
     faulty.faults["GetAccountAuthorizationDetails"] = Fault(times=2)
-    assert _records(iam.policies, _account(retry_mode="standard", max_attempts=3)) == {}
+    assert collected(iam.policies, single_account(retry_mode="standard", max_attempts=3)) == {}
     assert faulty.hits["GetAccountAuthorizationDetails"] == 3
     with pytest.raises(CollectorError, match=r"^ServiceFailure: Internal failure$"):
         faulty.faults["GetAccountAuthorizationDetails"] = Fault()
-        list(iam.users(_account(retry_mode="standard", max_attempts=2)))
+        list(iam.users(single_account(retry_mode="standard", max_attempts=2)))
     assert faulty.hits["GetAccountAuthorizationDetails"] == 5
 
 
 def test_read_timeout(faulty: FaultProxy) -> None:
     faulty.faults["GetAccountPasswordPolicy"] = Fault(hold=threading.Event())  # answered after the test
     with pytest.raises(CollectorError, match=r"^ReadTimeoutError: Read timeout on endpoint URL") as err:
-        list(iam.password_policy(_account(max_attempts=1, read_timeout=0.2)))
+        list(iam.password_policy(single_account(max_attempts=1, read_timeout=0.2)))
     _assert_safe(str(err.value))
 
 
 def test_unreachable_endpoint(aws: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    account = _account(max_attempts=1, connect_timeout=1)
+    account = single_account(max_attempts=1, connect_timeout=1)
     monkeypatch.setenv("AWS_ENDPOINT_URL_IAM", "http://127.0.0.1:9")
     with pytest.raises(CollectorError, match=r"^EndpointConnectionError: Could not connect"):
         list(iam.users(account))
@@ -379,7 +361,7 @@ def test_unreachable_endpoint(aws: str, monkeypatch: pytest.MonkeyPatch) -> None
 
 def test_html_error_page(aws: str) -> None:
     """moto answers operations it lacks with an HTML 500 page, which botocore cannot parse."""
-    client = _account(max_attempts=1).client("iam")
+    client = single_account(max_attempts=1).client("iam")
     client.create_user(UserName="bounded")
     unreadable = r"^iam: unreadable response from the endpoint"
     with pytest.raises(CollectorError, match=unreadable), aws_errors("iam"):
@@ -396,7 +378,7 @@ def _days_ago(stamp: str) -> int:
 def test_demo_org_backdates_what_the_checks_judge(aws: str) -> None:
     org = seed_demo_org(aws)
     assert org.account_id == ACCOUNT
-    report = {row["user"]: row for row in _records(iam.credential_report, _account()).values()}
+    report = {row["user"]: row for row in collected(iam.credential_report, single_account()).values()}
     assert set(report) == set(org.users)
     assert _days_ago(report["alice.nguyen"]["user_creation_time"]) == 720
     assert _days_ago(report["emma.schulz"]["password_last_used"]) == 140
@@ -423,7 +405,7 @@ def test_demo_org_backdates_what_the_checks_judge(aws: str) -> None:
         "aws.iam.user_inline_policies": {user + "grace.liu"},
         "aws.iam.user_direct_policies": {user + "farid.haddad", user + "hiro.tanaka"},
     }
-    summary = _records(iam.account_summary, _account())[f"arn:aws:iam::{ACCOUNT}:root"]
+    summary = collected(iam.account_summary, single_account())[f"arn:aws:iam::{ACCOUNT}:root"]
     assert summary["AccountMFAEnabled"] == 0
-    policy = _records(iam.password_policy, _account())[f"arn:aws:iam::{ACCOUNT}:password-policy"]
+    policy = collected(iam.password_policy, single_account())[f"arn:aws:iam::{ACCOUNT}:password-policy"]
     assert (policy["MinimumPasswordLength"], policy["RequireSymbols"]) == (8, False)

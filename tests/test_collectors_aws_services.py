@@ -4,7 +4,6 @@ with the service model's real shapes where it does not (or where real AWS answer
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,33 +11,15 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from agent.config.settings import Settings
 from agent.errors import CollectorError
 from collectors.aws import guardduty, kms, s3, securityhub
-from collectors.aws.session import AwsAccount, AwsRegion
+from collectors.aws.session import AwsRegion
 from collectors.aws.targets import aws_accounts, aws_organization, aws_regions
+from tests.aws_collect import aws_settings, collected, single_account
 from tests.faultproxy import Fault, FaultProxy
 
 ACCOUNT = "123456789012"
 REGION = "eu-west-1"
-
-
-def _settings(**aws: Any) -> Settings:
-    return Settings(aws={"enabled": True, **aws})
-
-
-def _account(**aws: Any) -> AwsAccount:
-    (account,) = aws_accounts(_settings(**aws))
-    return account
-
-
-def _records(func: Any, ctx: Any) -> dict[str, dict[str, Any]]:
-    out = {}
-    for rec in func(ctx):
-        assert rec.resource_id not in out
-        json.dumps(rec.data)
-        out[rec.resource_id] = rec.data
-    return out
 
 
 # --- targets ---------------------------------------------------------------------------------------
@@ -61,7 +42,7 @@ def _organization(members: int = 3) -> list[str]:
 
 def test_organization_discovery_with_exclusions_and_regional_targets(aws: str, lean_accounts: None) -> None:
     members = _organization()
-    settings = _settings(
+    settings = aws_settings(
         discover_organization=True,
         exclude_accounts=[members[1]],
         role_name="annexa-audit",
@@ -79,12 +60,12 @@ def test_organization_discovery_with_exclusions_and_regional_targets(aws: str, l
     assert sorted(r.scope for r in regions) == sorted(
         f"aws:{a.account_id}:{r}" for a in accounts for r in ("eu-west-1", "us-east-2")
     )
-    assert all(r.account.settings is settings.aws for r in regions)
+    assert all(r.account.settings is settings for r in regions)
     assert [o.scope for o in aws_organization(settings)] == [f"aws:{ACCOUNT}"]
 
 
 def test_regions_default_to_the_enabled_ones(aws: str) -> None:
-    regions = [r.region for r in aws_regions(_settings())]
+    regions = [r.region for r in aws_regions(aws_settings())]
     listed = boto3.client("ec2").describe_regions(AllRegions=True)["Regions"]
     assert regions == sorted(r["RegionName"] for r in listed if r["OptInStatus"] != "not-opted-in")
     assert "ap-east-1" not in regions and "eu-west-1" in regions  # moto lists ap-east-1 as not opted in
@@ -95,7 +76,7 @@ def test_an_account_whose_regions_cannot_be_listed_fails_alone(
 ) -> None:
     with FaultProxy(aws, {"DescribeRegions": Fault(403, "UnauthorizedOperation")}) as proxy:
         monkeypatch.setenv("AWS_ENDPOINT_URL_EC2", proxy.url)
-        (target,) = aws_regions(_settings(max_attempts=1))
+        (target,) = aws_regions(aws_settings(max_attempts=1))
     assert (target.scope, target.region) == (f"aws:{ACCOUNT}", "")
     with pytest.raises(
         CollectorError, match=r"^cannot list the enabled regions of 123456789012: access denied"
@@ -106,7 +87,7 @@ def test_an_account_whose_regions_cannot_be_listed_fails_alone(
 def test_discovery_needs_a_role_for_members(aws: str, lean_accounts: None) -> None:
     _organization(1)
     with pytest.raises(CollectorError, match="role_name is needed"):
-        list(aws_accounts(_settings(discover_organization=True)))
+        list(aws_accounts(aws_settings(discover_organization=True)))
 
 
 # --- S3 --------------------------------------------------------------------------------------------
@@ -117,7 +98,7 @@ def test_buckets_in_moto_with_absent_settings_recorded_as_absent(aws: str) -> No
     client.create_bucket(Bucket="plain-bucket", CreateBucketConfiguration={"LocationConstraint": REGION})
     boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="legacy-bucket")
     client.put_bucket_acl(Bucket="plain-bucket", ACL="public-read")
-    records = _records(s3.buckets, _account())
+    records = collected(s3.buckets, single_account())
     plain, legacy = records["arn:aws:s3:::plain-bucket"], records["arn:aws:s3:::legacy-bucket"]
     assert plain["Region"] == REGION and legacy["Region"] == "us-east-1"
     assert plain["PublicAclGrants"] == ["AllUsers:READ"]
@@ -127,13 +108,13 @@ def test_buckets_in_moto_with_absent_settings_recorded_as_absent(aws: str) -> No
         [],
     )
     assert (plain["Versioning"], plain["Logging"]) == ("Disabled", None)
-    assert _records(s3.account_public_access_block, _account()) == {
+    assert collected(s3.account_public_access_block, single_account()) == {
         f"arn:aws:s3::{ACCOUNT}:account-public-access-block": {"configuration": None}
     }
 
 
 def test_sse_s3_default_as_real_aws_answers_it(aws: str) -> None:
-    account = _account()
+    account = single_account()
     client = account.client("s3")
     with Stubber(client) as stub:
         stub.add_response("list_buckets", {"Buckets": [{"Name": "new-bucket", "BucketRegion": "eu-west-1"}]})
@@ -151,7 +132,7 @@ def test_sse_s3_default_as_real_aws_answers_it(aws: str) -> None:
             "get_bucket_logging", {"LoggingEnabled": {"TargetBucket": "logs", "TargetPrefix": "x/"}}
         )
         stub.add_response("get_bucket_acl", {"Grants": [], "Owner": {"ID": "abc"}})
-        [bucket] = _records(s3.buckets, account).values()
+        [bucket] = collected(s3.buckets, account).values()
         stub.assert_no_pending_responses()
     assert bucket["DefaultEncryption"] == [{"SSEAlgorithm": "AES256", "KMSMasterKeyID": None}]
     assert (bucket["Versioning"], bucket["Logging"], bucket["PolicyIsPublic"]) == (
@@ -162,7 +143,7 @@ def test_sse_s3_default_as_real_aws_answers_it(aws: str) -> None:
 
 
 def test_access_denied_on_a_bucket_is_not_absence(aws: str) -> None:
-    account = _account()
+    account = single_account()
     with Stubber(account.client("s3")) as stub:
         stub.add_response("list_buckets", {"Buckets": [{"Name": "locked", "BucketRegion": "eu-west-1"}]})
         stub.add_response("get_public_access_block", {"PublicAccessBlockConfiguration": {}})
@@ -185,7 +166,7 @@ def _finding(fid: str, severity: float) -> dict[str, Any]:
 
 
 def test_guardduty_findings_are_paged_and_fetched_in_batches(aws: str) -> None:
-    target = AwsRegion(_account(), REGION)
+    target = AwsRegion(single_account(), REGION)
     client = target.client("guardduty")
     ids = [f"f{n:03d}" for n in range(60)]
     criteria = {"Criterion": {"severity": {"Gte": 7}, "service.archived": {"Eq": ["false"]}}}
@@ -199,7 +180,7 @@ def test_guardduty_findings_are_paged_and_fetched_in_batches(aws: str) -> None:
                           {"DetectorId": "d1", "FindingIds": ids[:50]})  # fmt: skip
         stub.add_response("get_findings", {"Findings": [_finding(i, 7.5) for i in ids[50:]]},
                           {"DetectorId": "d1", "FindingIds": ids[50:]})  # fmt: skip
-        records = _records(guardduty.findings, target)
+        records = collected(guardduty.findings, target)
         stub.assert_no_pending_responses()
     assert len(records) == 60
     first = records[f"arn:aws:guardduty:{REGION}:{ACCOUNT}:detector/d1/finding/f000"]
@@ -209,7 +190,7 @@ def test_guardduty_findings_are_paged_and_fetched_in_batches(aws: str) -> None:
 
 
 def test_guardduty_findings_access_denied(aws: str) -> None:
-    target = AwsRegion(_account(), REGION)
+    target = AwsRegion(single_account(), REGION)
     with Stubber(target.client("guardduty")) as stub:
         stub.add_response("list_detectors", {"DetectorIds": ["d1"]})
         stub.add_client_error("list_findings", "AccessDeniedException", http_status_code=403)
@@ -218,11 +199,11 @@ def test_guardduty_findings_access_denied(aws: str) -> None:
 
 
 def test_guardduty_detectors_in_moto(aws: str) -> None:
-    target = AwsRegion(_account(), REGION)
+    target = AwsRegion(single_account(), REGION)
     resource = f"arn:aws:guardduty:{REGION}:{ACCOUNT}:detector"
-    assert _records(guardduty.detectors, target) == {resource: {"detectors": []}}
+    assert collected(guardduty.detectors, target) == {resource: {"detectors": []}}
     detector = target.client("guardduty").create_detector(Enable=True)["DetectorId"]
-    assert _records(guardduty.detectors, target)[resource]["detectors"] == [
+    assert collected(guardduty.detectors, target)[resource]["detectors"] == [
         {"DetectorId": detector, "Status": "ENABLED", "Features": {}}
     ]
 
@@ -231,21 +212,21 @@ def test_guardduty_detectors_in_moto(aws: str) -> None:
 
 
 def test_security_hub_off_is_recorded_and_yields_no_findings(aws: str) -> None:
-    target = AwsRegion(_account(), REGION)
+    target = AwsRegion(single_account(), REGION)
     hub = f"arn:aws:securityhub:{REGION}:{ACCOUNT}:hub/default"
-    assert _records(securityhub.hub, target) == {hub: {"Enabled": False, "SubscribedAt": None}}
-    assert _records(securityhub.findings, target) == {}
+    assert collected(securityhub.hub, target) == {hub: {"Enabled": False, "SubscribedAt": None}}
+    assert collected(securityhub.findings, target) == {}
     target.client("securityhub").enable_security_hub()
-    assert _records(securityhub.hub, target)[hub]["Enabled"] is True
+    assert collected(securityhub.hub, target)[hub]["Enabled"] is True
 
 
 def test_kms_keys_skip_aws_managed_and_read_rotation(aws: str) -> None:
-    target = AwsRegion(_account(), REGION)
+    target = AwsRegion(single_account(), REGION)
     client = target.client("kms")
     rotating = client.create_key()["KeyMetadata"]
     client.enable_key_rotation(KeyId=rotating["KeyId"])
     asymmetric = client.create_key(KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY")["KeyMetadata"]
-    records = _records(kms.keys, target)
+    records = collected(kms.keys, target)
     assert records[rotating["Arn"]]["RotationEnabled"] is True
     assert records[asymmetric["Arn"]]["RotationEnabled"] is None  # cannot rotate: not asked
     with Stubber(client) as stub:
@@ -262,4 +243,4 @@ def test_kms_keys_skip_aws_managed_and_read_rotation(aws: str) -> None:
                 }
             },
         )
-        assert _records(kms.keys, target) == {}
+        assert collected(kms.keys, target) == {}

@@ -11,13 +11,13 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-from agent.config.settings import EntraSettings
 from agent.errors import CollectorError
 from collectors.entra import client
 from collectors.entra.auth_methods import auth_methods
 from collectors.entra.client import StaticToken, credential, retry_after
 from collectors.entra.conditional_access import conditional_access
 from collectors.entra.directory_roles import directory_roles
+from collectors.entra.settings import EntraSettings
 from collectors.entra.targets import EntraTenant
 from collectors.entra.users import users
 from tests.clock import FakeTime
@@ -29,8 +29,8 @@ from tests.graph_server import (
     GraphData,
     GraphFault,
     GraphServer,
+    directory,
     mfa_policy,
-    registration,
     role,
     user,
 )
@@ -41,24 +41,17 @@ USERS_PATH = "/v1.0/users"
 
 
 def tenant_data() -> GraphData:
-    return GraphData(
-        users=[
-            user(f"u{i}", f"user{i}@acme.com", employee_id=f"E{i}", last_sign_in="2026-10-30T08:00:00Z")
-            for i in range(5)
-        ]
-        + [user("g1", "p_partner.com#EXT#@acme.onmicrosoft.com", user_type="Guest", enabled=False)],
-        registrations=[registration(f"u{i}", f"user{i}@acme.com", mfa=i % 2 == 0) for i in range(5)],
-        policies=[mfa_policy("p1", exclude_users=["u4"])],
-        security_defaults=False,
-        roles=[
-            role(
-                "r1",
-                "Global Administrator",
-                GLOBAL_ADMIN_TEMPLATE,
-                [(USER, "u0"), (USER, "u1"), (GROUP, "grp"), (SERVICE_PRINCIPAL, "sp")],
-            ),
-            role("r2", "Helpdesk Administrator", "729827e3-9c14-49f7-bb1b-9608f156bbb8", []),
-        ],
+    members = [
+        user(f"u{i}", f"user{i}@acme.com", employee_id=f"E{i}", last_sign_in="2026-10-30T08:00:00Z")
+        for i in range(5)
+    ]
+    return directory(
+        [*members, user("g1", "p_partner.com#EXT#@acme.onmicrosoft.com", user_type="Guest", enabled=False)],
+        mfa={f"u{i}": i % 2 == 0 for i in range(5)},
+        policy=mfa_policy("p1", exclude_users=["u4"]),
+        admin_role="r1",
+        admins=[(USER, "u0"), (USER, "u1"), (GROUP, "grp"), (SERVICE_PRINCIPAL, "sp")],
+        roles=[role("r2", "Helpdesk Administrator", "729827e3-9c14-49f7-bb1b-9608f156bbb8", [])],
     )
 
 

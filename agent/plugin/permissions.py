@@ -40,7 +40,7 @@ def render(registry: Registry, system: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Print the permissions a source system needs.")
-    parser.add_argument("system", help="a system's name: entra, gcp, hr, or a plugin's")
+    parser.add_argument("system", help="a system's name, as its config section is named")
     args = parser.parse_args(argv)
     try:
         text = render(load_plugins(systems=[args.system]), args.system)
