@@ -122,6 +122,13 @@ def _failing_summary(failing: Sequence[Result]) -> str:
     return f"{len(failing)} failing resource(s): {names}{more}"
 
 
+def _by_checks(
+    session: Session, nc: Nonconformity, to: NcState | None, reason: str, run: Run, at: datetime
+) -> None:
+    """A step the checks take (not a person), in the run whose outcome caused it."""
+    transition(session, nc, to, actor=SYSTEM_ACTOR, reason=reason, at=at, run=run)
+
+
 def record_outcome(
     session: Session, spec: CheckSpec, scope: str, results: Sequence[Result], run: Run, at: datetime
 ) -> Nonconformity | None:
@@ -150,36 +157,17 @@ def record_outcome(
             )
             session.add(nc)
             session.flush()
-            transition(
-                session,
-                nc,
-                None,
-                actor=SYSTEM_ACTOR,
-                reason=f"check failed in run {run.id}: {_failing_summary(failing)}",
-                at=at,
-                run=run,
+            _by_checks(
+                session, nc, None, f"check failed in run {run.id}: {_failing_summary(failing)}", run, at
             )
         elif nc.state == NcState.CLOSED:
             reopened = NcState.OPEN if _was_accepted(session, nc) else NcState.DRAFT
-            transition(
-                session,
-                nc,
-                reopened,
-                actor=SYSTEM_ACTOR,
-                reason=f"regression in run {run.id}: {_failing_summary(failing)}",
-                at=at,
-                run=run,
+            _by_checks(
+                session, nc, reopened, f"regression in run {run.id}: {_failing_summary(failing)}", run, at
             )
         elif nc.state == NcState.RESOLVED:
-            transition(
-                session,
-                nc,
-                NcState.OPEN,
-                actor=SYSTEM_ACTOR,
-                reason=f"still failing after resolution, in run {run.id}: {_failing_summary(failing)}",
-                at=at,
-                run=run,
-            )
+            why = f"still failing after resolution, in run {run.id}: {_failing_summary(failing)}"
+            _by_checks(session, nc, NcState.OPEN, why, run, at)
         still_unknown = set(nc.failing_resources) & errored
         nc.failing_resources = sorted({r.resource_id for r in failing} | still_unknown)
         nc.evidence_hashes = sorted({h for r in failing for h in r.evidence})
@@ -192,14 +180,8 @@ def record_outcome(
     if nc is None or errored:
         return nc
     if nc.state == NcState.DRAFT:
-        transition(
-            session,
-            nc,
-            NcState.CLOSED,
-            actor=SYSTEM_ACTOR,
-            reason=f"check passed in run {run.id}: no failing resource remains",
-            at=at,
-            run=run,
+        _by_checks(
+            session, nc, NcState.CLOSED, f"check passed in run {run.id}: no failing resource remains", run, at
         )
     elif nc.state in ACCEPTED and not nc.ready_for_verification:
         nc.ready_for_verification = True

@@ -20,6 +20,14 @@ if TYPE_CHECKING:
 
 DECLARED = Registry()
 _Document = Callable[[list[str]], str]
+_Spec = TypeVar("_Spec", CollectorSpec, CheckSpec)
+
+
+def _declare(table: dict[str, _Spec], key: str, spec: _Spec, what: str) -> None:
+    """Re-importing a module declares the same function again (fine); another function is a clash."""
+    if key in table and table[key].func is not spec.func:
+        raise PluginError(f"{what} {key!r} is registered twice")
+    table[key] = spec
 
 
 def _first_line(doc: str | None) -> str:
@@ -38,16 +46,8 @@ def collector(
         raise PluginError(f"collector source {source!r} is not of the form system.service.dataset")
 
     def register(func: Callable[[Any], Iterable[Record]]) -> Callable[[Any], Iterable[Record]]:
-        if source in DECLARED.collectors and DECLARED.collectors[source].func is not func:
-            raise PluginError(f"collector {source!r} is registered twice")
-        DECLARED.collectors[source] = CollectorSpec(
-            source=source,
-            scope_kind=scope,
-            func=func,
-            freshness=freshness,
-            permissions=tuple(permissions),
-            description=_first_line(func.__doc__),
-        )
+        spec = CollectorSpec(source, scope, func, freshness, tuple(permissions), _first_line(func.__doc__))
+        _declare(DECLARED.collectors, source, spec, "collector")
         return func
 
     return register
@@ -76,19 +76,10 @@ def check(
         raise PluginError(f"check {check_id!r}: severity {severity!r} is not major, minor or ofi") from None
 
     def register(func: Callable[[Evidence], Iterator[Result]]) -> Callable[[Evidence], Iterator[Result]]:
-        if check_id in DECLARED.checks and DECLARED.checks[check_id].func is not func:
-            raise PluginError(f"check {check_id!r} is registered twice")
-        DECLARED.checks[check_id] = CheckSpec(
-            id=check_id,
-            title=title,
-            controls=mapping,
-            severity=sev,
-            needs=tuple(needs),
-            rationale=rationale,
-            remediation=remediation,
-            func=func,
-            params=dict(params or {}),
+        spec = CheckSpec(
+            check_id, title, mapping, sev, tuple(needs), rationale, remediation, func, dict(params or {})
         )
+        _declare(DECLARED.checks, check_id, spec, "check")
         return func
 
     return register

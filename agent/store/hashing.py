@@ -55,21 +55,29 @@ def tree_hash(entries: Iterable[tuple[str, str]]) -> str:
     return hasher.hexdigest()
 
 
+# Each sealed row's hash: the run it belongs to plus these columns, under these names (the names are
+# the hashed format; changing one changes every hash).
+_OBSERVATION = {
+    "source": "source", "scope": "scope", "status": "status", "error": "error", "tree": "tree_hash",
+    "count": "record_count", "started_at": "started_at", "collected_at": "collected_at",
+    "agent_version": "agent_version",
+}  # fmt: skip
+_TRANSITION = {
+    "id": "id", "nc": "nc_id", "at": "at", "actor": "actor", "from": "from_state", "to": "to_state",
+    "reason": "reason",
+}  # fmt: skip
+_ATTESTATION = {
+    "id": "id", "control": "control_id", "attachment": "attachment", "filename": "filename", "note": "note",
+    "actor": "actor", "at": "at", "expires_at": "expires_at",
+}  # fmt: skip
+
+
+def _row_hash(row: Mapping[str, Any], run_uid: str, columns: Mapping[str, str]) -> str:
+    return content_hash({"run": run_uid, **{name: row[column] for name, column in columns.items()}})
+
+
 def observation_hash(obs: Mapping[str, Any], run_uid: str) -> str:
-    return content_hash(
-        {
-            "run": run_uid,
-            "source": obs["source"],
-            "scope": obs["scope"],
-            "status": obs["status"],
-            "error": obs["error"],
-            "tree": obs["tree_hash"],
-            "count": obs["record_count"],
-            "started_at": obs["started_at"],
-            "collected_at": obs["collected_at"],
-            "agent_version": obs["agent_version"],
-        }
-    )
+    return _row_hash(obs, run_uid, _OBSERVATION)
 
 
 def result_set_hash(rows: Sequence[Mapping[str, Any]]) -> str:
@@ -109,34 +117,11 @@ def nc_hash(document: Mapping[str, Any]) -> str:
 
 def transition_hash(t: Mapping[str, Any], run_uid: str) -> str:
     """One step of an NC's history; its id fixes its place, so reordering rows shows."""
-    return content_hash(
-        {
-            "run": run_uid,
-            "id": t["id"],
-            "nc": t["nc_id"],
-            "at": t["at"],
-            "actor": t["actor"],
-            "from": t["from_state"],
-            "to": t["to_state"],
-            "reason": t["reason"],
-        }
-    )
+    return _row_hash(t, run_uid, _TRANSITION)
 
 
 def attestation_hash(a: Mapping[str, Any], run_uid: str) -> str:
-    return content_hash(
-        {
-            "run": run_uid,
-            "id": a["id"],
-            "control": a["control_id"],
-            "attachment": a["attachment"],
-            "filename": a["filename"],
-            "note": a["note"],
-            "actor": a["actor"],
-            "at": a["at"],
-            "expires_at": a["expires_at"],
-        }
-    )
+    return _row_hash(a, run_uid, _ATTESTATION)
 
 
 def run_identity(run: Mapping[str, Any]) -> dict[str, Any]:
