@@ -32,6 +32,12 @@ def days_between(earlier: datetime, now: datetime) -> int:
     return (now.astimezone(UTC).date() - earlier.astimezone(UTC).date()).days
 
 
+def age_days(value: str | None, now: datetime) -> int | None:
+    """Days from a timestamp in evidence to `now`; None when it says "never" (see `parse_timestamp`)."""
+    when = parse_timestamp(value)
+    return None if when is None else days_between(when, now)
+
+
 def days_ago(days: int) -> str:
     """`1 day ago`, `30 days ago`: how a reason states a credential's age."""
     return f"{days} day ago" if days == 1 else f"{days} days ago"

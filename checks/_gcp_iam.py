@@ -103,20 +103,27 @@ def unreadable(record: Record) -> Result | None:
     return Result(record.resource_id, Status.ERROR, reason, (record.hash,) if record.hash else ())
 
 
-def readable(records: Iterable[Record]) -> Iterator[Record | Result]:
-    """Records to judge, with the unreadable ones already turned into `error` results."""
+def each_readable(records: Iterable[Record], judge: Callable[[Record], Result]) -> Iterator[Result]:
+    """`judge` each record, except that an unreadable one is its own `error` result."""
     for record in records:
-        yield unreadable(record) or record
+        yield unreadable(record) or judge(record)
+
+
+def judge_inventory(
+    ev: Evidence, source: str, what: str, judge: Callable[[Record], Result]
+) -> Iterator[Result]:
+    """`judge` each resource of a deep inventory; a scope without any says so (not applicable)."""
+    records = ev.records(source)
+    if not records:
+        yield none_in_scope(ev, what)
+    yield from each_readable(records, judge)
 
 
 def judge_policies(
     records: Iterable[Record], what: str, offends: Callable[[Grant], bool]
 ) -> Iterator[Result]:
-    for record in readable(records):
-        if isinstance(record, Result):
-            yield record
-        else:
-            yield judge(record, [g for g in grants(record) if offends(g)], what)
+    """One result per readable policy, failing it for every grant that `offends`."""
+    yield from each_readable(records, lambda r: judge(r, [g for g in grants(r) if offends(g)], what))
 
 
 def as_list(value: Any, name: str) -> list[str]:

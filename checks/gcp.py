@@ -12,7 +12,7 @@ from typing import Any
 from agent.plugin import check
 from agent.plugin.evidence import Evidence
 from agent.plugin.model import Record, Result
-from checks._dates import days_ago, days_between, parse_timestamp
+from checks._dates import age_days, days_ago, parse_timestamp
 from checks._gcp_iam import (
     BASIC_ROLES,
     BUCKETS,
@@ -22,23 +22,30 @@ from checks._gcp_iam import (
     Grant,
     as_list,
     domain_of,
+    each_readable,
     email_of,
     grants,
     judge,
+    judge_inventory,
     judge_policies,
-    none_in_scope,
-    readable,
     undeleted,
     where,
     within,
 )
 from checks._identity import AMBIGUOUS, EMPLOYEES, Directory, Match, directory
+from checks._judging import Aged, judge_ages
 
 BASIC_ROLES_WITH_VIEWER = [*BASIC_ROLES, "roles/viewer"]
 
 
 def _is(kind: str, grant: Grant) -> bool:
     return undeleted(grant.member).startswith(kind + ":")
+
+
+def _basic_roles_of(ev: Evidence, kind: str, what: str) -> Iterator[Result]:
+    """Members of one kind (`user`, `serviceAccount`) must not hold the configured basic roles."""
+    roles = set(as_list(ev.param("roles"), "roles"))
+    yield from judge_policies(ev.records(POLICIES), what, lambda g: g.role in roles and _is(kind, g))
 
 
 @check(
@@ -74,10 +81,7 @@ def public_members(ev: Evidence) -> Iterator[Result]:
 )
 def basic_roles_to_users(ev: Evidence) -> Iterator[Result]:
     """User members must not hold the configured basic roles, directly or through inheritance."""
-    roles = set(as_list(ev.param("roles"), "roles"))
-    yield from judge_policies(
-        ev.records(POLICIES), "basic roles granted to users", lambda g: g.role in roles and _is("user", g)
-    )
+    yield from _basic_roles_of(ev, "user", "basic roles granted to users")
 
 
 @check(
@@ -98,19 +102,19 @@ def basic_roles_to_users(ev: Evidence) -> Iterator[Result]:
 def external_members(ev: Evidence) -> Iterator[Result]:
     """User, group and domain members must be in `company_domains` (or a subdomain of one)."""
     domains = as_list(ev.param("company_domains"), "company_domains")
-    for policy in readable(ev.records(POLICIES)):
-        if isinstance(policy, Result):
-            yield policy
-        elif not domains:
-            yield Result.error(
+
+    def judge_policy(policy: Record) -> Result:
+        if not domains:
+            return Result.error(
                 policy.resource_id,
                 'no company domains configured: set company_domains in [checks.params."gcp.iam.external_members"]',
             )
-        else:
-            outside = [
-                g for g in grants(policy) if (d := domain_of(g.member)) is not None and not within(d, domains)
-            ]
-            yield judge(policy, outside, "members outside " + ", ".join(domains))
+        outside = [
+            g for g in grants(policy) if (d := domain_of(g.member)) is not None and not within(d, domains)
+        ]
+        return judge(policy, outside, "members outside " + ", ".join(domains))
+
+    yield from each_readable(ev.records(POLICIES), judge_policy)
 
 
 @check(
@@ -129,12 +133,7 @@ def external_members(ev: Evidence) -> Iterator[Result]:
 )
 def service_account_basic_roles(ev: Evidence) -> Iterator[Result]:
     """Service-account members must not hold the configured basic roles."""
-    roles = set(as_list(ev.param("roles"), "roles"))
-    yield from judge_policies(
-        ev.records(POLICIES),
-        "basic roles granted to service accounts",
-        lambda g: g.role in roles and _is("serviceAccount", g),
-    )
+    yield from _basic_roles_of(ev, "serviceAccount", "basic roles granted to service accounts")
 
 
 @check(
@@ -154,20 +153,21 @@ def service_account_basic_roles(ev: Evidence) -> Iterator[Result]:
 def inherited_basic_roles(ev: Evidence) -> Iterator[Result]:
     """Organisation and folder policies must not grant basic roles; they reach every project below."""
     roles = set(as_list(ev.param("roles"), "roles"))
-    for policy in readable(ev.records(POLICIES)):
-        if isinstance(policy, Result):
-            yield policy
-        elif policy.data.get("kind") == "project":
-            yield Result.not_applicable(policy, f"{policy.resource_id}: a project's grants are not inherited")
-        else:
-            yield judge(policy, [g for g in grants(policy) if g.role in roles], "basic roles set here")
+
+    def judge_policy(policy: Record) -> Result:
+        if policy.data.get("kind") == "project":
+            return Result.not_applicable(
+                policy, f"{policy.resource_id}: a project's grants are not inherited"
+            )
+        return judge(policy, [g for g in grants(policy) if g.role in roles], "basic roles set here")
+
+    yield from each_readable(ev.records(POLICIES), judge_policy)
 
 
-def _key_age(ev: Evidence, key: dict[str, Any]) -> tuple[int | None, str]:
-    created = parse_timestamp(key.get("created"))
-    if created is None:
+def _key_age(ev: Evidence, key: dict[str, Any]) -> Aged:
+    days = age_days(key.get("created"), ev.now)
+    if days is None:
         return None, f"key {key['id']} has no creation time"
-    days = days_between(created, ev.now)
     return days, f"key {key['id']} created {days_ago(days)}"
 
 
@@ -191,22 +191,16 @@ def _usable(ev: Evidence, key: dict[str, Any]) -> bool:
 def service_account_key_age(ev: Evidence) -> Iterator[Result]:
     """Every enabled, unexpired user-managed key must be younger than `max_age_days`."""
     limit = int(ev.param("max_age_days"))
-    if not ev.records(KEYS):
-        yield none_in_scope(ev, "service accounts")
-    for sa in readable(ev.records(KEYS)):
-        if isinstance(sa, Result):
-            yield sa
-            continue
+
+    def judge_account(sa: Record) -> Result:
         email = sa.data["email"]
         usable = [k for k in sa.data.get("keys") or () if _usable(ev, k)]
         if sa.data.get("disabled") or not usable:
             state = "is disabled" if sa.data.get("disabled") else "has no usable user-managed key"
-            yield Result.not_applicable(sa, f"{email} {state}")
-            continue
-        ages = [_key_age(ev, k) for k in usable]
-        late = [text for days, text in ages if days is None or days > limit]
-        shown = "; ".join(late or [text for _, text in ages])
-        yield Result.of(sa, passed=not late, reason=f"{email}: {shown} (rotation limit {limit} days)")
+            return Result.not_applicable(sa, f"{email} {state}")
+        return judge_ages(sa, email, [_key_age(ev, k) for k in usable], limit, "rotation limit")
+
+    yield from judge_inventory(ev, KEYS, "service accounts", judge_account)
 
 
 @check(
@@ -224,19 +218,16 @@ def service_account_key_age(ev: Evidence) -> Iterator[Result]:
 )
 def public_buckets(ev: Evidence) -> Iterator[Result]:
     """Bucket policies must not name public members, unless public access prevention blocks them."""
-    if not ev.records(BUCKETS):
-        yield none_in_scope(ev, "buckets")
-    for bucket in readable(ev.records(BUCKETS)):
-        if isinstance(bucket, Result):
-            yield bucket
-            continue
+
+    def judge_bucket(bucket: Record) -> Result:
         public = [g for g in grants(bucket) if g.member in PUBLIC_MEMBERS]
         subject = f"bucket {bucket.data['bucket']} (project {bucket.data['project']})"
         if public and bucket.data.get("public_access_prevention") == "enforced":
             reason = f"{subject}: public members are blocked by enforced public access prevention"
-            yield Result.of(bucket, passed=True, reason=reason)
-            continue
-        yield judge(bucket, public, "public members", subject)
+            return Result.of(bucket, passed=True, reason=reason)
+        return judge(bucket, public, "public members", subject)
+
+    yield from judge_inventory(ev, BUCKETS, "buckets", judge_bucket)
 
 
 Linked = list[tuple[Grant, Match]]
@@ -280,16 +271,15 @@ def leaver_bindings(ev: Evidence) -> Iterator[Result]:
     """User members linked (through the shared identity resolution) to a leaver fail their policy."""
     people = directory(ev)
     resolved: dict[str, Match] = {}
-    for policy in readable(ev.records(POLICIES)):
-        if isinstance(policy, Result):
-            yield policy
-            continue
+
+    def judge_policy(policy: Record) -> Result:
         left, unsure = _leavers(policy, resolved, people, ev)
         if left:
             shown = "; ".join(f"{g.describe()} ({m.describe()}, left)" for g, m in left)
-            yield Result.of(policy, passed=False, reason=f"{where(policy)}: leavers hold roles: {shown}")
-        elif unsure:
+            return Result.of(policy, passed=False, reason=f"{where(policy)}: leavers hold roles: {shown}")
+        if unsure:
             shown = "; ".join(f"{g.member}: {m.describe()}" for g, m in unsure)
-            yield Result.error(policy.resource_id, f"{where(policy)}: cannot tell who holds roles: {shown}")
-        else:
-            yield Result.of(policy, passed=True, reason=f"{where(policy)}: no leaver holds a role")
+            return Result.error(policy.resource_id, f"{where(policy)}: cannot tell who holds roles: {shown}")
+        return Result.of(policy, passed=True, reason=f"{where(policy)}: no leaver holds a role")
+
+    yield from each_readable(ev.records(POLICIES), judge_policy)

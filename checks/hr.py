@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
+from typing import Any
 
 from agent.plugin import check
 from agent.plugin.evidence import Evidence
@@ -29,14 +30,23 @@ def _fact_missing(ev: Evidence, fact: str) -> Result | None:
     return None
 
 
-def _signed(ev: Evidence, fact: str, what: str) -> Iterator[Result]:
-    """Current employees must have `fact` recorded (true or a date); joiners may until their start."""
+def _each_current(
+    ev: Evidence, fact: str, judge: Callable[[Record, Person, Any], Result]
+) -> Iterator[Result]:
+    """`judge` each current employee with the value HR holds for `fact` (an ISO date, true/false or
+    None); evidence that carries the fact for nobody is one `error`, never a verdict per person."""
     if (missing := _fact_missing(ev, fact)) is not None:
         yield missing
         return
-    today = ev.now.date()
     for record, person in _current(ev):
-        value = record.data.get(fact)
+        yield judge(record, person, record.data.get(fact))
+
+
+def _signed(ev: Evidence, fact: str, what: str) -> Iterator[Result]:
+    """Current employees must have `fact` recorded (true or a date); joiners may until their start."""
+    today = ev.now.date()
+
+    def judge(record: Record, person: Person, value: Any) -> Result:
         done = value is True or isinstance(value, str)
         pending = not done and person.hire_date is not None and person.hire_date > today
         if done:
@@ -45,7 +55,9 @@ def _signed(ev: Evidence, fact: str, what: str) -> Iterator[Result]:
             reason = f"{person.label}: starts {person.hire_date}; {what} not signed yet"
         else:
             reason = f"{person.label}: no signed {what} recorded in HR"
-        yield Result.of(record, passed=done or pending, reason=reason)
+        return Result.of(record, passed=done or pending, reason=reason)
+
+    yield from _each_current(ev, fact, judge)
 
 
 @check(
@@ -60,12 +72,9 @@ def _signed(ev: Evidence, fact: str, what: str) -> Iterator[Result]:
 @or_nothing_to_judge("current employees")
 def screening_before_start(ev: Evidence) -> Iterator[Result]:
     """A screening date on or before the hire date (or a yes) for every current employee."""
-    if (missing := _fact_missing(ev, "screening_completed")) is not None:
-        yield missing
-        return
     today = ev.now.date()
-    for record, person in _current(ev):
-        value = record.data.get("screening_completed")
+
+    def judge(record: Record, person: Person, value: Any) -> Result:
         start = person.hire_date
         if isinstance(value, str):
             screened = date.fromisoformat(value)
@@ -73,13 +82,14 @@ def screening_before_start(ev: Evidence) -> Iterator[Result]:
             detail = f"screened {value}" + (
                 f", {(screened - start).days} day(s) after starting {start}" if late else ""
             )
-            yield Result.of(record, passed=not late, reason=f"{person.label}: {detail}")
-        elif value is True:
-            yield Result.of(record, passed=True, reason=f"{person.label}: screening recorded (no date)")
-        else:
-            pending = start is not None and start > today
-            detail = f"starts {start}; screening pending" if pending else "no screening recorded"
-            yield Result.of(record, passed=pending, reason=f"{person.label}: {detail}")
+            return Result.of(record, passed=not late, reason=f"{person.label}: {detail}")
+        if value is True:
+            return Result.of(record, passed=True, reason=f"{person.label}: screening recorded (no date)")
+        pending = start is not None and start > today
+        detail = f"starts {start}; screening pending" if pending else "no screening recorded"
+        return Result.of(record, passed=pending, reason=f"{person.label}: {detail}")
+
+    yield from _each_current(ev, "screening_completed", judge)
 
 
 @check(
@@ -125,23 +135,21 @@ def nda_signed(ev: Evidence) -> Iterator[Result]:
 @or_nothing_to_judge("current employees")
 def training_overdue(ev: Evidence) -> Iterator[Result]:
     """Training completed within `valid_days`; joiners have `new_joiner_days` from their start."""
-    if (missing := _fact_missing(ev, "training_completed")) is not None:
-        yield missing
-        return
     valid, joiner = int(ev.param("valid_days")), int(ev.param("new_joiner_days"))
     today = ev.now.date()
-    for record, person in _current(ev):
-        value = record.data.get("training_completed")
+
+    def judge(record: Record, person: Person, value: Any) -> Result:
         if isinstance(value, str):
             age = (today - date.fromisoformat(value)).days
             reason = f"{person.label}: trained {value} ({days_ago(age)}, valid {valid} days)"
-            yield Result.of(record, passed=age <= valid, reason=reason)
-        elif value is True:
-            yield Result.of(record, passed=True, reason=f"{person.label}: training recorded (no date)")
-        else:
-            since = (today - person.hire_date).days if person.hire_date else None
-            started = "start date unknown" if since is None else f"started {days_ago(since)}"
-            if since is not None and since < 0:
-                started = f"starts {person.hire_date}"
-            reason = f"{person.label}: no training recorded, {started} (joiners have {joiner} days)"
-            yield Result.of(record, passed=since is not None and since <= joiner, reason=reason)
+            return Result.of(record, passed=age <= valid, reason=reason)
+        if value is True:
+            return Result.of(record, passed=True, reason=f"{person.label}: training recorded (no date)")
+        since = (today - person.hire_date).days if person.hire_date else None
+        started = "start date unknown" if since is None else f"started {days_ago(since)}"
+        if since is not None and since < 0:
+            started = f"starts {person.hire_date}"
+        reason = f"{person.label}: no training recorded, {started} (joiners have {joiner} days)"
+        return Result.of(record, passed=since is not None and since <= joiner, reason=reason)
+
+    yield from _each_current(ev, "training_completed", judge)

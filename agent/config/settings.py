@@ -188,4 +188,3 @@ def load_settings(
         # Files a config names sit next to it, wherever the command is run from.
         settings.export.signing_key = str(used.parent / key)
     return settings, used
-

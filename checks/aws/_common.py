@@ -1,13 +1,13 @@
-"""Helpers shared by the AWS checks: ARNs, ages, the credential report's users, per-region settings."""
+"""Helpers shared by the AWS checks: ARNs, the credential report's users, per-region settings, findings."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 
 from agent.plugin.evidence import Evidence
 from agent.plugin.model import Record, Result
-from checks._dates import days_between, parse_timestamp
+from checks._dates import age_days
 
 WORLD = frozenset({"0.0.0.0/0", "::/0"})
 CREDENTIAL_REPORT = "aws.iam.credential_report"
@@ -30,11 +30,6 @@ def scope_account(scope: str) -> str:
     return parts[1] if len(parts) > 1 else scope
 
 
-def age_days(value: str | None, now: datetime) -> int | None:
-    when = parse_timestamp(value)
-    return None if when is None else days_between(when, now)
-
-
 def report_users(ev: Evidence) -> Iterator[Record]:
     """The IAM users of the credential report; the root row is judged by the account-summary checks."""
     for row in ev.records(CREDENTIAL_REPORT):
@@ -53,3 +48,24 @@ def judge_each(ev: Evidence, source: str, what: str, judge: Callable[[Record], R
         return
     for rec in records:
         yield judge(rec)
+
+
+def judge_open(
+    findings: Iterable[Record],
+    now: datetime,
+    limit: int,
+    what: Callable[[Record], str],
+    undated: str,
+    dated: str,
+) -> Iterator[Result]:
+    """Each open finding passes while it is at most `limit` days old; one without a creation date fails.
+
+    `what(finding)` names it; `undated` and `dated` (with `{age}` and `{limit}`) finish the reason.
+    """
+    for finding in findings:
+        age = age_days(finding.data.get("CreatedAt"), now)
+        subject = what(finding)
+        if age is None:
+            yield Result.of(finding, passed=False, reason=subject + undated)
+        else:
+            yield Result.of(finding, passed=age <= limit, reason=subject + dated.format(age=age, limit=limit))

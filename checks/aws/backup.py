@@ -8,7 +8,7 @@ from typing import Any
 from agent.plugin import check
 from agent.plugin.evidence import Evidence
 from agent.plugin.model import Record, Result
-from checks._judging import or_nothing_to_judge
+from checks._judging import flag, or_nothing_to_judge
 from checks.aws._common import arn_region, judge_each
 
 BACKUP_PLANS = "aws.backup.plans"
@@ -71,10 +71,7 @@ def backup_plan_coverage(ev: Evidence) -> Iterator[Result]:
 @or_nothing_to_judge("backup vaults")
 def backup_vault_lock(ev: Evidence) -> Iterator[Result]:
     """Vaults holding recovery points should be locked."""
-    for vault in ev.records(BACKUP_VAULTS):
-        locked = bool(vault.data.get("Locked"))
-        yield Result.of(
-            vault,
-            passed=locked,
-            reason=f"{vault.data['BackupVaultName']} is {'' if locked else 'not '}locked",
-        )
+    judge = flag(
+        "Locked", lambda vault, on: f"{vault.data['BackupVaultName']} is {'' if on else 'not '}locked"
+    )
+    yield from map(judge, ev.records(BACKUP_VAULTS))

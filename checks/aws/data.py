@@ -8,7 +8,7 @@ from typing import Any
 from agent.plugin import check
 from agent.plugin.evidence import Evidence
 from agent.plugin.model import Record, Result
-from checks._judging import or_nothing_to_judge
+from checks._judging import flag, or_nothing_to_judge
 from checks.aws._common import arn_region, judge_each
 
 BUCKETS = "aws.s3.buckets"
@@ -219,14 +219,12 @@ def bucket_access_logging(ev: Evidence) -> Iterator[Result]:
 )
 def ebs_default_encryption(ev: Evidence) -> Iterator[Result]:
     """The region-level default must encrypt new volumes."""
-
-    def judge(rec: Record) -> Result:
-        on = bool(rec.data.get("EbsEncryptionByDefault"))
-        where = arn_region(rec.resource_id)
-        return Result.of(
-            rec, passed=on, reason=f"EBS encryption by default is {'on' if on else 'off'} in {where}"
-        )
-
+    judge = flag(
+        "EbsEncryptionByDefault",
+        lambda rec, on: (
+            f"EBS encryption by default is {'on' if on else 'off'} in {arn_region(rec.resource_id)}"
+        ),
+    )
     yield from judge_each(ev, EBS_DEFAULT, "EBS default encryption", judge)
 
 
@@ -242,9 +240,8 @@ def ebs_default_encryption(ev: Evidence) -> Iterator[Result]:
 @or_nothing_to_judge("EBS volumes")
 def volume_encryption(ev: Evidence) -> Iterator[Result]:
     """Every volume must be encrypted."""
-    for vol in ev.records(VOLUMES):
-        on = bool(vol.data.get("Encrypted"))
-        yield Result.of(vol, passed=on, reason=f"{vol.data['VolumeId']} is {'' if on else 'not '}encrypted")
+    judge = flag("Encrypted", lambda vol, on: f"{vol.data['VolumeId']} is {'' if on else 'not '}encrypted")
+    yield from map(judge, ev.records(VOLUMES))
 
 
 @check(
@@ -276,9 +273,10 @@ def key_rotation(ev: Evidence) -> Iterator[Result]:
 # --- RDS ------------------------------------------------------------------------------------------
 
 
-def _db(ev: Evidence) -> Iterator[tuple[Record, str]]:
-    for db in ev.records(DATABASES):
-        yield db, db.data["DBInstanceIdentifier"]
+def _db_setting(ev: Evidence, key: str, said: tuple[str, str]) -> Iterator[Result]:
+    """Judge each DB instance by one yes/no setting; `said` words it on and off, after the name."""
+    judge = flag(key, lambda db, on: f"{db.data['DBInstanceIdentifier']}{said[0] if on else said[1]}")
+    yield from map(judge, ev.records(DATABASES))
 
 
 @check(
@@ -293,9 +291,7 @@ def _db(ev: Evidence) -> Iterator[tuple[Record, str]]:
 @or_nothing_to_judge("RDS instances")
 def rds_storage_encrypted(ev: Evidence) -> Iterator[Result]:
     """Every DB instance must encrypt its storage."""
-    for db, name in _db(ev):
-        on = bool(db.data.get("StorageEncrypted"))
-        yield Result.of(db, passed=on, reason=f"{name}: storage {'' if on else 'not '}encrypted")
+    yield from _db_setting(ev, "StorageEncrypted", (": storage encrypted", ": storage not encrypted"))
 
 
 @check(
@@ -315,7 +311,8 @@ def rds_storage_encrypted(ev: Evidence) -> Iterator[Result]:
 def rds_backup_retention(ev: Evidence) -> Iterator[Result]:
     """Retention must be at least `min_days` (0 means automated backups are off)."""
     limit = int(ev.param("min_days"))
-    for db, name in _db(ev):
+    for db in ev.records(DATABASES):
+        name = db.data["DBInstanceIdentifier"]
         days = int(db.data.get("BackupRetentionPeriod") or 0)
         reason = (
             f"{name}: automated backups kept {days} days (minimum {limit})"
@@ -337,9 +334,9 @@ def rds_backup_retention(ev: Evidence) -> Iterator[Result]:
 @or_nothing_to_judge("RDS instances")
 def rds_deletion_protection(ev: Evidence) -> Iterator[Result]:
     """Every DB instance must have deletion protection."""
-    for db, name in _db(ev):
-        on = bool(db.data.get("DeletionProtection"))
-        yield Result.of(db, passed=on, reason=f"{name}: deletion protection {'on' if on else 'off'}")
+    yield from _db_setting(
+        ev, "DeletionProtection", (": deletion protection on", ": deletion protection off")
+    )
 
 
 @check(
@@ -354,6 +351,4 @@ def rds_deletion_protection(ev: Evidence) -> Iterator[Result]:
 @or_nothing_to_judge("RDS instances")
 def rds_multi_az(ev: Evidence) -> Iterator[Result]:
     """Every DB instance should be Multi-AZ."""
-    for db, name in _db(ev):
-        on = bool(db.data.get("MultiAZ"))
-        yield Result.of(db, passed=on, reason=f"{name}: {'Multi-AZ' if on else 'single availability zone'}")
+    yield from _db_setting(ev, "MultiAZ", (": Multi-AZ", ": single availability zone"))

@@ -6,7 +6,8 @@ from collections.abc import Iterator
 
 from agent.plugin import check
 from agent.plugin.evidence import Evidence
-from agent.plugin.model import Record, Result
+from agent.plugin.model import Result
+from checks._judging import flag
 from checks.aws._common import judge_each
 
 ORG_POLICIES = "aws.organizations.policies"
@@ -68,11 +69,5 @@ def scp_guardrails(ev: Evidence) -> Iterator[Result]:
 )
 def security_contact(ev: Evidence) -> Iterator[Result]:
     """The account must have an alternate security contact with an e-mail address."""
-
-    def judge(rec: Record) -> Result:
-        present = bool(rec.data.get("Present"))
-        return Result.of(
-            rec, passed=present, reason="security contact is set" if present else "no security contact"
-        )
-
+    judge = flag("Present", lambda _, on: "security contact is set" if on else "no security contact")
     yield from judge_each(ev, SECURITY_CONTACT, "security contact", judge)

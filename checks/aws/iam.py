@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Hashable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from agent.plugin import check
 from agent.plugin.evidence import Evidence
 from agent.plugin.model import Record, Result
-from checks._dates import days_ago, days_between, parse_timestamp
+from checks._dates import age_days, days_ago
+from checks._judging import Aged, judge_ages
 from checks.aws._common import CREDENTIAL_REPORT, report_users
 from checks.aws._policy import allows_everything
 
@@ -29,9 +30,6 @@ CHARACTER_CLASSES = {
     "RequireSymbols": "symbols",
 }
 
-# A credential's age in days (None when no date says, which is judged as too old) and how to say it.
-Aged = tuple[int | None, str]
-
 
 # --- shared helpers -------------------------------------------------------------------------------
 
@@ -47,23 +45,32 @@ def _active_keys(row: Mapping[str, Any]) -> list[int]:
 def _days_since(ev: Evidence, row: Mapping[str, Any], *fields: str) -> int | None:
     """Days since the first of `fields` that holds a date, or None when none does."""
     for name in fields:
-        when = parse_timestamp(row.get(name))
-        if when is not None:
-            return days_between(when, ev.now)
+        days = age_days(row.get(name), ev.now)
+        if days is not None:
+            return days
     return None
 
 
-def _judge_ages(user: Record, ages: list[Aged], limit: int, limit_name: str) -> Result:
-    """Fail naming every credential past the limit or of unknown age; else pass naming them all."""
-    late = [text for days, text in ages if days is None or days > limit]
-    shown = "; ".join(late or [text for _, text in ages])
-    return Result.of(
-        user, passed=not late, reason=f"{user.data['user']}: {shown} ({limit_name} {limit} days)"
-    )
+def _credential_ages(
+    ev: Evidence,
+    param: str,
+    limit_name: str,
+    ages_of: Callable[[Evidence, Mapping[str, Any]], list[Aged]],
+    nothing: str,
+) -> Iterator[Result]:
+    """Judge each IAM user's credentials by the ages `ages_of` finds, against the limit in `param`;
+    a user with none of them is not applicable, `nothing` saying why."""
+    limit = int(ev.param(param))
+    for user in report_users(ev):
+        ages = ages_of(ev, user.data)
+        if ages:
+            yield judge_ages(user, user.data["user"], ages, limit, limit_name)
+        else:
+            yield Result.not_applicable(user, f"{user.data['user']} {nothing}")
 
 
-def _summary_flag(ev: Evidence, key: str, wanted: int, good: str, bad: str) -> Iterator[Result]:
-    """Judge one flag of the account summary; a missing summary or flag never passes."""
+def _root_user(ev: Evidence, key: str, wanted: int, good: str, bad: str) -> Iterator[Result]:
+    """Judge one flag of the account summary about the root user; a missing summary or flag never passes."""
     summary = ev.one(ACCOUNT_SUMMARY)
     if summary is None:
         yield Result.error(ev.scope, "no IAM account summary was collected for this account")
@@ -74,7 +81,8 @@ def _summary_flag(ev: Evidence, key: str, wanted: int, good: str, bad: str) -> I
         yield Result.of(summary, passed=False, reason=f"the account summary of {account} has no {key}")
         return
     passed = value == wanted
-    yield Result.of(summary, passed=passed, reason=(good if passed else bad).format(account=account))
+    reason = f"the root user of account {account} {good if passed else bad}"
+    yield Result.of(summary, passed=passed, reason=reason)
 
 
 def _no_user_grants(ev: Evidence, field: str, kind: str) -> Iterator[Result]:
@@ -103,13 +111,7 @@ def _no_user_grants(ev: Evidence, field: str, kind: str) -> Iterator[Result]:
 )
 def root_mfa(ev: Evidence) -> Iterator[Result]:
     """Root sign-in must require a second factor."""
-    yield from _summary_flag(
-        ev,
-        "AccountMFAEnabled",
-        1,
-        good="the root user of account {account} has MFA enabled",
-        bad="the root user of account {account} signs in without MFA",
-    )
+    yield from _root_user(ev, "AccountMFAEnabled", 1, "has MFA enabled", "signs in without MFA")
 
 
 @check(
@@ -126,13 +128,7 @@ def root_mfa(ev: Evidence) -> Iterator[Result]:
 )
 def root_access_keys(ev: Evidence) -> Iterator[Result]:
     """The root user must have no programmatic credentials at all."""
-    yield from _summary_flag(
-        ev,
-        "AccountAccessKeysPresent",
-        0,
-        good="the root user of account {account} has no access keys",
-        bad="the root user of account {account} has access keys",
-    )
+    yield from _root_user(ev, "AccountAccessKeysPresent", 0, "has no access keys", "has access keys")
 
 
 # --- IAM users' credentials -----------------------------------------------------------------------
@@ -162,6 +158,16 @@ def console_user_without_mfa(ev: Evidence) -> Iterator[Result]:
         yield Result.of(user, passed=has_mfa, reason=reason)
 
 
+def _rotation_ages(ev: Evidence, row: Mapping[str, Any]) -> list[Aged]:
+    """How long ago each active access key was last rotated."""
+    ages: list[Aged] = []
+    for n in _active_keys(row):
+        days = _days_since(ev, row, f"access_key_{n}_last_rotated")
+        text = f"access key {n} has no rotation date"
+        ages.append((days, text if days is None else f"access key {n} last rotated {days_ago(days)}"))
+    return ages
+
+
 @check(
     "aws.iam.access_key_rotation",
     title="Active IAM access keys are rotated",
@@ -176,18 +182,9 @@ def console_user_without_mfa(ev: Evidence) -> Iterator[Result]:
 )
 def access_key_rotation(ev: Evidence) -> Iterator[Result]:
     """Each active key must have been rotated within the last `max_age_days`."""
-    limit = int(ev.param("max_age_days"))
-    for user in report_users(ev):
-        keys = _active_keys(user.data)
-        if not keys:
-            yield Result.not_applicable(user, f"{user.data['user']} has no active access key")
-            continue
-        ages: list[Aged] = []
-        for n in keys:
-            days = _days_since(ev, user.data, f"access_key_{n}_last_rotated")
-            text = f"access key {n} has no rotation date"
-            ages.append((days, text if days is None else f"access key {n} last rotated {days_ago(days)}"))
-        yield _judge_ages(user, ages, limit, "rotation limit")
+    yield from _credential_ages(
+        ev, "max_age_days", "rotation limit", _rotation_ages, "has no active access key"
+    )
 
 
 def _idle(ev: Evidence, row: Mapping[str, Any], label: str, used: str, issued: str) -> Aged:
@@ -199,6 +196,17 @@ def _idle(ev: Evidence, row: Mapping[str, Any], label: str, used: str, issued: s
     if days is None:
         return None, f"{label} never used and has no issue date"
     return days, f"{label} never used since issued {days_ago(days)}"
+
+
+def _idle_ages(ev: Evidence, row: Mapping[str, Any]) -> list[Aged]:
+    """How long the console password and each active access key have gone unused."""
+    ages: list[Aged] = []
+    if row.get("password_enabled") == "true":
+        ages.append(_idle(ev, row, "console password", "password_last_used", "password_last_changed"))
+    for n in _active_keys(row):
+        key = f"access_key_{n}"
+        ages.append(_idle(ev, row, f"access key {n}", f"{key}_last_used_date", f"{key}_last_rotated"))
+    return ages
 
 
 @check(
@@ -217,20 +225,8 @@ def _idle(ev: Evidence, row: Mapping[str, Any], label: str, used: str, issued: s
 )
 def unused_credentials(ev: Evidence) -> Iterator[Result]:
     """A console password or active key idle for more than `max_unused_days` fails."""
-    limit = int(ev.param("max_unused_days"))
-    for user in report_users(ev):
-        row = user.data
-        ages: list[Aged] = []
-        if row.get("password_enabled") == "true":
-            ages.append(_idle(ev, row, "console password", "password_last_used", "password_last_changed"))
-        for n in _active_keys(row):
-            key = f"access_key_{n}"
-            ages.append(_idle(ev, row, f"access key {n}", f"{key}_last_used_date", f"{key}_last_rotated"))
-        if not ages:
-            reason = f"{row['user']} has no console password and no active access key"
-            yield Result.not_applicable(user, reason)
-            continue
-        yield _judge_ages(user, ages, limit, "inactivity limit")
+    nothing = "has no console password and no active access key"
+    yield from _credential_ages(ev, "max_unused_days", "inactivity limit", _idle_ages, nothing)
 
 
 # --- password policy ------------------------------------------------------------------------------

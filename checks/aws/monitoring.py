@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from agent.plugin import check
 from agent.plugin.evidence import Evidence
 from agent.plugin.model import Record, Result
-from checks._judging import or_nothing_to_judge
-from checks.aws._common import age_days, arn_account, arn_region, judge_each, scope_account
+from checks._judging import flag, or_nothing_to_judge
+from checks.aws._common import arn_account, arn_region, judge_each, judge_open, scope_account
 
 TRAILS = "aws.cloudtrail.trails"
 RECORDERS = "aws.config.recorders"
@@ -85,15 +85,16 @@ def multi_region_trail(ev: Evidence) -> Iterator[Result]:
     yield Result.of(*trails, passed=False, reason=reason, resource_id=ev.scope)
 
 
-def _per_trail(ev: Evidence, judge: str, good: str, bad: str) -> Iterator[Result]:
+def _per_trail(ev: Evidence, key: str, good: str, bad: str) -> Iterator[Result]:
     """Judge one boolean-ish field of each trail the account owns; others' trails are judged there."""
+    judge = flag(key, lambda trail, ok: f"{trail.data['Name']} {good if ok else bad}")
     for trail, owner in _own_trails(ev):
-        name = trail.data["Name"]
         if owner:
-            yield Result.not_applicable(trail, f"{name} belongs to account {owner} and is judged there")
-            continue
-        ok = bool(trail.data.get(judge))
-        yield Result.of(trail, passed=ok, reason=f"{name} {good if ok else bad}")
+            yield Result.not_applicable(
+                trail, f"{trail.data['Name']} belongs to account {owner} and is judged there"
+            )
+        else:
+            yield judge(trail)
 
 
 @check(
@@ -227,15 +228,14 @@ def guardduty_high_findings(ev: Evidence) -> Iterator[Result]:
     """Unarchived findings of severity 7+ older than `max_age_days` fail; newer ones are within the window."""
     limit = int(ev.param("max_age_days"))
     findings = ev.records(GD_FINDINGS)
-    for finding in findings:
-        age = age_days(finding.data.get("CreatedAt"), ev.now)
-        what = f"{finding.data.get('Type')} (severity {finding.data.get('Severity')})"
-        if age is None:
-            yield Result.of(finding, passed=False, reason=f"{what} has no creation date")
-        else:
-            yield Result.of(
-                finding, passed=age <= limit, reason=f"{what} open for {age} days (limit {limit})"
-            )
+    yield from judge_open(
+        findings,
+        ev.now,
+        limit,
+        lambda f: f"{f.data.get('Type')} (severity {f.data.get('Severity')})",
+        " has no creation date",
+        " open for {age} days (limit {limit})",
+    )
     if findings:
         return
     for rec in ev.records(DETECTORS):
@@ -262,13 +262,9 @@ def guardduty_high_findings(ev: Evidence) -> Iterator[Result]:
 )
 def securityhub_enabled(ev: Evidence) -> Iterator[Result]:
     """Each region must have Security Hub enabled."""
-
-    def judge(rec: Record) -> Result:
-        on = bool(rec.data.get("Enabled"))
-        return Result.of(
-            rec, passed=on, reason=f"{arn_region(rec.resource_id)}: Security Hub {'on' if on else 'off'}"
-        )
-
+    judge = flag(
+        "Enabled", lambda rec, on: f"{arn_region(rec.resource_id)}: Security Hub {'on' if on else 'off'}"
+    )
     yield from judge_each(ev, HUB, "Security Hub", judge)
 
 
@@ -307,13 +303,16 @@ def vulnerabilities_remediated(ev: Evidence) -> Iterator[Result]:
                 hub.resource_id, f"{where}: Security Hub is off, so vulnerabilities are not evidenced"
             )
     open_vulns = [f for f in ev.records(SH_FINDINGS) if _is_open_vulnerability(f)]
-    for f in open_vulns:
-        age = age_days(f.data.get("CreatedAt"), ev.now)
-        what = f"{f.data.get('SeverityLabel')} {f.data.get('Title')} on {', '.join(f.data.get('Resources') or [])}"
-        if age is None:
-            yield Result.of(f, passed=False, reason=f"{what}: no creation date")
-        else:
-            yield Result.of(f, passed=age <= limit, reason=f"{what}: open {age} days (limit {limit})")
+    yield from judge_open(
+        open_vulns,
+        ev.now,
+        limit,
+        lambda f: (
+            f"{f.data.get('SeverityLabel')} {f.data.get('Title')} on {', '.join(f.data.get('Resources') or [])}"
+        ),
+        ": no creation date",
+        ": open {age} days (limit {limit})",
+    )
     if not open_vulns:
         for hub in hubs:
             if hub.data.get("Enabled"):

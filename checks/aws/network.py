@@ -8,7 +8,7 @@ from typing import Any
 from agent.plugin import check
 from agent.plugin.evidence import Evidence
 from agent.plugin.model import Result
-from checks._judging import or_nothing_to_judge
+from checks._judging import flag, or_nothing_to_judge
 from checks.aws._common import WORLD
 
 SECURITY_GROUPS = "aws.ec2.security_groups"
@@ -194,9 +194,11 @@ def instance_imdsv2(ev: Evidence) -> Iterator[Result]:
 @or_nothing_to_judge("RDS instances")
 def rds_not_publicly_accessible(ev: Evidence) -> Iterator[Result]:
     """Every DB instance must have public accessibility off."""
-    for db in ev.records(DATABASES):
-        public = bool(db.data.get("PubliclyAccessible"))
-        name = db.data["DBInstanceIdentifier"]
-        yield Result.of(
-            db, passed=not public, reason=f"{name} is {'' if public else 'not '}publicly accessible"
-        )
+    judge = flag(
+        "PubliclyAccessible",
+        lambda db, public: (
+            f"{db.data['DBInstanceIdentifier']} is {'' if public else 'not '}publicly accessible"
+        ),
+        good=False,
+    )
+    yield from map(judge, ev.records(DATABASES))

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from agent.plugin import collector
 from agent.plugin.model import Record
-from collectors.aws.session import Api, AwsRegion, iso, permissions
+from collectors.aws.session import Api, AwsRegion, flags, iso, permissions
 
 DAY = timedelta(hours=24)
 RECORDERS = Api("describe_configuration_recorders", "config:DescribeConfigurationRecorders")
@@ -32,8 +32,7 @@ def recorders(ctx: AwsRegion) -> Iterator[Record]:
         listed.append(
             {
                 "name": rec["name"],
-                "allSupported": bool(group.get("allSupported")),
-                "includeGlobalResourceTypes": bool(group.get("includeGlobalResourceTypes")),
+                **flags(group, "allSupported", "includeGlobalResourceTypes"),
                 "recording": bool(status.get("recording")),
                 "lastStatus": status.get("lastStatus"),
                 "lastStatusChangeTime": iso(status.get("lastStatusChangeTime")),

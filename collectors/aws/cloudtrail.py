@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from agent.plugin import collector
 from agent.plugin.model import Record
-from collectors.aws.session import Api, AwsAccount, iso, permissions
+from collectors.aws.session import Api, AwsAccount, flags, iso, permissions
 
 DAY = timedelta(hours=24)
 DESCRIBE_TRAILS = Api("describe_trails", "cloudtrail:DescribeTrails")
@@ -61,9 +61,7 @@ def trails(ctx: AwsAccount) -> Iterator[Record]:
             data={
                 "Name": trail["Name"],
                 "HomeRegion": trail["HomeRegion"],
-                "IsMultiRegionTrail": bool(trail.get("IsMultiRegionTrail")),
-                "IsOrganizationTrail": bool(trail.get("IsOrganizationTrail")),
-                "LogFileValidationEnabled": bool(trail.get("LogFileValidationEnabled")),
+                **flags(trail, "IsMultiRegionTrail", "IsOrganizationTrail", "LogFileValidationEnabled"),
                 "KmsKeyId": trail.get("KmsKeyId"),
                 "IsLogging": bool(status.get("IsLogging")),
                 "LatestDeliveryTime": iso(status.get("LatestDeliveryTime")),

@@ -10,7 +10,7 @@ from typing import Any
 
 from agent.plugin import collector
 from agent.plugin.model import Record
-from collectors.aws.session import Api, AwsRegion, permissions
+from collectors.aws.session import Api, AwsRegion, fields, permissions
 
 DAY = timedelta(hours=24)
 SECURITY_GROUPS = Api("describe_security_groups", "ec2:DescribeSecurityGroups", items="SecurityGroups")
@@ -25,9 +25,7 @@ def _rules(permissions: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Ingress rules reduced to what network checks judge: protocol, ports and sources."""
     return [
         {
-            "IpProtocol": p.get("IpProtocol"),
-            "FromPort": p.get("FromPort"),
-            "ToPort": p.get("ToPort"),
+            **fields(p, "IpProtocol", "FromPort", "ToPort"),
             "Cidrs": [r["CidrIp"] for r in p.get("IpRanges", [])],
             "Ipv6Cidrs": [r["CidrIpv6"] for r in p.get("Ipv6Ranges", [])],
             "Groups": [g["GroupId"] for g in p.get("UserIdGroupPairs", []) if "GroupId" in g],
@@ -37,38 +35,42 @@ def _rules(permissions: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
+def _security_group(sg: dict[str, Any]) -> dict[str, Any]:
+    """A group with its ingress and egress rules, reduced as `_rules` says."""
+    return {
+        "GroupId": sg["GroupId"],
+        **fields(sg, "GroupName", "VpcId"),
+        "Ingress": _rules(sg.get("IpPermissions", [])),
+        "Egress": _rules(sg.get("IpPermissionsEgress", [])),
+    }
+
+
 @collector(
     "aws.ec2.security_groups", scope="aws_region", freshness=DAY, permissions=permissions(SECURITY_GROUPS)
 )
 def security_groups(ctx: AwsRegion) -> Iterator[Record]:
     """Security groups with their ingress and egress rules."""
-    for sg in SECURITY_GROUPS.pages(ctx.client("ec2")):
-        yield Record(
-            resource_id=ctx.arn("ec2", f"security-group/{sg['GroupId']}"),
-            data={
-                "GroupId": sg["GroupId"],
-                "GroupName": sg.get("GroupName"),
-                "VpcId": sg.get("VpcId"),
-                "Ingress": _rules(sg.get("IpPermissions", [])),
-                "Egress": _rules(sg.get("IpPermissionsEgress", [])),
-            },
-        )
+    yield from SECURITY_GROUPS.records(
+        ctx.client("ec2"), lambda sg: ctx.arn("ec2", f"security-group/{sg['GroupId']}"), _security_group
+    )
+
+
+def _volume(vol: dict[str, Any]) -> dict[str, Any]:
+    """A volume's encryption and key, its state and the instances it is attached to."""
+    return {
+        "VolumeId": vol["VolumeId"],
+        "Encrypted": bool(vol.get("Encrypted")),
+        **fields(vol, "KmsKeyId", "State"),
+        "Attachments": [a["InstanceId"] for a in vol.get("Attachments", [])],
+    }
 
 
 @collector("aws.ec2.volumes", scope="aws_region", freshness=DAY, permissions=permissions(VOLUMES))
 def volumes(ctx: AwsRegion) -> Iterator[Record]:
     """EBS volumes: encryption, key and attachment."""
-    for vol in VOLUMES.pages(ctx.client("ec2")):
-        yield Record(
-            resource_id=ctx.arn("ec2", f"volume/{vol['VolumeId']}"),
-            data={
-                "VolumeId": vol["VolumeId"],
-                "Encrypted": bool(vol.get("Encrypted")),
-                "KmsKeyId": vol.get("KmsKeyId"),
-                "State": vol.get("State"),
-                "Attachments": [a["InstanceId"] for a in vol.get("Attachments", [])],
-            },
-        )
+    yield from VOLUMES.records(
+        ctx.client("ec2"), lambda vol: ctx.arn("ec2", f"volume/{vol['VolumeId']}"), _volume
+    )
 
 
 @collector(
@@ -120,13 +122,11 @@ def instances(ctx: AwsRegion) -> Iterator[Record]:
     """Instances with their state and instance metadata service options."""
     for reservation in INSTANCES.pages(ctx.client("ec2")):
         for inst in reservation.get("Instances", []):
-            options = inst.get("MetadataOptions", {})
             yield Record(
                 resource_id=ctx.arn("ec2", f"instance/{inst['InstanceId']}"),
                 data={
                     "InstanceId": inst["InstanceId"],
                     "State": inst.get("State", {}).get("Name"),
-                    "HttpTokens": options.get("HttpTokens"),
-                    "HttpEndpoint": options.get("HttpEndpoint"),
+                    **fields(inst.get("MetadataOptions", {}), "HttpTokens", "HttpEndpoint"),
                 },
             )

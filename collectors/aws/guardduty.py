@@ -8,7 +8,7 @@ from typing import Any
 
 from agent.plugin import collector
 from agent.plugin.model import Record
-from collectors.aws.session import Api, AwsRegion, iso, permissions
+from collectors.aws.session import Api, AwsRegion, fields, iso, permissions
 
 HOURS_6 = timedelta(hours=6)
 DAY = timedelta(hours=24)
@@ -20,6 +20,28 @@ LIST_FINDINGS = Api("list_findings", "guardduty:ListFindings", items="FindingIds
 GET_FINDINGS = Api("get_findings", "guardduty:GetFindings")
 
 
+def _detector(gd: Any, detector_id: str) -> dict[str, Any]:
+    """A detector's status and protections; the listing gives its id alone."""
+    det = GET_DETECTOR(gd, DetectorId=detector_id)
+    return {
+        "DetectorId": detector_id,
+        "Status": det.get("Status"),
+        "Features": {f["Name"]: f.get("Status") for f in det.get("Features", [])},
+    }
+
+
+def _finding(f: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "Id": f["Id"],
+        **fields(f, "Type", "Title"),
+        "Severity": float(f.get("Severity") or 0),
+        "ResourceType": f.get("Resource", {}).get("ResourceType"),
+        "CreatedAt": iso(f.get("CreatedAt")),
+        "UpdatedAt": iso(f.get("UpdatedAt")),
+        "Archived": bool(f.get("Service", {}).get("Archived")),
+    }
+
+
 @collector(
     "aws.guardduty.detectors",
     scope="aws_region",
@@ -28,31 +50,7 @@ GET_FINDINGS = Api("get_findings", "guardduty:GetFindings")
 )
 def detectors(ctx: AwsRegion) -> Iterator[Record]:
     """One record per region listing its detectors; an empty list is evidence GuardDuty is off."""
-    gd = ctx.client("guardduty")
-    listed = []
-    for detector_id in LIST_DETECTORS.pages(gd):
-        det = GET_DETECTOR(gd, DetectorId=detector_id)
-        listed.append(
-            {
-                "DetectorId": detector_id,
-                "Status": det.get("Status"),
-                "Features": {f["Name"]: f.get("Status") for f in det.get("Features", [])},
-            }
-        )
-    yield Record(resource_id=ctx.arn("guardduty", "detector"), data={"detectors": listed})
-
-
-def _finding(f: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "Id": f["Id"],
-        "Type": f.get("Type"),
-        "Title": f.get("Title"),
-        "Severity": float(f.get("Severity") or 0),
-        "ResourceType": f.get("Resource", {}).get("ResourceType"),
-        "CreatedAt": iso(f.get("CreatedAt")),
-        "UpdatedAt": iso(f.get("UpdatedAt")),
-        "Archived": bool(f.get("Service", {}).get("Archived")),
-    }
+    yield ctx.listing("guardduty", "detector", "detectors", LIST_DETECTORS, _detector)
 
 
 @collector(

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from agent.plugin import collector
 from agent.plugin.model import Record
-from collectors.aws.session import Api, AwsRegion, permissions
+from collectors.aws.session import Api, AwsRegion, fields, permissions
 
 DAY = timedelta(hours=24)
 LIST_KEYS = Api("list_keys", "kms:ListKeys", items="Keys")
@@ -38,9 +38,7 @@ def keys(ctx: AwsRegion) -> Iterator[Record]:
             resource_id=meta["Arn"],
             data={
                 "KeyId": meta["KeyId"],
-                "KeyState": meta.get("KeyState"),
-                "KeySpec": meta.get("KeySpec"),
-                "Origin": meta.get("Origin"),
+                **fields(meta, "KeyState", "KeySpec", "Origin"),
                 "RotationEnabled": rotation,
             },
         )

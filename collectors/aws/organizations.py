@@ -10,12 +10,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import timedelta
+from operator import itemgetter
 from typing import Any
 
 from agent.errors import InputDataError
 from agent.plugin import collector
 from agent.plugin.model import Record
-from collectors.aws.session import Api, AwsAccount, iso, permissions
+from collectors.aws.session import Api, AwsAccount, fields, iso, permissions
 
 DAY = timedelta(hours=24)
 SCP = "SERVICE_CONTROL_POLICY"
@@ -36,6 +37,16 @@ def _organization(ctx: AwsAccount) -> dict[str, Any] | None:
     return None if resp is None else resp["Organization"]
 
 
+def _account(acct: dict[str, Any]) -> dict[str, Any]:
+    """A member account and its state (`State`, or the older `Status` where only that is sent)."""
+    return {
+        "Id": acct["Id"],
+        "State": acct.get("State") or acct.get("Status"),
+        "JoinedTimestamp": iso(acct.get("JoinedTimestamp")),
+        **fields(acct, "Name", "JoinedMethod"),
+    }
+
+
 @collector(
     "aws.organizations.accounts",
     scope="aws_organization",
@@ -46,17 +57,7 @@ def accounts(ctx: AwsAccount) -> Iterator[Record]:
     """Member accounts and their state: the inventory of cloud accounts the audit must cover."""
     if _organization(ctx) is None:
         return
-    for acct in LIST_ACCOUNTS.pages(ctx.client("organizations")):
-        yield Record(
-            resource_id=acct["Arn"],
-            data={
-                "Id": acct["Id"],
-                "Name": acct.get("Name"),
-                "State": acct.get("State") or acct.get("Status"),
-                "JoinedMethod": acct.get("JoinedMethod"),
-                "JoinedTimestamp": iso(acct.get("JoinedTimestamp")),
-            },
-        )
+    yield from LIST_ACCOUNTS.records(ctx.client("organizations"), itemgetter("Arn"), _account)
 
 
 def _content(policy_id: str, raw: str) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from typing import Any
 
 from agent.plugin import collector
 from agent.plugin.model import Record
-from collectors.aws.session import Api, AwsRegion, iso, permissions
+from collectors.aws.session import Api, AwsRegion, fields, iso, permissions
 
 HOURS_6 = timedelta(hours=6)
 DAY = timedelta(hours=24)
@@ -41,12 +41,10 @@ def hub(ctx: AwsRegion) -> Iterator[Record]:
 def _finding(f: dict[str, Any]) -> dict[str, Any]:
     return {
         "Id": f["Id"],
-        "Title": f.get("Title"),
+        **fields(f, "Title", "ProductArn", "RecordState"),
         "Types": list(f.get("Types", [])),
         "SeverityLabel": f.get("Severity", {}).get("Label"),
-        "ProductArn": f.get("ProductArn"),
         "Resources": [r.get("Id") for r in f.get("Resources", [])],
-        "RecordState": f.get("RecordState"),
         "WorkflowStatus": f.get("Workflow", {}).get("Status"),
         "CreatedAt": iso(f.get("CreatedAt")),
     }

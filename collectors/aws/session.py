@@ -1,7 +1,9 @@
 """Shared AWS plumbing: one place for clients, retries, timeouts, paging and the calls' errors.
 
 Every AWS collector goes through `AwsAccount.client` and calls through an `Api` (or `paginate`,
-`aws_errors`), so retry policy, the user agent and the reading of failures stay uniform.
+`aws_errors`), so retry policy, the user agent and the reading of failures stay uniform; the
+shapes of evidence most collectors yield (a record per listed resource, a region's list of
+settings, AWS's own fields copied as they are) are built here once.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import io
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -24,6 +26,7 @@ from botocore.parsers import ResponseParserError
 
 import agent
 from agent.errors import CollectorError
+from agent.plugin.model import Record
 from collectors.aws.settings import AwsSettings
 from collectors.errors import Failure, adapter, by_type, translate
 
@@ -81,6 +84,16 @@ def iso(value: datetime | str | None) -> str | None:
     return value.astimezone(UTC).isoformat()
 
 
+def fields(answer: Mapping[str, Any], *keys: str) -> dict[str, Any]:
+    """`keys` of an API answer as AWS sends them, None where absent: evidence keeps AWS's names."""
+    return {key: answer.get(key) for key in keys}
+
+
+def flags(answer: Mapping[str, Any], *keys: str) -> dict[str, bool]:
+    """Yes/no `keys` of an API answer, an absent one read as no (AWS often leaves false ones out)."""
+    return {key: bool(answer.get(key)) for key in keys}
+
+
 def paginate(client: Any, operation: str, result_key: str, **kwargs: Any) -> Iterator[Any]:
     """Yield the items under `result_key` of every page, fetching pages only as they are consumed."""
     with aws_errors(client.meta.service_model.signing_name):
@@ -123,6 +136,17 @@ class Api:
 
     def pages(self, client: Any, **kwargs: Any) -> Iterator[Any]:
         return paginate(client, self.method, self.items, **kwargs)
+
+    def records(
+        self,
+        client: Any,
+        resource_id: Callable[[Any], str],
+        data: Callable[[Any], dict[str, Any]],
+        **kwargs: Any,
+    ) -> Iterator[Record]:
+        """One record per listed resource: named by `resource_id(item)`, holding `data(item)`."""
+        for item in self.pages(client, **kwargs):
+            yield Record(resource_id=resource_id(item), data=data(item))
 
 
 def permissions(*apis: Api) -> list[str]:
@@ -213,3 +237,14 @@ class AwsRegion:
 
     def arn(self, service: str, resource: str) -> str:
         return self.account.arn(service, self.region, resource)
+
+    def listing(
+        self, service: str, resource: str, key: str, listed: Api, read: Callable[[Any, Any], dict[str, Any]]
+    ) -> Record:
+        """The region's one record of a setting that is a list (backup plans, detectors): every item
+        `listed` pages through, as `read(client, item)` details it. An empty list is evidence too,
+        of a region where nothing is set up, so the record is there either way.
+        """
+        client = self.client(service)
+        items = [read(client, item) for item in listed.pages(client)]
+        return Record(resource_id=self.arn(service, resource), data={key: items})

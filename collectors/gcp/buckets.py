@@ -17,39 +17,30 @@ from agent.plugin import collector
 from agent.plugin.model import Record
 from collectors.gcp import bindings
 from collectors.gcp.client import GcpApi
+from collectors.gcp.inventory import per_project
 from collectors.gcp.targets import GcpRoot, Placed
 
 POLICY_VERSION = 3
 
 
-def _project_buckets(api: GcpApi, project: Placed) -> list[Record]:
-    buckets = api.discovery("storage").buckets()
-
-    def page(token: str) -> tuple[list[Any], str]:
-        doc = buckets.list(project=project.project_id, pageToken=token or None).execute()
-        return doc.get("items", []), doc.get("nextPageToken", "")
-
-    records = []
-    for bucket in api.pages(f"storage.buckets.list {project.node.name}", page):
-        name = bucket.get("name")
-        if not isinstance(name, str) or not name:
-            raise InputDataError(f"Cloud Storage: a bucket of {project.node.name} has no name")
-        policy = api.call(
-            f"storage.buckets.getIamPolicy {name}",
-            lambda n=name: buckets.getIamPolicy(
-                bucket=n, optionsRequestedPolicyVersion=POLICY_VERSION
-            ).execute(),
-        )
-        iam_config = bucket.get("iamConfiguration") or {}
-        data = {
-            "bucket": name,
-            "project": project.project_id,
-            "public_access_prevention": iam_config.get("publicAccessPrevention", "inherited"),
-            "uniform_access": bool((iam_config.get("uniformBucketLevelAccess") or {}).get("enabled")),
-            "bindings": bindings.normalize(policy.get("bindings", []), name),
-        }
-        records.append(Record(resource_id=f"projects/_/buckets/{name}", data=data))
-    return records
+def _bucket(api: GcpApi, buckets: Any, project: Placed, bucket: dict[str, Any]) -> Record:
+    """A listed bucket with its IAM policy, which takes a call of its own per bucket."""
+    name = bucket.get("name")
+    if not isinstance(name, str) or not name:
+        raise InputDataError(f"Cloud Storage: a bucket of {project.node.name} has no name")
+    policy = api.call(
+        f"storage.buckets.getIamPolicy {name}",
+        lambda: buckets.getIamPolicy(bucket=name, optionsRequestedPolicyVersion=POLICY_VERSION).execute(),
+    )
+    iam_config = bucket.get("iamConfiguration") or {}
+    data = {
+        "bucket": name,
+        "project": project.project_id,
+        "public_access_prevention": iam_config.get("publicAccessPrevention", "inherited"),
+        "uniform_access": bool((iam_config.get("uniformBucketLevelAccess") or {}).get("enabled")),
+        "bindings": bindings.normalize(policy.get("bindings", []), name),
+    }
+    return Record(resource_id=f"projects/_/buckets/{name}", data=data)
 
 
 @collector(
@@ -60,4 +51,11 @@ def _project_buckets(api: GcpApi, project: Placed) -> list[Record]:
 )
 def bucket_policies(target: GcpRoot) -> Iterator[Record]:
     """Each bucket: its IAM bindings, public access prevention, uniform bucket-level access."""
-    yield from target.per_project(lambda p: _project_buckets(target.api, p))
+    yield from per_project(
+        target,
+        lambda api: api.discovery("storage").buckets(),
+        "storage.buckets.list",
+        lambda buckets, project, token: buckets.list(project=project.project_id, pageToken=token),
+        "items",
+        _bucket,
+    )

@@ -15,6 +15,7 @@ from agent.errors import InputDataError
 from agent.plugin import collector
 from agent.plugin.model import Record
 from collectors.gcp.client import GcpApi
+from collectors.gcp.inventory import per_project
 from collectors.gcp.targets import GcpRoot, Placed
 
 USER_MANAGED = "USER_MANAGED"
@@ -37,32 +38,21 @@ def _key(key: Mapping[str, Any], where: str) -> dict[str, Any]:
     }
 
 
-def _project_accounts(api: GcpApi, project: Placed) -> list[Record]:
-    accounts = api.discovery("iam").projects().serviceAccounts()
-    name = project.node.name
-
-    def page(token: str) -> tuple[list[Any], str]:
-        doc = accounts.list(name=name, pageToken=token or None).execute()
-        return doc.get("accounts", []), doc.get("nextPageToken", "")
-
-    records = []
-    for sa in api.pages(f"iam.serviceAccounts.list {name}", page):
-        sa_name = _field(sa, "name", f"a service account of {name}")
-        doc = api.call(
-            f"iam.serviceAccountKeys.list {sa_name}",
-            lambda n=sa_name: accounts.keys().list(name=n, keyTypes=USER_MANAGED).execute(),
-        )
-        keys = [
-            _key(k, sa_name) for k in doc.get("keys", []) if k.get("keyType", USER_MANAGED) == USER_MANAGED
-        ]
-        data = {
-            "email": _field(sa, "email", sa_name),
-            "project": project.project_id,
-            "disabled": bool(sa.get("disabled", False)),
-            "keys": sorted(keys, key=lambda k: k["id"]),
-        }
-        records.append(Record(resource_id=sa_name, data=data))
-    return records
+def _account(api: GcpApi, accounts: Any, project: Placed, sa: dict[str, Any]) -> Record:
+    """A listed service account with its user-managed keys, which take a call of their own."""
+    sa_name = _field(sa, "name", f"a service account of {project.node.name}")
+    doc = api.call(
+        f"iam.serviceAccountKeys.list {sa_name}",
+        lambda: accounts.keys().list(name=sa_name, keyTypes=USER_MANAGED).execute(),
+    )
+    keys = [_key(k, sa_name) for k in doc.get("keys", []) if k.get("keyType", USER_MANAGED) == USER_MANAGED]
+    data = {
+        "email": _field(sa, "email", sa_name),
+        "project": project.project_id,
+        "disabled": bool(sa.get("disabled", False)),
+        "keys": sorted(keys, key=lambda k: k["id"]),
+    }
+    return Record(resource_id=sa_name, data=data)
 
 
 @collector(
@@ -73,4 +63,11 @@ def _project_accounts(api: GcpApi, project: Placed) -> list[Record]:
 )
 def service_account_keys(target: GcpRoot) -> Iterator[Record]:
     """Each service account with its user-managed keys: created, expiry, disabled."""
-    yield from target.per_project(lambda p: _project_accounts(target.api, p))
+    yield from per_project(
+        target,
+        lambda api: api.discovery("iam").projects().serviceAccounts(),
+        "iam.serviceAccounts.list",
+        lambda accounts, project, token: accounts.list(name=project.node.name, pageToken=token),
+        "accounts",
+        _account,
+    )
