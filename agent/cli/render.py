@@ -7,20 +7,21 @@ Our own styling is applied to the `Text`, so it still works around the data.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
-from agent.audit.controls import ControlStatus
 from agent.literal import literal
-from agent.run.runner import RunSummary
-from agent.store.schema import Run
+
+if TYPE_CHECKING:
+    from agent.audit.controls import ControlStatus
+    from agent.run.runner import RunSummary
+    from agent.store.schema import Run
 
 STATUS_STYLE = {
     "passing": "green",
@@ -40,10 +41,6 @@ STATUS_STYLE = {
 
 # On a terminal Rich uses its width; piped output (CI logs, `make demo | tee`) gets room for ids.
 console = Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 160)
-
-
-def emit_json(document: Any) -> None:
-    sys.stdout.write(json.dumps(document, indent=2, sort_keys=False, default=str) + "\n")
 
 
 def text(value: object, style: str = "") -> Text:
@@ -146,6 +143,49 @@ def print_summary(summary: RunSummary) -> None:
             o.nc or "",
         )
     console.print(table)
+
+
+def print_status(doc: dict[str, Any]) -> None:
+    runs = Table(title="Recent runs", title_justify="left")
+    for col in ("run", "kind", "status", "started", "root", "seal"):
+        runs.add_column(col)
+    for r in doc["runs"]:
+        add_row(
+            runs,
+            r["id"],
+            r["kind"],
+            styled(r["status"]),
+            r["started_at"][:19],
+            (r["root_hash"] or "")[:16],
+            r["seal"],
+        )
+    console.print(runs)
+    ev = Table(title="Evidence", title_justify="left")
+    for col in ("source", "scope", "state", "age (h)", "limit (h)", "records", "error"):
+        ev.add_column(col)
+    for e in doc["evidence"]:
+        state = {"fresh": "pass", "stale": "error", "error": "fail"}[e["state"]]
+        add_row(
+            ev,
+            e["source"],
+            e["scope"],
+            text(e["state"], STATUS_STYLE[state]),
+            e["age_hours"],
+            e["limit_hours"],
+            e["records"],
+            e["error"] or "",
+        )
+    console.print(ev)
+    console.print(
+        text("open nonconformities: " + ", ".join(f"{k} {v}" for k, v in doc["open_nonconformities"].items()))
+    )
+    for lease in doc["leases"]:
+        console.print(
+            text(
+                f"busy: {lease['target']} held by `{lease['holder']}` (pid {lease['pid']} on {lease['host']}) "
+                f"until {lease['expires_at'][:19]}"
+            )
+        )
 
 
 def print_controls(statuses: list[ControlStatus], *, all_controls: bool) -> None:

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_plus
 
-import structlog
 from sqlalchemy import Table, event, inspect, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -28,8 +27,6 @@ from agent.store.migrate import upgrade
 
 if TYPE_CHECKING:
     from agent.store.chain import SealKeys
-
-log = structlog.get_logger()
 
 BATCH = 500
 

@@ -3,36 +3,42 @@
 Every command migrates on open: one agent upgrades under a lock (a PostgreSQL advisory lock, a
 file lock next to a SQLite database) while the others wait and then find nothing to do. A store
 whose schema is newer than this agent knows is refused rather than written to.
+
+A store already at the head costs one plain query and no Alembic: importing Alembic alone takes
+longer than most commands that only read the store.
 """
 
 from __future__ import annotations
 
 import fcntl
 import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import structlog
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, Engine
-from sqlmodel import SQLModel
 
 from agent.errors import StoreError
 
-log = structlog.get_logger()
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 logging.getLogger("alembic").setLevel(logging.WARNING)  # chatty at INFO; `store_migrated` says what happened
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 FIRST = "0001"
+VERSION_TABLE = "alembic_version"
 _PG_LOCK_ID = 0x616E6E657861  # "annexa": one advisory lock id for schema changes
+# `revision = "0002"` and `down_revision = "0001"` (or `None`) in a migration script.
+_REVISION_LINE = re.compile(r"^(revision|down_revision)\b[^=\n]*=\s*(?:\"([^\"]+)\"|'([^']+)'|None)", re.M)
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["connection"] = connection
@@ -40,12 +46,33 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 
 def head_revision() -> str:
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-    assert head is not None
-    return head
+    """The revision no other script revises, read from the scripts' own `revision` and
+    `down_revision` lines (a linear history, as Alembic itself requires of `upgrade head`)."""
+    revisions: set[str] = set()
+    revised: set[str] = set()
+    for script in (MIGRATIONS / "versions").glob("*.py"):
+        for name, double, single in _REVISION_LINE.findall(script.read_text(encoding="utf-8")):
+            value = double or single
+            if name == "revision":
+                revisions.add(value)
+            elif value:
+                revised.add(value)
+    heads = revisions - revised
+    if len(heads) != 1:
+        raise StoreError(f"the migrations in {MIGRATIONS} have {len(heads)} heads, not one")
+    return heads.pop()
+
+
+def _at_head(connection: Connection, head: str) -> bool:
+    """Whether the version table holds exactly `head`: one plain query, no Alembic."""
+    if not inspect(connection).has_table(VERSION_TABLE):
+        return False
+    return list(connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars()) == [head]
 
 
 def current_revision(connection: Connection) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
     return MigrationContext.configure(connection).get_current_revision()
 
 
@@ -66,9 +93,13 @@ def _sqlite_file_lock(engine: Engine) -> Iterator[None]:
 
 def _adopt(conn: Connection) -> str:
     """A store made before migrations existed has the first revision's tables, bar newer ones."""
+    import structlog
+    from alembic import command
+    from sqlmodel import SQLModel
+
     SQLModel.metadata.create_all(conn, tables=[SQLModel.metadata.tables["lease"]])
     command.stamp(alembic_config(conn), FIRST)
-    log.info("store_adopted", revision=FIRST)
+    structlog.get_logger().info("store_adopted", revision=FIRST)
     return FIRST
 
 
@@ -76,8 +107,16 @@ def upgrade(engine: Engine) -> None:
     """Upgrade to head if needed; a no-op costing one query when the store is current."""
     head = head_revision()
     with engine.connect() as conn:
-        if current_revision(conn) == head:
+        if _at_head(conn, head):
             return
+    _migrate(engine, head)
+
+
+def _migrate(engine: Engine, head: str) -> None:
+    import structlog
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
     is_sqlite = engine.dialect.name == "sqlite"
     with _sqlite_file_lock(engine) if is_sqlite else nullcontext(), engine.begin() as conn:
         if engine.dialect.name == "postgresql":
@@ -95,6 +134,7 @@ def upgrade(engine: Engine) -> None:
             )
         command.upgrade(alembic_config(conn), "head")
         # A new store is routine; upgrading an existing one is worth telling the operator.
+        log = structlog.get_logger()
         (log.debug if current is None else log.info)(
             "store_migrated", from_revision=current, to_revision=head
         )

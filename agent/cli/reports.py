@@ -1,0 +1,68 @@
+"""What the store says now: `status`, `controls` and the Statement of Applicability (`soa`)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from agent.cli.context import emit_json, open_config, out_file, writing
+from agent.cli.options import ConfigOpt, JsonOpt
+from agent.errors import UsageError
+
+
+def status(json_out: JsonOpt = False, config: ConfigOpt = None) -> None:
+    """Recent runs, evidence freshness per source and scope, open nonconformities."""
+    from agent.audit.status import status_document
+    from agent.store.types import utcnow
+
+    settings, store, registry = open_config(config)
+    doc = status_document(store, settings, registry, utcnow())
+    if json_out:
+        emit_json(doc)
+    else:
+        from agent.cli.render import print_status
+
+        print_status(doc)
+
+
+def controls(
+    json_out: JsonOpt = False,
+    all_controls: Annotated[
+        bool, typer.Option("--all", help="Also list controls with no automated check.")
+    ] = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Status of the 93 Annex A controls: passing, failing, error, manual or excluded."""
+    from agent.audit.controls import control_statuses
+
+    settings, store, registry = open_config(config)
+    statuses = control_statuses(store, settings, registry)
+    if json_out:
+        emit_json([c.document() for c in statuses])
+    else:
+        from agent.cli.render import print_controls
+
+        print_controls(statuses, all_controls=all_controls)
+
+
+def soa(
+    fmt: Annotated[str, typer.Option("--format", help="csv, xlsx or json.")] = "csv",
+    out: Annotated[str | None, typer.Option("--out", help="Write to this file (needed for xlsx).")] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """The Statement of Applicability: all 93 controls, applicability, status, checks, NCs."""
+    from agent.audit.soa import soa_rows, write_soa
+    from agent.store.types import utcnow
+
+    if fmt not in ("csv", "xlsx", "json"):
+        raise UsageError(f"--format {fmt!r} is not one of csv, xlsx, json")
+    path = out_file(out) if out is not None else None
+    settings, store, registry = open_config(config)
+    rows = soa_rows(store, settings, registry, utcnow())
+    if path is None:
+        sys.stdout.write(write_soa(rows, fmt, None) or "")
+        return
+    with writing(path):
+        write_soa(rows, fmt, path)

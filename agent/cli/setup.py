@@ -1,0 +1,88 @@
+"""Getting started: `init` writes a starter configuration and signing key, `demo` shows the agent at work."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from agent.cli.context import configure_logs, emit_json, progress, say, writing
+from agent.cli.options import JsonOpt
+from agent.errors import UsageError
+
+# `agent.config.settings.DEFAULT_PATH`, spelled out: importing the settings (pydantic-settings) to
+# read it would slow every `annexa --help`.
+DEFAULT_CONFIG = Path("annexa.toml")
+
+
+def init(
+    path: Annotated[Path, typer.Option("--path", help="Where to write the starter config.")] = DEFAULT_CONFIG,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a commented starter configuration (mode 0600) and the bundle signing key."""
+    from agent.bundle.signing import create_key_pair, fingerprint
+    from agent.private_files import create_private, replace_file
+    from agent.resources import config_file
+
+    key_path = path.parent / "annexa-signing.key"
+    for target in (path, key_path):
+        if target.is_symlink():
+            raise UsageError(f"{target} is a symbolic link: refusing to write through it")
+    if path.exists() and not force:
+        raise UsageError(f"{path} already exists (use --force to overwrite)")
+    if not path.parent.is_dir():
+        raise UsageError(f"{path.parent} is not a directory")
+    text, _ = config_file("annexa.example.toml")
+    with writing(path):
+        if force:
+            replace_file(path, text.encode("utf-8"))
+        else:
+            with create_private(path) as fh:
+                fh.write(text.encode("utf-8"))
+    say(
+        f"wrote {path}: enable and fill in the sections of the systems to collect from, then run `annexa collect`"
+    )
+    if key_path.exists():
+        say(f"kept the existing signing key {key_path}")
+        return
+    with writing(key_path):
+        public = create_key_pair(key_path)
+    say(f"wrote {key_path} (private, mode 0600) and {key_path.with_suffix('.pub')}")
+    say(f"bundle signing key fingerprint: {fingerprint(public)} (give it to your auditor)")
+
+
+def demo(
+    directory: Annotated[
+        Path,
+        typer.Option("--dir", help="The demo's own directory, recreated on every run; any other is refused."),
+    ] = Path("annexa-demo"),
+    json_out: JsonOpt = False,
+) -> None:
+    """Collect from a simulated organisation (in-process moto) and show what an auditor would find.
+
+    Exits 2 without touching anything when --dir exists and was not created by `annexa demo`.
+    """
+    from agent.audit.controls import control_statuses
+    from agent.audit.nonconformities import list_ncs, nc_document
+    from agent.cli.render import print_controls, print_ncs, print_summary, summary_document
+    from agent.demo.setup import run_demo
+
+    configure_logs(quiet=True)
+    summary, settings, store, registry = run_demo(directory, progress(json_out))
+    statuses = control_statuses(store, settings, registry)
+    with store.read() as s:
+        ncs = [nc_document(nc) for nc in list_ncs(s)]
+    if json_out:
+        emit_json(
+            {
+                **summary_document(summary),
+                "controls": [c.document() for c in statuses],
+                "nonconformities": ncs,
+            }
+        )
+        return
+    print_summary(summary)
+    print_controls(statuses, all_controls=False)
+    print_ncs(ncs)
+    say(f"Explore further with: annexa nc show NC-0001 --config {directory / 'annexa.toml'}")
