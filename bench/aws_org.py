@@ -17,8 +17,6 @@ import contextlib
 import json
 import os
 import re
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -32,8 +30,8 @@ from agent.demo.setup import moto_endpoint
 from agent.plugin.loader import load_plugins
 from agent.run.runner import Runner
 from agent.store import Store
+from bench.measure import run_annexa
 
-ANNEXA = str(Path(sys.executable).with_name("annexa"))
 REGIONS = ("eu-west-1", "us-east-1", "eu-central-1")
 ROLE, EXTERNAL_ID = "annexa-audit", "bench-external-id"
 SERVICES = ("ec2", "kms", "rds", "config", "guardduty", "securityhub", "inspector2", "backup")
@@ -78,25 +76,6 @@ def seed(endpoint: str, users: int, buckets: int, groups: int, volumes: int) -> 
             for i in range(-(-volumes // per_region)):
                 ec2.create_volume(8, f"{region}a", encrypted=i % 2 == 0)
     return accounts
-
-
-def run_collect(config: Path) -> tuple[float, int, dict[str, Any]]:
-    """Wall seconds, peak RSS in bytes, and the JSON summary of one `annexa collect`."""
-    started = time.perf_counter()
-    proc = subprocess.Popen(
-        [ANNEXA, "collect", "--json", "--config", str(config)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    assert proc.stdout is not None
-    out = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)  # reaps the child and reports its own peak RSS
-    elapsed = time.perf_counter() - started
-    proc.stdout.close()
-    if os.waitstatus_to_exitcode(status) not in (0, 1):
-        raise SystemExit("annexa collect failed")
-    return elapsed, usage.ru_maxrss * 1024, json.loads(out)
 
 
 def _session(endpoint: str, account: str, caller: str) -> boto3.Session:
@@ -240,7 +219,7 @@ def main() -> None:
             f'[aws]\nenabled = true\ndiscover_organization = true\nrole_name = "{ROLE}"\n'
             f'external_id = "{EXTERNAL_ID}"\nregions = {json.dumps(list(REGIONS))}\n'
         )
-        collect_s, rss, summary = run_collect(config)
+        collect_s, rss, summary = run_annexa(["collect", "--json", "--config", str(config)])
         observations = summary["observations"]
         sequential_s = sequential(endpoint, accounts)
         settings, _ = load_settings(config)

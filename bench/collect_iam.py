@@ -12,44 +12,19 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
-import os
 import sqlite3
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 import boto3
 from botocore.config import Config
 
 from agent.demo.organisation import seed_bulk_users
 from agent.demo.setup import moto_endpoint
+from bench.measure import run_annexa
 
-ANNEXA = str(Path(sys.executable).with_name("annexa"))
-
-
-def run_collect(config: Path) -> tuple[float, int, dict[str, Any]]:
-    """Wall seconds, peak RSS in bytes, and the JSON summary of one `annexa collect`."""
-    started = time.perf_counter()
-    proc = subprocess.Popen(
-        [ANNEXA, "collect", "--source", "aws.iam.*", "--json", "--config", str(config)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    assert proc.stdout is not None
-    out = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)  # reaps the child and reports its own peak RSS
-    elapsed = time.perf_counter() - started
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    proc.stdout.close()
-    rss = usage.ru_maxrss * 1024
-    if proc.returncode not in (0, 1):
-        raise SystemExit(f"annexa collect exited {proc.returncode}")
-    return elapsed, rss, json.loads(out)
+COLLECT_IAM = ["collect", "--source", "aws.iam.*", "--json", "--config"]
 
 
 def naive_listing(endpoint: str) -> tuple[float, int]:
@@ -103,13 +78,13 @@ def main() -> None:
         config = Path(tmp) / "annexa.toml"
         config.write_text(f'[store]\nurl = "sqlite:///{db}"\n[aws]\nenabled = true\n')
 
-        collect_s, rss, summary = run_collect(config)
+        collect_s, rss, summary = run_annexa([*COLLECT_IAM, str(config)])
         assert summary["run"]["status"] == "complete", summary["run"]
         size_1 = store_bytes(db)
         naive_s, calls = naive_listing(endpoint)
         peak = rss
         for _ in range(args.runs - 1):
-            _, rss, summary = run_collect(config)
+            _, rss, summary = run_annexa([*COLLECT_IAM, str(config)])
             assert summary["run"]["status"] == "complete", summary["run"]
             peak = max(peak, rss)
         size_n = store_bytes(db)

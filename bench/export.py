@@ -9,8 +9,6 @@ and verifies the bundle it wrote.
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,8 +24,8 @@ from agent.store.observations import EvidenceBuffer, write_observation
 from agent.store.runs import finish_run, start_run
 from agent.store.schema import Blob, TreeEntry
 from agent.store.types import utcnow
+from bench.measure import measured, run_annexa
 
-ANNEXA = str(Path(sys.executable).with_name("annexa"))
 PER_SCOPE = 50_000
 
 
@@ -62,17 +60,6 @@ def build(db: Path, records: int, keys: SealKeys | None) -> None:
     store.close()
 
 
-def timed(args: list[str]) -> tuple[float, int]:
-    """Wall seconds and peak RSS (bytes) of a child process."""
-    started = time.perf_counter()
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        raise SystemExit(f"{args[:2]} exited {proc.returncode}")
-    return time.perf_counter() - started, usage.ru_maxrss * 1024
-
-
 def read_rows(db: Path) -> int:
     """What the export must at least do: stream every evidence row out of the database."""
     store = Store(f"sqlite:///{db}")
@@ -100,9 +87,9 @@ def measure(tmp: Path, records: int) -> tuple[float, float, int, Path]:
     config.write_text(
         f'[store]\nurl = "sqlite:///{db}"\n[aws]\nenabled = true\n[export]\nsigning_key = "{tmp / "k.key"}"\n'
     )
-    read_s, _ = timed([sys.executable, __file__, "--read", str(db)])
+    read_s, _, _ = measured([sys.executable, __file__, "--read", str(db)])
     out = tmp / f"bundle-{records}.zip"
-    export_s, rss = timed([ANNEXA, "export", "--out", str(out), "--config", str(config)])
+    export_s, rss, _ = run_annexa(["export", "--out", str(out), "--config", str(config)], ok=(0,))
     return export_s, read_s, rss, out
 
 
@@ -119,7 +106,7 @@ def main() -> None:
         create_key_pair(tmp / "k.key")
         _, _, small_rss, _ = measure(tmp, max(PER_SCOPE, args.records // 10))
         export_s, read_s, rss, out = measure(tmp, args.records)
-        verify_s, _ = timed([ANNEXA, "verify", str(out)])
+        verify_s, _, _ = run_annexa(["verify", str(out)], ok=(0,))
         print(
             f"export ({args.records:,} records): {export_s:7.2f} s, bundle {out.stat().st_size / 1e6:.0f} MB"
         )

@@ -17,8 +17,6 @@ import argparse
 import json
 import multiprocessing
 import os
-import subprocess
-import sys
 import tempfile
 import time
 from datetime import datetime
@@ -30,9 +28,9 @@ from google.auth.credentials import AnonymousCredentials
 from google.cloud import resourcemanager_v3
 from google.iam.v1 import iam_policy_pb2, options_pb2
 
+from bench.measure import run_annexa
 from tests.gcp_server import GcpServer, GcpWorld, binding
 
-ANNEXA = str(Path(sys.executable).with_name("annexa"))
 ORG = "organizations/123"
 
 
@@ -67,38 +65,25 @@ def serve(args: argparse.Namespace, conn: Any) -> None:
 def run_collect(config: Path) -> tuple[float, float, int, dict[str, Any]]:
     """Wall seconds, collection-phase seconds, peak RSS in bytes, and the JSON summary."""
     started_wall = time.time()
-    started = time.perf_counter()
+    args = [
+        "--log-level",
+        "info",
+        "collect",
+        "--json",
+        "--source",
+        "gcp.iam.policies",
+        "--config",
+        str(config),
+    ]
     with tempfile.TemporaryFile("w+") as log:
-        proc = subprocess.Popen(
-            [
-                ANNEXA,
-                "--log-level",
-                "info",
-                "collect",
-                "--json",
-                "--source",
-                "gcp.iam.policies",
-                "--config",
-                str(config),
-            ],
-            stdout=subprocess.PIPE,
-            stderr=log,
-            text=True,
-        )
-        assert proc.stdout is not None
-        out = proc.stdout.read()
-        _, status, usage = os.wait4(proc.pid, 0)  # reaps the child and reports its own peak RSS
-        elapsed = time.perf_counter() - started
-        proc.stdout.close()
-        if os.waitstatus_to_exitcode(status) not in (0, 1):
-            raise SystemExit(f"annexa collect exited {os.waitstatus_to_exitcode(status)}")
+        elapsed, rss, summary = run_annexa(args, stderr=log)
         log.seek(0)
         first_check = next(line for line in log if "check_evaluated" in line)
     stamp = first_check.split("timestamp='", 1)[1].split("'", 1)[0] if "timestamp='" in first_check else None
     if stamp is None:
         stamp = json.loads(first_check)["timestamp"]
     collection = datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp() - started_wall
-    return elapsed, collection, usage.ru_maxrss * 1024, json.loads(out)
+    return elapsed, collection, rss, summary
 
 
 def sequential_listing(url: str) -> tuple[float, int]:

@@ -17,9 +17,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from export import ANNEXA, PER_SCOPE, build
+from export import PER_SCOPE, build
 
 from agent.bundle.signing import create_key_pair, seal_keys
+from bench.measure import ANNEXA
 
 
 def _kb(text: str, field: str) -> int:

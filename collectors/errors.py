@@ -13,12 +13,11 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import structlog
-
 from agent.errors import CollectorError, InputDataError
+from agent.logs import get_logger
 from agent.redact import redact
 
-log = structlog.get_logger()
+log = get_logger()
 
 # denied: the credentials may not do this; refused: any other error status (throttled, not found,
 # server error: the status and code say which); malformed: an answer that does not decode;

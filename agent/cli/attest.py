@@ -35,7 +35,7 @@ def attest(
     from agent.audit.attestations import attest as store_attestation
     from agent.audit.attestations import attestation_document
 
-    _, store, _ = open_config(config)
+    _, store, _ = open_config(config, plugins="none")
     row = store_attestation(
         store, control, file, actor=by or getpass.getuser(), note=note, valid_for_days=valid_for
     )

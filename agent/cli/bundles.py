@@ -99,7 +99,7 @@ def verify(
     if store_flag:
         from agent.bundle.verify import pinned_keys
 
-        _, store, _ = open_config(config)
+        _, store, _ = open_config(config, plugins="none")
         if public_key is not None:
             store.keys = pinned_keys(public_key)
         report = verify_store(store, head)

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import typer
 
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from agent.store import Store
 
 _log_level: list[str] = []  # set by the root callback, before any command runs
+_opened: list[Store] = []  # closed by `close_stores` when the command ends
 
 
 def set_log_level(level: str) -> None:
@@ -38,8 +39,15 @@ def configure_logs(*, quiet: bool) -> None:
     logs.configure(_log_level[0] if _log_level else "info", quiet=quiet)
 
 
-def open_config(config: Path | None, *, quiet: bool = False) -> tuple[Settings, Store, Registry]:
-    """Load and validate everything a command needs before it touches anything."""
+def open_config(
+    config: Path | None, *, quiet: bool = False, plugins: Literal["all", "checks", "none"] = "all"
+) -> tuple[Settings, Store, Registry]:
+    """Load and validate everything a command needs before it touches anything.
+
+    `plugins` is what the command uses of them: commands that collect or judge need the enabled
+    systems' collectors and every check (whose parameters are validated here); those that only
+    read or move the registers need the checks' texts at most, and then pay for neither the
+    collectors' SDKs nor the check modules. Every system's settings section is validated always."""
     from agent.bundle.signing import seal_keys
     from agent.config.settings import load_settings
     from agent.plugin.loader import load_plugins, load_systems
@@ -49,16 +57,26 @@ def open_config(config: Path | None, *, quiet: bool = False) -> tuple[Settings, 
     configure_logs(quiet=quiet)
     systems = load_systems(Registry())
     settings, used = load_settings(config, systems.systems)
-    registry = load_plugins(systems, systems=settings.enabled_systems())
+    registry = systems
+    if plugins != "none":
+        registry = load_plugins(systems, systems=settings.enabled_systems() if plugins == "all" else ())
     origin = str(used) if used else "environment/defaults"
     try:
         for spec in registry.checks.values():
             settings.check_params(spec.id, spec.params)
-        return settings, Store(settings.store.url, keys=seal_keys(settings.export.signing_key)), registry
+        store = Store(settings.store.url, keys=seal_keys(settings.export.signing_key))
+        _opened.append(store)
+        return settings, store, registry
     except StoreBusy:
         raise
     except (ConfigError, StoreError) as exc:
         raise ConfigError(f"{origin}: {exc}") from None
+
+
+def close_stores() -> None:
+    """Close what the command opened: pooled connections end cleanly (SQLite checkpoints its log)."""
+    while _opened:
+        _opened.pop().close()
 
 
 def progress(json_out: bool) -> Progress | None:

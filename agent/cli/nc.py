@@ -34,7 +34,7 @@ def nc_list(
     for st in state or []:
         if st not in known:
             raise UsageError(f"--state {st!r} is not one of {', '.join(sorted(known))}")
-    _, store, _ = open_config(config)
+    _, store, _ = open_config(config, plugins="none")
     with store.read() as s:
         docs = [nc_document(nc) for nc in list_ncs(s, state)]
     if json_out:
@@ -77,7 +77,7 @@ def nc_show(nc_id: NcIdArg, json_out: JsonOpt = False, config: ConfigOpt = None)
     from agent.store.schema import CheckRun, Nonconformity
 
     number = _nc_number(nc_id)
-    _, store, registry = open_config(config)
+    _, store, registry = open_config(config, plugins="checks")
     with store.read() as s:
         nc = s.get(Nonconformity, number)
         if nc is None:
@@ -105,7 +105,7 @@ def _act(ref: str, action: str, by: str | None, config: Path | None, json_out: b
     from agent.audit.nc_actions import Change, apply
 
     _nc_number(ref)
-    _, store, _ = open_config(config)
+    _, store, _ = open_config(config, plugins="none")
     _print(apply(store, ref, action, by or getpass.getuser(), Change(**change)), json_out)
 
 

@@ -9,15 +9,12 @@ import typer
 
 from agent.cli.context import configure_logs, emit_json, progress, say, writing
 from agent.cli.options import JsonOpt
+from agent.config import DEFAULT_PATH
 from agent.errors import UsageError
-
-# `agent.config.settings.DEFAULT_PATH`, spelled out: importing the settings (pydantic-settings) to
-# read it would slow every `annexa --help`.
-DEFAULT_CONFIG = Path("annexa.toml")
 
 
 def init(
-    path: Annotated[Path, typer.Option("--path", help="Where to write the starter config.")] = DEFAULT_CONFIG,
+    path: Annotated[Path, typer.Option("--path", help="Where to write the starter config.")] = DEFAULT_PATH,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write a commented starter configuration (mode 0600) and the bundle signing key."""
@@ -70,9 +67,12 @@ def demo(
 
     configure_logs(quiet=True)
     summary, settings, store, registry = run_demo(directory, progress(json_out))
-    statuses = control_statuses(store, settings, registry)
-    with store.read() as s:
-        ncs = [nc_document(nc) for nc in list_ncs(s)]
+    try:
+        statuses = control_statuses(store, settings, registry)
+        with store.read() as s:
+            ncs = [nc_document(nc) for nc in list_ncs(s)]
+    finally:
+        store.close()
     if json_out:
         emit_json(
             {

@@ -14,7 +14,6 @@ from itertools import pairwise
 from typing import Annotated, Any, TypeVar
 
 from pydantic import BeforeValidator
-from pydantic_settings import NoDecode
 
 from agent.config.durations import parse_duration
 
@@ -123,8 +122,7 @@ def parse_cadence(value: Any) -> Cadence:
         ) from None
 
 
-# NoDecode: from the environment a cadence is plain text (`6h`), not JSON.
-CadenceValue = Annotated[Cadence, NoDecode, BeforeValidator(parse_cadence)]
+CadenceValue = Annotated[Cadence, BeforeValidator(parse_cadence)]
 
 
 _V = TypeVar("_V")

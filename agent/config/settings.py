@@ -11,7 +11,6 @@ error is one line naming the key and where it came from.
 from __future__ import annotations
 
 import os
-import re
 import tomllib
 from collections.abc import Mapping
 from datetime import timedelta
@@ -19,10 +18,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pydantic import ValidationError, create_model
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, SettingsError
+from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
+from agent.config import DEFAULT_PATH
 from agent.config.cadence import match_source
+from agent.config.environment import merged, overrides
 from agent.config.messages import ENV_PREFIX, describe
 from agent.config.sections import (
     ChecksSettings,
@@ -36,16 +36,13 @@ from agent.config.sections import (
 )
 from agent.errors import ConfigError
 
-DEFAULT_PATH = Path("annexa.toml")
 _S = TypeVar("_S", bound=SystemSettings)
 
 
-class Settings(BaseSettings):
+class Settings(BaseModel):
     """The core's sections; `settings_class` extends it with one field per installed system."""
 
-    model_config = SettingsConfigDict(
-        env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", case_sensitive=False
-    )
+    model_config = ConfigDict(extra="forbid")
 
     store: StoreSettings = StoreSettings()
     runner: RunnerSettings = RunnerSettings()
@@ -54,18 +51,6 @@ class Settings(BaseSettings):
     checks: ChecksSettings = ChecksSettings()
     controls: ControlsSettings = ControlsSettings()
     export: ExportSettings = ExportSettings()
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # The environment overrides the file, which arrives as init arguments.
-        return (env_settings, init_settings)
 
     def systems(self) -> dict[str, SystemSettings]:
         """Every system's section, by system name."""
@@ -123,7 +108,7 @@ def build_settings(
     systems: Mapping[str, type[SystemSettings]] | None = None,
     origin: str = "defaults",
 ) -> Settings:
-    """Validate `data` (the file's tables) merged under the environment; errors become one line.
+    """Validate `data` (the file's tables) under the environment's overrides; errors become one line.
 
     `systems` are the settings models of the systems to accept sections for; by default the
     installed ones (the `annexa.settings` entry points).
@@ -132,17 +117,11 @@ def build_settings(
         from agent.plugin.loader import installed_systems
 
         systems = installed_systems()
+    model = settings_class(systems)
     try:
-        return settings_class(systems)(**data)
+        return model(**merged(data, overrides(model, os.environ)))
     except ValidationError as exc:
         raise ConfigError(describe(exc, origin)) from None
-    except SettingsError as exc:  # an environment value that is not the JSON its key needs
-        field = re.search(r'field "(\w+)"', str(exc))
-        prefix = f"{ENV_PREFIX}{field.group(1).upper() if field else ''}"
-        names = sorted(k for k in os.environ if k.upper().startswith(prefix)) or ["the environment"]
-        raise ConfigError(
-            f"environment variable {', '.join(names)}: not valid JSON for a list or table value"
-        ) from None
 
 
 def config_path(explicit: Path | None) -> tuple[Path | None, bool]:

@@ -10,12 +10,12 @@ import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import structlog
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from agent.errors import ConfigError
+from agent.logs import get_logger
 
-log = structlog.get_logger()
+log = get_logger()
 
 # Each probe returns (ok, reason); the reason is the response body.
 Probe = Callable[[], tuple[bool, str]]

@@ -20,7 +20,6 @@ from datetime import datetime
 from types import FrameType
 from typing import Any
 
-import structlog
 from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor as JobExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -30,6 +29,7 @@ from agent.config.cadence import Cadence
 from agent.config.settings import Settings
 from agent.daemon.endpoints import Endpoints
 from agent.daemon.metrics import Metrics
+from agent.logs import get_logger
 from agent.plugin.registry import Registry
 from agent.run.planning import nothing_enabled, select_collectors
 from agent.run.runner import ABORT_GRACE, Runner
@@ -40,7 +40,7 @@ from agent.store.leases import Holder, LeaseHeld
 from agent.store.observations import latest_observations
 from agent.store.types import utcnow
 
-log = structlog.get_logger()
+log = get_logger()
 
 
 @dataclass(frozen=True)

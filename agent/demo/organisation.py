@@ -16,12 +16,13 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypedDict
 
 import boto3
-import structlog
+
+from agent.logs import get_logger
 
 if TYPE_CHECKING:
     from types_boto3_iam import IAMClient
 
-log = structlog.get_logger()
+log = get_logger()
 
 
 class _Credentials(TypedDict):

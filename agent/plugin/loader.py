@@ -12,7 +12,8 @@ A system with collectors but no settings entry point gets the base section (`ena
 from __future__ import annotations
 
 from collections.abc import Iterable
-from importlib.metadata import EntryPoint, entry_points
+from functools import cache
+from importlib.metadata import EntryPoint, EntryPoints, entry_points
 from typing import Any
 
 from agent.config.sections import SystemSettings
@@ -20,7 +21,20 @@ from agent.errors import PluginError
 from agent.plugin.declare import DECLARED
 from agent.plugin.registry import Registry
 
+_GROUPS = ("annexa.settings", "annexa.collectors", "annexa.checks")
 _CORE_SECTIONS = frozenset({"store", "runner", "schedule", "daemon", "checks", "controls", "export"})
+
+
+@cache
+def _installed() -> EntryPoints:
+    """Every installed entry point of our groups, read once per process: each read scans every
+    installed distribution's metadata."""
+    everything = entry_points()
+    return EntryPoints(ep for group in _GROUPS for ep in everything.select(group=group))
+
+
+def _group(group: str) -> list[EntryPoint]:
+    return sorted(_installed().select(group=group), key=lambda e: e.name)
 
 
 def _load(ep: EntryPoint) -> Any:
@@ -32,9 +46,9 @@ def _load(ep: EntryPoint) -> Any:
 
 def load_systems(registry: Registry) -> Registry:
     """Fill `registry.systems` with every installed system's settings model."""
-    for ep in sorted(entry_points(group="annexa.collectors"), key=lambda e: e.name):
+    for ep in _group("annexa.collectors"):
         registry.systems.setdefault(ep.name, SystemSettings)
-    for ep in sorted(entry_points(group="annexa.settings"), key=lambda e: e.name):
+    for ep in _group("annexa.settings"):
         model = _load(ep)
         if not (isinstance(model, type) and issubclass(model, SystemSettings)):
             raise PluginError(
@@ -53,12 +67,15 @@ def load_plugins(registry: Registry | None = None, systems: Iterable[str] | None
     With `systems` given, only those systems' collectors are imported, so an agent never pays for
     SDKs it does not use; checks are always loaded.
     """
-    registry = load_systems(registry if registry is not None else Registry())
+    if registry is None:
+        registry = Registry()
+    if not registry.systems:
+        load_systems(registry)
     wanted = set(registry.systems if systems is None else systems)
-    for ep in sorted(entry_points(group="annexa.collectors"), key=lambda e: e.name):
+    for ep in _group("annexa.collectors"):
         if ep.name in wanted:
             _load(ep)
-    for ep in sorted(entry_points(group="annexa.checks"), key=lambda e: e.name):
+    for ep in _group("annexa.checks"):
         _load(ep)
     _copy_declared(registry, wanted)
     return registry

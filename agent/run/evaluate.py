@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import structlog
 from sqlalchemy.exc import IntegrityError
 
 from agent.audit.nonconformities import record_outcome
 from agent.config.settings import Settings
+from agent.logs import get_logger
 from agent.plugin.evidence import Evidence
 from agent.plugin.model import Record, Result, Status
 from agent.plugin.registry import CheckSpec, Registry
@@ -29,7 +29,7 @@ from agent.store.observations import latest_observations, load_records
 from agent.store.results import add_check_run, latest_check_runs, outcome_of, results_of
 from agent.store.schema import Observation, Run, id_of
 
-log = structlog.get_logger()
+log = get_logger()
 
 NC_ATTEMPTS = 3
 

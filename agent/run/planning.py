@@ -5,15 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
-import structlog
-
 from agent.config.settings import Settings
 from agent.errors import CollectorError, UsageError
+from agent.logs import get_logger
 from agent.plugin.registry import CollectorSpec, Registry, Target
 from agent.redact import describe_error
 from agent.run.shard import Shard
 
-log = structlog.get_logger()
+log = get_logger()
 
 
 @dataclass(frozen=True)

@@ -17,10 +17,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Protocol
 
-import structlog
-
 from agent.config.settings import Settings
 from agent.errors import CollectorError
+from agent.logs import get_logger
 from agent.plugin.model import RunStatus
 from agent.plugin.registry import CheckSpec, Registry
 from agent.plugin.scopes import is_bare, target_key
@@ -36,7 +35,7 @@ from agent.store.runs import finish_run
 from agent.store.schema import Run, id_of
 from agent.store.types import utcnow
 
-log = structlog.get_logger()
+log = get_logger()
 
 ABORT_GRACE = 5.0  # seconds in-flight collectors get to notice the stop
 # Set when an aborted run left collector threads behind (stuck in a network read): the process

@@ -12,8 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 
-import structlog
-
+from agent.logs import get_logger
 from agent.plugin.model import RunStatus
 from agent.redact import describe_error
 from agent.store import Store, leases
@@ -21,7 +20,7 @@ from agent.store.leases import Holder, LeaseHeld
 from agent.store.runs import finish_run, heartbeat, reap_dead_runs, start_run
 from agent.store.schema import Run, id_of
 
-log = structlog.get_logger()
+log = get_logger()
 
 HEARTBEAT_EVERY = 60.0
 

@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import structlog
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from sqlalchemy import ColumnElement, exists, false, select
@@ -28,6 +27,7 @@ from sqlalchemy.orm import Session, aliased
 from sqlmodel import col
 
 from agent import __version__
+from agent.logs import get_logger
 from agent.plugin.model import RunStatus
 from agent.store.hashing import GENESIS, root_of, seal_message, seal_of
 from agent.store.schema import Attestation, CheckRun, NcTransition, NcVersion, Observation, Run
@@ -36,7 +36,7 @@ from agent.store.types import utcnow
 if TYPE_CHECKING:
     from agent.store.db import Store
 
-log = structlog.get_logger()
+log = get_logger()
 
 # Runs whose evidence checks may rely on; an aborted run's data stays, but is never judged.
 COUNTED = (RunStatus.COMPLETE.value, RunStatus.PARTIAL.value, RunStatus.FAILED.value)

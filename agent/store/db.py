@@ -12,11 +12,10 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_plus
 
 from sqlalchemy import Table, event, inspect, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine, ExceptionContext, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Mapped, Session
+from sqlalchemy.sql.base import Executable
 from sqlmodel import SQLModel, create_engine
 
 from agent.errors import StoreBusy, StoreError
@@ -48,13 +47,22 @@ def insert_ignoring_duplicates(session: Session, model: type[SQLModel], rows: li
     """INSERT ... ON CONFLICT DO NOTHING; returns how many rows this statement actually inserted."""
     dialect = session.get_bind().dialect.name
     table = table_of(model)
-    if dialect in ("sqlite", "postgresql"):
-        insert = sqlite_insert if dialect == "sqlite" else pg_insert
-        # RETURNING, not rowcount: psycopg reports -1 for multi-row VALUES.
-        statement = insert(table).values(rows).on_conflict_do_nothing().returning(*table.primary_key.columns)
-        return len(session.execute(statement).all())
-    session.execute(table.insert(), rows)
-    return len(rows)
+    # The dialect's own INSERT, imported when used: a SQLite store's commands never load PostgreSQL's.
+    # RETURNING, not rowcount: psycopg reports -1 for multi-row VALUES.
+    key = table.primary_key.columns
+    statement: Executable
+    if dialect == "sqlite":
+        from sqlalchemy.dialects import sqlite
+
+        statement = sqlite.insert(table).values(rows).on_conflict_do_nothing().returning(*key)
+    elif dialect == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        statement = postgresql.insert(table).values(rows).on_conflict_do_nothing().returning(*key)
+    else:
+        session.execute(table.insert(), rows)
+        return len(rows)
+    return len(session.execute(statement).all())
 
 
 def insert_missing(session: Session, model: type[SQLModel], key: str, rows: list[dict[str, Any]]) -> int:

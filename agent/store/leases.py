@@ -18,17 +18,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import structlog
 from sqlalchemy import CursorResult, Result, delete, or_, select, update
 from sqlmodel import col
 
 from agent.errors import AnnexaError
+from agent.logs import get_logger
 from agent.store.db import Store, insert_ignoring_duplicates
 from agent.store.runs import process_alive
 from agent.store.schema import Lease
 from agent.store.types import utcnow
 
-log = structlog.get_logger()
+log = get_logger()
 
 EX_TEMPFAIL = 75  # sysexits.h: a temporary condition, try again later
 

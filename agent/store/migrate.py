@@ -22,10 +22,12 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, Engine
 
 from agent.errors import StoreError
+from agent.logs import get_logger
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
+log = get_logger()
 logging.getLogger("alembic").setLevel(logging.WARNING)  # chatty at INFO; `store_migrated` says what happened
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -93,13 +95,12 @@ def _sqlite_file_lock(engine: Engine) -> Iterator[None]:
 
 def _adopt(conn: Connection) -> str:
     """A store made before migrations existed has the first revision's tables, bar newer ones."""
-    import structlog
     from alembic import command
     from sqlmodel import SQLModel
 
     SQLModel.metadata.create_all(conn, tables=[SQLModel.metadata.tables["lease"]])
     command.stamp(alembic_config(conn), FIRST)
-    structlog.get_logger().info("store_adopted", revision=FIRST)
+    log.info("store_adopted", revision=FIRST)
     return FIRST
 
 
@@ -113,7 +114,6 @@ def upgrade(engine: Engine) -> None:
 
 
 def _migrate(engine: Engine, head: str) -> None:
-    import structlog
     from alembic import command
     from alembic.script import ScriptDirectory
 
@@ -134,7 +134,6 @@ def _migrate(engine: Engine, head: str) -> None:
             )
         command.upgrade(alembic_config(conn), "head")
         # A new store is routine; upgrading an existing one is worth telling the operator.
-        log = structlog.get_logger()
         (log.debug if current is None else log.info)(
             "store_migrated", from_revision=current, to_revision=head
         )

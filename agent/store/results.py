@@ -6,11 +6,11 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-import structlog
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
+from agent.logs import get_logger
 from agent.plugin.model import Result, Status
 from agent.store.chain import read_counted
 from agent.store.db import Store, insert_missing, table_of
@@ -18,7 +18,7 @@ from agent.store.hashing import check_run_hash, result_set_hash
 from agent.store.runs import newest_per_scope
 from agent.store.schema import CheckRun, ResultRow, ResultSet, Run, id_of
 
-log = structlog.get_logger()
+log = get_logger()
 
 # A check's outcome in a scope: the worst of its results.
 _OUTCOME_ORDER = (Status.FAIL, Status.ERROR, Status.PASS, Status.NOT_APPLICABLE)

@@ -7,11 +7,11 @@ import socket
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-import structlog
 from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Mapped
 from sqlmodel import col
 
+from agent.logs import get_logger
 from agent.plugin.model import RunStatus
 from agent.plugin.scopes import without_superseded
 from agent.store.chain import linked, new_run, seal
@@ -19,7 +19,7 @@ from agent.store.db import Store
 from agent.store.schema import CheckRun, Lease, Observation, Run
 from agent.store.types import utcnow
 
-log = structlog.get_logger()
+log = get_logger()
 
 STALE_HEARTBEAT = timedelta(minutes=10)
 # The tables read as "the newest row per (key, scope)".

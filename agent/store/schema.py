@@ -32,6 +32,13 @@ def id_of(row: _Stored) -> int:
     return row.id
 
 
+class _Table(SQLModel):
+    """The base of every table: pydantic builds a table's validator when it is first used, not when
+    the module is imported (most commands use a few of the tables)."""
+
+    model_config = {"defer_build": True}
+
+
 def _hash_fk(target: str, *, primary_key: bool = False, nullable: bool = False) -> Any:
     return Field(
         default=None if nullable else ...,
@@ -45,7 +52,7 @@ def _hash_fk(target: str, *, primary_key: bool = False, nullable: bool = False) 
     )
 
 
-class Run(SQLModel, table=True):
+class Run(_Table, table=True):
     id: int | None = Field(default=None, primary_key=True)
     uid: str = Field(sa_column=Column(String(32), unique=True, nullable=False))
     kind: str = Field(max_length=16)
@@ -64,24 +71,24 @@ class Run(SQLModel, table=True):
     signature: str | None = Field(default=None, sa_column=Column(String(128), nullable=True))
 
 
-class Blob(SQLModel, table=True):
+class Blob(_Table, table=True):
     hash: str = Field(sa_column=Column(String(HASH), primary_key=True))
     data: str = Field(sa_column=Column(Text, nullable=False))
 
 
-class Tree(SQLModel, table=True):
+class Tree(_Table, table=True):
     hash: str = Field(sa_column=Column(String(HASH), primary_key=True))
     count: int
 
 
-class TreeEntry(SQLModel, table=True):
+class TreeEntry(_Table, table=True):
     __tablename__ = "tree_entry"
     tree_hash: str = _hash_fk("tree.hash", primary_key=True)
     resource_id: str = Field(sa_column=Column(String(1024), primary_key=True))
     blob_hash: str = _hash_fk("blob.hash")
 
 
-class Observation(SQLModel, table=True):
+class Observation(_Table, table=True):
     __table_args__ = (Index("ix_observation_latest", "source", "scope", "collected_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
@@ -98,13 +105,13 @@ class Observation(SQLModel, table=True):
     hash: str = Field(sa_column=Column(String(HASH), unique=True, nullable=False))
 
 
-class ResultSet(SQLModel, table=True):
+class ResultSet(_Table, table=True):
     __tablename__ = "result_set"
     hash: str = Field(sa_column=Column(String(HASH), primary_key=True))
     count: int
 
 
-class ResultRow(SQLModel, table=True):
+class ResultRow(_Table, table=True):
     __tablename__ = "result"
     set_hash: str = _hash_fk("result_set.hash", primary_key=True)
     resource_id: str = Field(sa_column=Column(String(1024), primary_key=True))
@@ -113,7 +120,7 @@ class ResultRow(SQLModel, table=True):
     evidence: list[str] = Field(default_factory=list, sa_column=Column(JsonColumn, nullable=False))
 
 
-class CheckRun(SQLModel, table=True):
+class CheckRun(_Table, table=True):
     """One check evaluated in one scope during one run."""
 
     __tablename__ = "check_run"
@@ -133,7 +140,7 @@ class CheckRun(SQLModel, table=True):
     hash: str = Field(sa_column=Column(String(HASH), unique=True, nullable=False))
 
 
-class Nonconformity(SQLModel, table=True):
+class Nonconformity(_Table, table=True):
     __table_args__ = (UniqueConstraint("check_id", "scope", name="uq_nc_check_scope"),)
 
     id: int | None = Field(default=None, primary_key=True)
@@ -164,7 +171,7 @@ class Nonconformity(SQLModel, table=True):
         return f"NC-{self.id:04d}"
 
 
-class NcTransition(SQLModel, table=True):
+class NcTransition(_Table, table=True):
     __tablename__ = "nc_transition"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -178,7 +185,7 @@ class NcTransition(SQLModel, table=True):
     hash: str | None = Field(default=None, sa_column=Column(String(HASH), nullable=True))
 
 
-class NcVersion(SQLModel, table=True):
+class NcVersion(_Table, table=True):
     """The whole NC as a chain entry left it: what the register showed, committed by that entry's seal."""
 
     __tablename__ = "nc_version"
@@ -192,7 +199,7 @@ class NcVersion(SQLModel, table=True):
     document: dict[str, Any] = Field(sa_column=Column(JsonColumn, nullable=False))
 
 
-class Attachment(SQLModel, table=True):
+class Attachment(_Table, table=True):
     """A file a person supplied as evidence (a policy, minutes of a management review), by content."""
 
     hash: str = Field(sa_column=Column(String(HASH), primary_key=True))
@@ -200,7 +207,7 @@ class Attachment(SQLModel, table=True):
     content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
-class Attestation(SQLModel, table=True):
+class Attestation(_Table, table=True):
     """Manual evidence for a control no API can prove: who vouched for which file, when, until when."""
 
     id: int | None = Field(default=None, primary_key=True)
@@ -219,7 +226,7 @@ class Attestation(SQLModel, table=True):
 SealedRow = TypeVar("SealedRow", Observation, CheckRun, NcVersion, NcTransition, Attestation)
 
 
-class Lease(SQLModel, table=True):
+class Lease(_Table, table=True):
     """A target (`aws:123456789012`) claimed by one agent while it collects or judges it.
 
     Another agent that wants the same target is told who holds it; a holder that dies stops

@@ -13,10 +13,10 @@ from typing import Any
 
 import boto3
 import botocore.session
-import structlog
 from botocore.credentials import CredentialProvider, CredentialResolver, DeferredRefreshableCredentials
 
 from agent.errors import CollectorError
+from agent.logs import get_logger
 from agent.plugin import scope_kind
 from collectors.aws.organizations import LIST_ACCOUNTS
 from collectors.aws.session import (
@@ -30,7 +30,7 @@ from collectors.aws.session import (
 )
 from collectors.aws.settings import AwsSettings
 
-log = structlog.get_logger()
+log = get_logger()
 
 SESSION_NAME = "annexa"
 REGION_LOOKUPS = 16

@@ -21,7 +21,6 @@ from typing import Any
 from urllib.parse import urlparse
 
 import httpx
-import structlog
 from azure.core.credentials import AccessToken, TokenCredential
 from azure.core.exceptions import ClientAuthenticationError
 from azure.identity import (
@@ -40,11 +39,12 @@ from msgraph.graph_request_adapter import options as graph_default_options
 from msgraph_core import GraphClientFactory
 
 from agent.errors import CollectorError, InputDataError
+from agent.logs import get_logger
 from agent.plugin import resolve_secret
 from collectors.entra.settings import EntraSettings
 from collectors.errors import Failure, adapter, by_status, translate
 
-log = structlog.get_logger()
+log = get_logger()
 
 API_VERSION = "v1.0"
 RETRY_STATUSES = frozenset({429, 503, 504})

@@ -18,7 +18,6 @@ import google.auth
 import google_auth_httplib2
 import httplib2
 import requests
-import structlog
 from google.api_core.client_options import ClientOptions
 from google.api_core.exceptions import GoogleAPICallError
 from google.auth.credentials import Credentials
@@ -30,11 +29,12 @@ from googleapiclient import discovery
 from googleapiclient.errors import HttpError
 
 from agent.errors import CollectorError, InputDataError
+from agent.logs import get_logger
 from agent.plugin.concurrency import ordered_map
 from collectors.errors import Failure, adapter, by_status, by_type, failure, malformed, translate
 from collectors.gcp.settings import GcpSettings
 
-log = structlog.get_logger()
+log = get_logger()
 
 T = TypeVar("T")
 R = TypeVar("R")

@@ -12,13 +12,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import structlog
 from google.cloud import resourcemanager_v3
 
 from agent.errors import InputDataError
+from agent.logs import get_logger
 from collectors.gcp.client import GcpApi
 
-log = structlog.get_logger()
+log = get_logger()
 
 ORGANIZATION, FOLDER, PROJECT = "organization", "folder", "project"
 

@@ -13,14 +13,14 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import httpx
-import structlog
 
 from agent.errors import InputDataError
+from agent.logs import get_logger
 from collectors.errors import by_status, translate
 from collectors.hr.settings import HrSettings
 from collectors.hr.validate import RawRow
 
-log = structlog.get_logger()
+log = get_logger()
 
 DEFAULT_BASE_URL = "https://api.bamboohr.com"
 CALL = "BambooHR custom report"
