@@ -51,9 +51,11 @@ def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def annexa(venv: Path, config: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def annexa(
+    venv: Path, config: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """The console script, run by the new venv's interpreter (as its own `bin/annexa` would be)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ANNEXA_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ANNEXA_")} | (env or {})
     return subprocess.run(
         [venv / "bin" / "python", ANNEXA, *args, "--config", str(config)],
         capture_output=True,
@@ -114,6 +116,15 @@ def test_its_section_is_validated_like_a_built_in_one(venv, tmp_path, section, m
     assert proc.returncode == 2
     assert proc.stderr.splitlines() == [f"annexa: {config}: {message}"], proc.stderr
     assert not (tmp_path / "store.db").exists()
+
+
+def test_the_environment_overrides_its_section_like_any_other(venv, tmp_path):
+    config = write_config(tmp_path, 'enabled = true\npath = "x.json"')
+    proc = annexa(venv, config, "collect", env={"ANNEXA_ASSETS__SHELF": "3"})
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines() == [
+        "annexa: environment variable ANNEXA_ASSETS__SHELF: [assets] shelf: unknown key"
+    ]
 
 
 def test_switched_off_it_is_not_collected_and_the_error_names_its_section(venv, tmp_path):
