@@ -89,3 +89,17 @@ def test_every_check_reports_error_when_evidence_failed_or_is_missing(store, che
     assert outcome.status == Status.ERROR and outcome.scope == scope
     assert all(r.status == Status.ERROR for r in outcome.results)
     assert "access denied: x:Y" in outcome.results[0].reason
+
+
+def test_a_resolver_receives_its_own_section_and_those_it_uses():
+    from agent.config.sections import SystemSettings
+    from agent.plugin.registry import ScopeKindSpec
+
+    seen: list[tuple[object, ...]] = []
+    reg = Registry(systems={"devices": SystemSettings, "directory": SystemSettings})
+    kind = ScopeKindSpec(
+        "device_tenant", "devices", lambda *sections: seen.append(sections) or [], uses=("directory",)
+    )
+    settings = build_settings({"devices": {"enabled": True}, "directory": {"enabled": False}}, reg.systems)
+    assert list(reg.targets(kind, settings)) == []
+    assert seen == [(settings.system("devices"), settings.system("directory"))]

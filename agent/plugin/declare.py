@@ -94,17 +94,25 @@ def scope_kind(
     system: str,
     when: Callable[[Any], bool] | None = None,
     permissions: Sequence[str] = (),
+    uses: Sequence[str] = (),
 ) -> Callable[[_Resolver], _Resolver]:
     """Register how the targets of one scope kind (e.g. every AWS account) are found.
 
     The resolver receives the system's own settings section. `when` switches an optional kind
     (a deeper inventory) on from that section; while it is off its collectors do not run and the
-    checks that need them are not active. `permissions` are what resolving calls.
+    checks that need them are not active. `permissions` are what resolving calls. `uses` names
+    other systems whose sections the resolver receives after its own (`[intune]` signs in with
+    `[entra]`'s tenant and credentials).
     """
 
     def register(func: _Resolver) -> _Resolver:
         DECLARED.scope_kinds[name] = ScopeKindSpec(
-            name=name, system=system, resolve=func, when=when, permissions=tuple(permissions)
+            name=name,
+            system=system,
+            resolve=func,
+            when=when,
+            permissions=tuple(permissions),
+            uses=tuple(uses),
         )
         return func
 

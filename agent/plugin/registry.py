@@ -78,14 +78,17 @@ class ScopeKindSpec:
     """How one kind of target is found from the system's own settings section.
 
     `permissions` are what resolving calls (listing an organisation's accounts, say), beyond
-    what the collectors declare; `when` switches an optional kind on from the section.
+    what the collectors declare; `when` switches an optional kind on from the section; `uses`
+    names other systems whose sections the resolver also receives, in that order (a system that
+    signs in with another's credentials).
     """
 
     name: str
     system: str
-    resolve: Callable[[Any], Iterable[Target]]
+    resolve: Callable[..., Iterable[Target]]
     when: Callable[[Any], bool] | None = None
     permissions: tuple[str, ...] = ()
+    uses: tuple[str, ...] = ()
 
 
 @dataclass
@@ -111,8 +114,8 @@ class Registry:
         return spec is not None and self.collector_active(spec, settings)
 
     def targets(self, kind: ScopeKindSpec, settings: Settings) -> Iterable[Target]:
-        """The targets of `kind`, resolved from its system's section of `settings`."""
-        return kind.resolve(settings.system(kind.system))
+        """The targets of `kind`, resolved from its system's section (and those it `uses`) of `settings`."""
+        return kind.resolve(settings.system(kind.system), *(settings.system(s) for s in kind.uses))
 
     def checks_needing(self, sources: Iterable[str]) -> list[CheckSpec]:
         wanted = set(sources)
