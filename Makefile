@@ -46,6 +46,7 @@ test: lint system-deps
 bench: $(VENV)/.demo
 	$(BIN)/python bench/collect_iam.py
 	$(BIN)/python bench/verify.py
+	$(BIN)/python bench/github_org.py
 	$(BIN)/python bench/cli_startup.py
 
 clean:

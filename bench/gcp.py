@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import os
 import tempfile
 import time
@@ -28,7 +27,7 @@ from google.auth.credentials import AnonymousCredentials
 from google.cloud import resourcemanager_v3
 from google.iam.v1 import iam_policy_pb2, options_pb2
 
-from bench.measure import run_annexa
+from bench.measure import run_annexa, served_in_child
 from tests.gcp_server import GcpServer, GcpWorld, binding
 
 ORG = "organizations/123"
@@ -124,30 +123,22 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16, help="[gcp] max_concurrency")
     parser.add_argument("--latency", type=float, default=0.03, help="seconds per API response")
     args = parser.parse_args()
-    parent, child = multiprocessing.Pipe()
-    server = multiprocessing.Process(target=serve, args=(args, child), daemon=True)
-    server.start()
-    url = parent.recv()
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            config = Path(tmp) / "annexa.toml"
-            config.write_text(
-                f'[store]\nurl = "sqlite:///{Path(tmp) / "bench.db"}"\n'
-                f'[gcp]\nenabled = true\norganization_ids = ["123"]\napi_endpoint = "{url}"\n'
-                f'access_token_env = "BENCH_GCP_TOKEN"\nmax_concurrency = {args.concurrency}\n'
-                '[checks.params."gcp.iam.external_members"]\ncompany_domains = ["acme.com"]\n'
-            )
-            os.environ["BENCH_GCP_TOKEN"] = "bench-token"
-            collect_s, collection_s, rss, summary = run_collect(config)
-            scopes = {c["scope"] for c in summary["checks"]}
-            print(
-                f"annexa collect: run {summary['run']['status']}, {summary['observations']} observations, "
-                f"{len(summary['checks'])} check evaluations over {len(scopes)} scopes"
-            )
-            seq_s, calls = sequential_listing(url)
-    finally:
-        parent.send("stop")
-        server.join(timeout=10)
+    with served_in_child(serve, args) as url, tempfile.TemporaryDirectory() as tmp:
+        config = Path(tmp) / "annexa.toml"
+        config.write_text(
+            f'[store]\nurl = "sqlite:///{Path(tmp) / "bench.db"}"\n'
+            f'[gcp]\nenabled = true\norganization_ids = ["123"]\napi_endpoint = "{url}"\n'
+            f'access_token_env = "BENCH_GCP_TOKEN"\nmax_concurrency = {args.concurrency}\n'
+            '[checks.params."gcp.iam.external_members"]\ncompany_domains = ["acme.com"]\n'
+        )
+        os.environ["BENCH_GCP_TOKEN"] = "bench-token"
+        collect_s, collection_s, rss, summary = run_collect(config)
+        scopes = {c["scope"] for c in summary["checks"]}
+        print(
+            f"annexa collect: run {summary['run']['status']}, {summary['observations']} observations, "
+            f"{len(summary['checks'])} check evaluations over {len(scopes)} scopes"
+        )
+        seq_s, calls = sequential_listing(url)
 
     print(
         f"server latency per call:     {args.latency * 1000:8.0f} ms; [gcp] max_concurrency {args.concurrency}"

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import IO, Any
 
@@ -36,3 +40,17 @@ def run_annexa(
     """`measured` for `annexa args`, with its `--json` document parsed (None if it printed none)."""
     elapsed, rss, out = measured([ANNEXA, *args], stderr=stderr, ok=ok)
     return elapsed, rss, json.loads(out) if out.strip() else None
+
+
+@contextmanager
+def served_in_child(serve: Callable[[Any, Connection], None], args: Any) -> Iterator[str]:
+    """A local API server in its own process (so its work does not share the measured one's CPU time):
+    `serve(args, conn)` sends its URL, then serves until told to stop. Yields the URL."""
+    parent, child = multiprocessing.Pipe()
+    server = multiprocessing.Process(target=serve, args=(args, child), daemon=True)
+    server.start()
+    try:
+        yield parent.recv()
+    finally:
+        parent.send("stop")
+        server.join(timeout=10)

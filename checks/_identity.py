@@ -21,12 +21,14 @@ HR system holds them, `screening_completed`, `terms_signed`, `nda_signed`, `trai
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from fnmatch import fnmatchcase
 
 from agent.plugin.evidence import Evidence
 from agent.plugin.model import Record
+from checks._dates import days_ago
 
 EMPLOYEES = "hr.employees"
 ACTIVE, LEAVE, TERMINATED = "active", "leave", "terminated"
@@ -207,3 +209,35 @@ def directory(ev: Evidence) -> Directory:
     records = ev.records(EMPLOYEES)
     key = ("hr.directory", *((r.scope, r.resource_id, r.hash) for r in records))
     return ev.memo(key, lambda: Directory.from_records(records))
+
+
+# --- how people checks word and time a leaver, and which accounts they leave alone ----------------
+
+
+def exempt(name: str, patterns: Sequence[str]) -> bool:
+    """Whether an account name matches one of a check's exemption globs (case-insensitive).
+
+    Only `*` and `?` are wildcards; `[` and `]` are taken literally: account names carry them
+    (GitHub Apps' logins end in `[bot]`), and as a character class `*[bot]` would exempt every name
+    ending in b, o or t."""
+    if not patterns:
+        return False
+    lowered = name.lower()
+    return any(fnmatchcase(lowered, p.lower().replace("[", "[[]")) for p in patterns)
+
+
+def days_late(person: Person, today: date, grace_days: int) -> int | None:
+    """Days past the termination date plus grace; None while within grace. Unknown date: due now."""
+    if person.termination_date is None:
+        return 0
+    late = (today - person.termination_date).days - grace_days
+    return late if late > 0 else None
+
+
+def termination(person: Person, today: date) -> str:
+    """`terminated 2026-09-30 (32 days ago)`, or that HR holds no date."""
+    if person.termination_date is None:
+        return "terminated in HR (no termination date recorded)"
+    ago = days_ago((today - person.termination_date).days)
+    verb = "terminated" if person.termination_date <= today else "terminating"
+    return f"{verb} {person.termination_date.isoformat()} ({ago})"

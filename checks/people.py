@@ -7,16 +7,25 @@ judged against the employees of every HR scope.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from datetime import date, datetime
-from fnmatch import fnmatchcase
+from collections.abc import Iterator
+from datetime import datetime
 
 from agent.plugin import check
 from agent.plugin.evidence import Evidence
 from agent.plugin.model import Record, Result
 from checks._dates import days_ago, days_between, parse_timestamp
 from checks._entra import USERS, account_name, enabled_members, is_enabled, last_sign_in
-from checks._identity import AMBIGUOUS, EMPLOYEES, Directory, Match, Person, directory
+from checks._identity import (
+    AMBIGUOUS,
+    EMPLOYEES,
+    Directory,
+    Match,
+    Person,
+    days_late,
+    directory,
+    exempt,
+    termination,
+)
 from checks._judging import or_nothing_to_judge
 from checks.aws._common import CREDENTIAL_REPORT, report_users
 
@@ -33,30 +42,6 @@ def _link_iam_user(people: Directory, row: Record) -> Match:
     """IAM user names are often email addresses; otherwise only an alias (name or ARN) links them."""
     name = str(row.data.get("user") or "")
     return people.resolve(emails=[name] if "@" in name else [], accounts=[name, row.resource_id])
-
-
-def _exempt(name: str, patterns: Sequence[str]) -> bool:
-    if not patterns:
-        return False
-    lowered = name.lower()
-    return any(fnmatchcase(lowered, p.lower()) for p in patterns)
-
-
-def _days_late(person: Person, today: date, grace_days: int) -> int | None:
-    """Days past the termination date plus grace; None while within grace. Unknown date: due now."""
-    if person.termination_date is None:
-        return 0
-    late = (today - person.termination_date).days - grace_days
-    return late if late > 0 else None
-
-
-def _termination(person: Person, today: date) -> str:
-    """`terminated 2026-09-30 (32 days ago)`, or that HR holds no date."""
-    if person.termination_date is None:
-        return "terminated in HR (no termination date recorded)"
-    ago = days_ago((today - person.termination_date).days)
-    verb = "terminated" if person.termination_date <= today else "terminating"
-    return f"{verb} {person.termination_date.isoformat()} ({ago})"
 
 
 def _sign_in_after(person: Person, when: datetime | None) -> int | None:
@@ -81,7 +66,7 @@ def _leaver_timeline(person: Person, user: Record, now: datetime) -> str:
     """What an auditor asks for: when the person left, the account state, sign-ins since."""
     state = "account still enabled" if is_enabled(user) else "account disabled"
     return (
-        f"{person.label}: {_termination(person, now.date())}; {account_name(user)} {state}; "
+        f"{person.label}: {termination(person, now.date())}; {account_name(user)} {state}; "
         f"{_sign_in_phrase(person, last_sign_in(user), now)}"
     )
 
@@ -120,7 +105,7 @@ def leaver_account_enabled(ev: Evidence) -> Iterator[Result]:
     today = ev.now.date()
     for user, person in _leaver_accounts(ev):
         timeline = _leaver_timeline(person, user, ev.now)
-        late = _days_late(person, today, grace)
+        late = days_late(person, today, grace)
         if is_enabled(user) and person.termination_date is None:
             reason = f"{timeline}; no grace period without a termination date"
         elif is_enabled(user) and late is not None:
@@ -191,15 +176,13 @@ def leaver_aws_iam_user(ev: Evidence) -> Iterator[Result]:
             for f in ("password_last_used", "access_key_1_last_used_date", "access_key_2_last_used_date")
         ]
         last = max((u for u in used if u is not None), default=None)
-        late = _days_late(person, today, grace)
+        late = days_late(person, today, grace)
         usage = f"last used {last.date().isoformat()}" if last else "never used"
         after = _sign_in_after(person, last)
         if after is not None:
             usage += f", {after} day(s) after termination"
         state = f"still has {', '.join(active)}" if active else "has no active credential"
-        reason = (
-            f"{person.label}: {_termination(person, today)}; IAM user {data.get('user')} {state}; {usage}"
-        )
+        reason = f"{person.label}: {termination(person, today)}; IAM user {data.get('user')} {state}; {usage}"
         yield Result.of(row, person.record, passed=not active or late is None, reason=reason)
 
 
@@ -227,7 +210,7 @@ def account_without_employee(ev: Evidence) -> Iterator[Result]:
     people = directory(ev)
     for user in enabled_members(ev):
         name = account_name(user)
-        if _exempt(name, patterns):
+        if exempt(name, patterns):
             yield Result.not_applicable(user, f"{name} is exempted by exempt_accounts")
             continue
         match = _link_user(people, user)

@@ -111,6 +111,8 @@ WORDINGS = {
         attempts=" (after {attempts} attempts)",
     ),
     "hr": Wording(denied="access denied: {call} (HTTP {status}; check the API key)"),
+    # GitHub's `message` says what a denial lacks ("Resource not accessible by integration").
+    "github": Wording(denied="access denied: {call} (HTTP {status}[: {detail}])"),
 }
 
 

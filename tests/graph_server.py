@@ -1,6 +1,6 @@
 """A loopback Microsoft Graph (v1.0) that speaks Graph's JSON, for the real msgraph-sdk to talk to.
 
-It serves the collections the Entra collectors read, with the behaviour that matters to them:
+It serves the collections the Entra and Intune collectors read, with the behaviour that matters to them:
 bearer-token checks, `$select` projection, `$top` and server-side page limits with absolute
 `@odata.nextLink` URLs carrying a `$skiptoken`, Graph's error body, and injectable faults
 (429/503 with `Retry-After`, a number of times or forever). Unknown query parameters are
@@ -61,6 +61,8 @@ class GraphData:
     policies: list[dict[str, Any]] = field(default_factory=list)
     security_defaults: bool = False
     roles: list[dict[str, Any]] = field(default_factory=list)  # each with "members": [directoryObject]
+    managed_devices: list[dict[str, Any]] = field(default_factory=list)  # Intune
+    compliance_policies: list[dict[str, Any]] = field(default_factory=list)  # each with its "@odata.type"
 
 
 def user(
@@ -152,6 +154,66 @@ def role(rid: str, name: str, template: str, members: list[tuple[str, str]]) -> 
     }
 
 
+def managed_device(
+    did: str,
+    name: str,
+    *,
+    os: str = "Windows",
+    version: str = "10.0.22631.4460",
+    state: str = "compliant",
+    encrypted: bool = True,
+    jailbroken: str = "Unknown",
+    last_sync: str = "2026-10-31T08:00:00Z",
+    upn: str | None = None,
+    owner: str = "company",
+) -> dict[str, Any]:
+    """An Intune managedDevice as Graph returns it (Intune writes 0001-01-01 for "never synced")."""
+    return {
+        "id": did,
+        "userId": "00000000-0000-0000-0000-0000000000aa" if upn else None,
+        "deviceName": name,
+        "managedDeviceOwnerType": owner,
+        "enrolledDateTime": "2025-01-15T10:00:00Z",
+        "lastSyncDateTime": last_sync,
+        "operatingSystem": os,
+        "complianceState": state,
+        "jailBroken": jailbroken,
+        "managementAgent": "mdm",
+        "osVersion": version,
+        "easActivated": True,
+        "azureADRegistered": True,
+        "deviceEnrollmentType": "windowsAzureADJoin",
+        "emailAddress": upn or "",
+        "azureADDeviceId": "00000000-0000-0000-0000-0000000000bb",
+        "deviceRegistrationState": "registered",
+        "isSupervised": False,
+        "isEncrypted": encrypted,
+        "userPrincipalName": upn or "",
+        "model": "Surface Laptop 5",
+        "manufacturer": "Microsoft Corporation",
+        # Never selected: proves $select keeps device identifiers out of the evidence.
+        "serialNumber": "0F33XK1234",
+        "imei": "356938035643809",
+        "phoneNumber": "+1 555 0101",
+        "wiFiMacAddress": "a4:83:e7:00:00:01",
+    }
+
+
+def compliance_policy(pid: str, name: str, odata_type: str) -> dict[str, Any]:
+    """A device compliance policy of subtype `odata_type` (`windows10CompliancePolicy`, ...)."""
+    return {
+        "@odata.type": f"#microsoft.graph.{odata_type}",
+        "id": pid,
+        "displayName": name,
+        "description": "",
+        "createdDateTime": "2025-01-01T00:00:00Z",
+        "lastModifiedDateTime": "2025-06-01T00:00:00Z",
+        "version": 3,
+        "passwordRequired": True,
+        "storageRequireEncryption": True,
+    }
+
+
 def directory(
     users: list[dict[str, Any]],
     *,
@@ -203,6 +265,10 @@ class GraphServer(LocalServer):
                 "displayName": "Security Defaults",
                 "isEnabled": d.security_defaults,
             }
+        if path == "/v1.0/deviceManagement/managedDevices":
+            return d.managed_devices
+        if path == "/v1.0/deviceManagement/deviceCompliancePolicies":
+            return d.compliance_policies
         if path == "/v1.0/directoryRoles":
             return [{k: v for k, v in r.items() if k != "members"} for r in d.roles]
         parts = path.split("/")

@@ -21,7 +21,12 @@ from collectors.entra.permissions import GRAPH_APP_ID, GRAPH_APP_ROLES, graph_re
 DEPLOY = Path(__file__).parents[1] / "deploy"
 REGISTRY = load_plugins()
 GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-FILES = {"entra": DEPLOY / "entra" / "graph-permissions.json", "gcp": DEPLOY / "gcp" / "annexa-role.yaml"}
+FILES = {
+    "entra": DEPLOY / "entra" / "graph-permissions.json",
+    "gcp": DEPLOY / "gcp" / "annexa-role.yaml",
+    "github": DEPLOY / "github" / "app-permissions.json",
+    "intune": DEPLOY / "intune" / "graph-permissions.json",
+}
 
 
 def test_the_committed_files_are_what_the_generator_prints(capsys: pytest.CaptureFixture[str]) -> None:

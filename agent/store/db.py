@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from itertools import islice
@@ -81,9 +83,27 @@ def insert_missing(session: Session, model: type[SQLModel], key: str, rows: list
     return inserted
 
 
+def _wal(cur: Any) -> None:
+    """Switch the file to WAL (persistent: once done, every later connection finds it so).
+
+    The switch needs the file to itself and SQLite does not wait for it: agents starting together
+    on a new store find it locked while one of them creates the schema, so retry for as long as a
+    write would wait."""
+    deadline = time.monotonic() + SQLITE_TIMEOUT
+    while True:
+        try:
+            if cur.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
+    _wal(cur)
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()

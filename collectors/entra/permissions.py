@@ -13,6 +13,8 @@ GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
 # here stops the generator, rather than producing a manifest that silently lacks it.
 GRAPH_APP_ROLES = {
     "AuditLog.Read.All": "b0afded3-3588-46d8-8b3d-9842eff778da",
+    "DeviceManagementConfiguration.Read.All": "dc377aa6-52d8-4e23-b271-2a7ae04cedf3",
+    "DeviceManagementManagedDevices.Read.All": "2f51be20-0bb4-4fed-bf7b-db946066c75e",
     "Policy.Read.All": "246dd0d5-5bd0-4def-940b-0421030a5b68",
     "RoleManagement.Read.Directory": "483bed4a-2ad3-4361-a73b-c83ccdbdc53c",
     "User.Read.All": "df021288-bdef-4463-88db-98f22de89214",
