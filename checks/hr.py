@@ -78,11 +78,11 @@ def screening_before_start(ev: Evidence) -> Iterator[Result]:
         start = person.hire_date
         if isinstance(value, str):
             screened = date.fromisoformat(value)
-            late = start is not None and screened > start
+            late_by = screened - start if start is not None and screened > start else None
             detail = f"screened {value}" + (
-                f", {(screened - start).days} day(s) after starting {start}" if late else ""
+                f", {late_by.days} day(s) after starting {start}" if late_by is not None else ""
             )
-            return Result.of(record, passed=not late, reason=f"{person.label}: {detail}")
+            return Result.of(record, passed=late_by is None, reason=f"{person.label}: {detail}")
         if value is True:
             return Result.of(record, passed=True, reason=f"{person.label}: screening recorded (no date)")
         pending = start is not None and start > today

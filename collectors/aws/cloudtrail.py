@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
+from typing import Any
 
 from agent.plugin import collector
 from agent.plugin.model import Record
@@ -20,7 +21,7 @@ TRAIL_STATUS = Api("get_trail_status", "cloudtrail:GetTrailStatus")
 EVENT_SELECTORS = Api("get_event_selectors", "cloudtrail:GetEventSelectors")
 
 
-def _management_events(selectors: dict[str, object], custom: bool) -> str:
+def _management_events(selectors: dict[str, Any], custom: bool) -> str:
     """Which management events the trail records: All, ReadOnly, WriteOnly or None.
 
     Without custom selectors a trail records all management events. Advanced selectors are
@@ -30,10 +31,10 @@ def _management_events(selectors: dict[str, object], custom: bool) -> str:
         return "All"
     kinds = {
         s.get("ReadWriteType", "All")
-        for s in selectors.get("EventSelectors") or []  # type: ignore[union-attr]
+        for s in selectors.get("EventSelectors") or []
         if s.get("IncludeManagementEvents", True)
     }
-    for adv in selectors.get("AdvancedEventSelectors") or []:  # type: ignore[union-attr]
+    for adv in selectors.get("AdvancedEventSelectors") or []:
         fields = {f["Field"]: f.get("Equals", []) for f in adv.get("FieldSelectors", [])}
         if fields.get("eventCategory") == ["Management"]:
             ro = fields.get("readOnly")

@@ -30,9 +30,12 @@ PASSWORD_POLICY = Api("get_account_password_policy", "iam:GetAccountPasswordPoli
 AUTH_DETAILS = Api("get_account_authorization_details", "iam:GetAccountAuthorizationDetails")
 
 
-def _document(doc: Any) -> dict[str, Any]:
+def _document(doc: str | dict[str, Any]) -> dict[str, Any]:
     """boto3 decodes IAM's URL-encoded policy JSON; decode it ourselves if it ever arrives raw."""
-    return json.loads(unquote(doc)) if isinstance(doc, str) else doc
+    if isinstance(doc, str):
+        decoded: dict[str, Any] = json.loads(unquote(doc))
+        return decoded
+    return doc
 
 
 def _authorization_details(ctx: AwsAccount, kind: str, key: str) -> Iterator[dict[str, Any]]:

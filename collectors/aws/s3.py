@@ -62,7 +62,9 @@ def _region(ctx: AwsAccount, bucket: dict[str, Any]) -> str:
     if bucket.get("BucketRegion"):
         return str(bucket["BucketRegion"])
     location = BUCKET_LOCATION(ctx.client("s3"), Bucket=bucket["Name"])
-    constraint = location.get("LocationConstraint")
+    constraint: str | None = location.get("LocationConstraint")
+    if constraint is None:
+        return LEGACY_LOCATIONS[None]
     return LEGACY_LOCATIONS.get(constraint, constraint)
 
 

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import boto3
 from botocore.config import Config
@@ -176,7 +176,8 @@ class AwsAccount:
     @property
     def home_region(self) -> str:
         """Where account-wide (global) services are called: the first configured region, else the session's."""
-        return (self.settings.regions or [None])[0] or self.session.region_name or DEFAULT_REGION
+        first = self.settings.regions[0] if self.settings.regions else None
+        return first or self.session.region_name or DEFAULT_REGION
 
     def client(self, service: str, region: str | None = None) -> Any:
         """A cached client; created under a lock because boto3 sessions are not thread-safe."""
@@ -184,7 +185,9 @@ class AwsAccount:
         key = (service, region)
         with self._lock:
             if key not in self._clients:
-                client = self.session.client(service, region_name=region, config=client_config(self.settings))
+                # types-boto3 overloads Session.client on Literal service names; `service` is a runtime str.
+                session = cast(Any, self.session)
+                client = session.client(service, region_name=region, config=client_config(self.settings))
                 if service == "s3control" and _endpoint_overridden(client):
                     client.meta.events.register("before-send.s3-control", _strip_account_host_prefix)
                 self._clients[key] = client

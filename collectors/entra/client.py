@@ -34,8 +34,9 @@ from kiota_authentication_azure.azure_identity_authentication_provider import (
     AzureIdentityAuthenticationProvider,
 )
 from kiota_http.middleware.options import RetryHandlerOption
-from msgraph import GraphRequestAdapter, GraphServiceClient
+from msgraph.graph_request_adapter import GraphRequestAdapter
 from msgraph.graph_request_adapter import options as graph_default_options
+from msgraph.graph_service_client import GraphServiceClient
 from msgraph_core import GraphClientFactory
 
 from agent.errors import CollectorError, InputDataError
@@ -170,7 +171,11 @@ class Graph:
             link = page.odata_next_link
             if not link:
                 return
-            page = self.call(what, lambda link=link: builder.with_url(link).get())
+
+            def next_page(link: str = link) -> Any:
+                return builder.with_url(link).get()
+
+            page = self.call(what, next_page)
         raise InputDataError(f"Graph {what}: empty response")
 
 

@@ -12,6 +12,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from functools import partial
 from typing import Any, TypeVar
 
 import google.auth
@@ -111,7 +112,8 @@ class GcpApi:
         clients: dict[str, Any] = self._local.__dict__.setdefault("clients", {})
         if key not in clients:
             clients[key] = make()
-        return clients[key]
+        client: T = clients[key]
+        return client
 
     def _options(self) -> ClientOptions | None:
         endpoint = self.settings.api_endpoint
@@ -203,7 +205,7 @@ class GcpApi:
         token = ""
         seen: set[str] = set()
         while True:
-            items, token = self.call(what, lambda t=token: fetch(t))
+            items, token = self.call(what, partial(fetch, token))
             yield from items
             if not token:
                 return

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter, deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from google.cloud import resourcemanager_v3
@@ -103,7 +104,7 @@ def _organizations(api: GcpApi) -> Iterator[Node]:
             name = f"organizations/{org_id}"
             yield _organization(
                 api.call(f"resourcemanager.organizations.get {name}",
-                         lambda n=name: client.get_organization(name=n, retry=None, timeout=timeout))
+                         partial(client.get_organization, name=name, retry=None, timeout=timeout))
             )  # fmt: skip
         return
 
@@ -144,7 +145,7 @@ def _projects(api: GcpApi) -> Iterator[resourcemanager_v3.Project]:
         for project_id in api.settings.project_ids:
             name = f"projects/{project_id}"
             yield api.call(f"resourcemanager.projects.get {name}",
-                           lambda n=name: client.get_project(name=n, retry=None, timeout=timeout))  # fmt: skip
+                           partial(client.get_project, name=name, retry=None, timeout=timeout))  # fmt: skip
         return
 
     def page(token: str) -> tuple[list[Any], str]:

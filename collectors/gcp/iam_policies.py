@@ -8,10 +8,11 @@ bounded pool; a policy that cannot be read becomes a record carrying the error, 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
+from google.cloud import resourcemanager_v3
 from google.iam.v1 import iam_policy_pb2, options_pb2
 
 from agent.errors import CollectorError
@@ -28,10 +29,20 @@ PERMISSIONS = {
     FOLDER: "resourcemanager.folders.getIamPolicy",
     PROJECT: "resourcemanager.projects.getIamPolicy",
 }
+ResourceClient = (
+    resourcemanager_v3.OrganizationsClient
+    | resourcemanager_v3.FoldersClient
+    | resourcemanager_v3.ProjectsClient
+)
 
 
 def _bindings(api: GcpApi, node: Node) -> list[dict[str, Any]]:
-    client = {ORGANIZATION: api.organizations, FOLDER: api.folders, PROJECT: api.projects}[node.kind]()
+    clients: dict[str, Callable[[], ResourceClient]] = {
+        ORGANIZATION: api.organizations,
+        FOLDER: api.folders,
+        PROJECT: api.projects,
+    }
+    client = clients[node.kind]()
     request = iam_policy_pb2.GetIamPolicyRequest(
         resource=node.name, options=options_pb2.GetPolicyOptions(requested_policy_version=POLICY_VERSION)
     )
