@@ -20,6 +20,7 @@ PROTECTION = "github.repos.protection"
 SECURITY = "github.repos.security"
 DEPENDABOT = "github.alerts.dependabot"
 CODE_SCANNING = "github.alerts.code_scanning"
+DEPLOY_KEYS = "github.repos.deploy_keys"
 
 ENABLED, DISABLED = "enabled", "disabled"
 

@@ -22,6 +22,7 @@ from tests.github_server import (
     classic,
     code_scanning_alert,
     dependabot_alert,
+    deploy_key,
     pull_request_rule,
 )
 from tests.graph_server import GraphData, GraphServer, compliance_policy, managed_device
@@ -81,6 +82,7 @@ def github_world() -> GithubWorld:
                     security_and_analysis=analysis("disabled", "disabled"),
                     vulnerability_alerts=False,
                     code_scanning=None,
+                    keys=[deploy_key(11, "release", read_only=False), deploy_key(12, "ci", read_only=True)],
                 ),
                 Repo("legacy", archived=True),
             ],
@@ -176,6 +178,7 @@ def test_one_collect_finds_exactly_the_planted_weaknesses(tmp_path):
         "github.org.outside_collaborators": ["vendor-dev"],
         "github.org.members_unlinked": ["mallory"],
         "github.org.leaver_members": ["finn"],
+        "github.repos.deploy_keys_read_only": ["acme/infra:11"],
         "intune.devices.encrypted": ["dev-2"],
         "intune.devices.compliant": ["dev-3"],
         "intune.devices.not_jailbroken": ["dev-3"],

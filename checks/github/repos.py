@@ -1,4 +1,5 @@
-"""Checks of each repository: its default branch's protection, secret scanning and code scanning."""
+"""Checks of each repository: its default branch's protection, secret scanning, code scanning and the
+deploy keys that can push to it."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 from agent.plugin import check
 from agent.plugin.evidence import Evidence
 from agent.plugin.model import Result
-from checks._github import PROTECTION, SECURITY, repository, switched
+from checks._github import DEPLOY_KEYS, PROTECTION, SECURITY, repository, switched
 from checks._judging import or_nothing_to_judge
 
 
@@ -120,3 +121,31 @@ def code_scanning(ev: Evidence) -> Iterator[Result]:
             yield Result.error(rec.resource_id, f"{repository(rec)}: unknown code scanning state {state!r}")
         else:
             yield Result.of(rec, passed=on, reason=f"{repository(rec)}: code scanning {state}")
+
+
+@check(
+    "github.repos.deploy_keys_read_only",
+    title="Deploy keys cannot push to repositories",
+    controls={
+        "A.8.4": "Write access to the source goes through reviewed, attributable accounts, not shared keys.",
+        "A.5.17": "A key that can change the code is a credential no person is accountable for.",
+    },
+    severity="minor",
+    needs=[DEPLOY_KEYS],
+    rationale="A deploy key with write access pushes to the repository outside every review and branch rule "
+    "that does not include it, and whoever holds the key file holds that access.",
+    remediation="Replace the key with a read-only one (or a GitHub App with the narrowest permissions) and "
+    "delete the key with write access.",
+)
+@or_nothing_to_judge("deploy keys")
+def deploy_keys_read_only(ev: Evidence) -> Iterator[Result]:
+    """A deploy key that can write fails; a read-only one passes."""
+    for key in ev.records(DEPLOY_KEYS):
+        read_only = key.data.get("read_only")
+        name = f"{key.data['repository']}: deploy key {key.data['title']!r}"
+        if not isinstance(read_only, bool):
+            yield Result.error(key.resource_id, f"{name}: its access is not shown")
+        else:
+            yield Result.of(
+                key, passed=read_only, reason=f"{name} is {'read-only' if read_only else 'able to push'}"
+            )

@@ -121,6 +121,18 @@ def code_alert(repo: str, number: int, severity: str | None, age: int | None) ->
     )
 
 
+def deploy_key(repo: str, key_id: int, title: str, *, read_only: bool | None) -> Record:
+    return Record(
+        resource_id=f"{ORG}/{repo}:{key_id}",
+        data={
+            "repository": f"{ORG}/{repo}",
+            "title": title,
+            "read_only": read_only,
+            "created_at": stamp(-200),
+        },
+    )
+
+
 def repo_ids(*repos: str) -> list[str]:
     return [f"{ORG}/{r}" for r in repos]
 
@@ -147,6 +159,24 @@ UNLINKED = "github.org.members_unlinked"
 LEAVERS = "github.org.leaver_members"
 
 SCENARIOS: list[Scenario] = [
+    github(
+        "github.repos.deploy_keys_read_only",
+        "keys that can push fail, read-only keys pass, an unknown access is an error",
+        {
+            "github.repos.deploy_keys": [
+                deploy_key("api", 1, "ci read", read_only=True),
+                deploy_key("api", 2, "release push", read_only=False),
+                deploy_key("web", 3, "mystery", read_only=None),
+            ]
+        },
+        {f"{ORG}/api:1": PASS, f"{ORG}/api:2": FAIL, f"{ORG}/web:3": ERROR},
+    ),
+    github(
+        "github.repos.deploy_keys_read_only",
+        "no deploy key: nothing to judge",
+        {"github.repos.deploy_keys": []},
+        {SCOPE: NA},
+    ),
     github(TWO_FACTOR, "required passes", {SETTINGS: [settings(two_factor=True)]}, {ORG: PASS}),
     github(TWO_FACTOR, "not required fails", {SETTINGS: [settings(two_factor=False)]}, {ORG: FAIL}),
     github(
