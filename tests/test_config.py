@@ -123,3 +123,28 @@ def test_a_cadence_from_the_environment_is_plain_text(tmp_path, monkeypatch):
     monkeypatch.setenv("ANNEXA_CHECKS__DISABLED", "not json")
     with pytest.raises(ConfigError, match="environment variable ANNEXA_CHECKS__DISABLED: not valid JSON"):
         load_settings(write(tmp_path, ""))
+
+
+def test_environment_names_are_case_insensitive_and_whole_sections_are_json(tmp_path, monkeypatch):
+    monkeypatch.setenv("annexa_runner__workers", "5")
+    monkeypatch.setenv("ANNEXA_HR", '{"enabled": true, "path": "people.csv"}')
+    monkeypatch.setenv("ANNEXA_SCHEDULE__SOURCES", '{"aws.iam.*": "0 3 * * *"}')
+    settings, _ = load_settings(write(tmp_path, '[runner]\nworkers = 2\n[hr]\nprovider = "file"\n'))
+    assert settings.runner.workers == 5
+    assert settings.hr.enabled and settings.hr.path == "people.csv" and settings.hr.provider == "file"
+    assert settings.schedule.cadence_for("aws.iam.users").cron == "0 3 * * *"
+
+
+def test_an_environment_key_under_a_section_set_whole_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setenv("ANNEXA_HR", '"not a table"')
+    monkeypatch.setenv("ANNEXA_HR__ENABLED", "true")
+    with pytest.raises(ConfigError, match="environment variable ANNEXA_HR__ENABLED: hr is set as a whole"):
+        load_settings(write(tmp_path, ""))
+
+
+def test_an_unknown_environment_key_in_a_section_names_the_variable(tmp_path, monkeypatch):
+    monkeypatch.setenv("ANNEXA_RUNNER__WORKRES", "3")
+    with pytest.raises(
+        ConfigError, match=r"^environment variable ANNEXA_RUNNER__WORKRES: \[runner\] workres: unknown key$"
+    ):
+        load_settings(write(tmp_path, ""))
