@@ -46,6 +46,8 @@ class Repo:
     default_branch: str = "main"
     protection: dict[str, Any] | None = None  # classic branch protection, as GET …/protection returns it
     rules: list[dict[str, Any]] = field(default_factory=list)  # active rules on the default branch
+    # ruleset id -> its bypass actors (None: not shown to this token); a ruleset not named has none
+    bypass: dict[int, list[dict[str, Any]] | None] = field(default_factory=dict)
     security_and_analysis: dict[str, Any] | None = None  # None: not shown (no admin rights)
     vulnerability_alerts: bool = False
     code_scanning: str | None = "not-configured"  # "configured", or None: the plan has no GHAS
@@ -357,6 +359,15 @@ class GithubServer(LocalServer):
             return Reply(200, repo.protection)
         if m := re.fullmatch(r"/rules/branches/(.+)", rest):
             return self._paged(request, repo.rules if m.group(1) == repo.default_branch else [])
+        if m := re.fullmatch(r"/rulesets/(\d+)", rest):
+            ruleset_id = int(m.group(1))
+            if all(r.get("ruleset_id") != ruleset_id for r in repo.rules):
+                raise LookupError(rest)
+            doc: dict[str, Any] = {"id": ruleset_id, "name": f"ruleset {ruleset_id}", "enforcement": "active"}
+            actors = repo.bypass.get(ruleset_id, [])
+            if actors is not None:
+                doc["bypass_actors"] = actors
+            return Reply(200, doc)
         if rest == "/vulnerability-alerts":
             return Reply(204, "") if repo.vulnerability_alerts else self.error(404, "Not Found")
         if rest == "/code-scanning/default-setup":

@@ -17,6 +17,7 @@ from agent.config.settings import build_settings
 from agent.errors import CollectorError, ConfigError, InputDataError
 from agent.plugin.loader import load_plugins
 from collectors.github.targets import GithubOrg
+from tests import github_server
 from tests.clock import FakeTime
 from tests.github_server import (
     INSTALLATION_TOKEN,
@@ -26,6 +27,7 @@ from tests.github_server import (
     GithubServer,
     GithubWorld,
     Org,
+    Reply,
     Repo,
     analysis,
     classic,
@@ -498,3 +500,73 @@ def test_settings_errors_are_one_line_naming_the_key(monkeypatch, github, messag
 
 def test_a_disabled_section_needs_nothing():
     assert not build_settings({"github": {}}).system_enabled("github")
+
+
+# --- fail-closed: an answer that says nothing is never read as "nothing there" ----------------------
+@pytest.mark.parametrize("body", ["", "{}", "null", '{"message": "Moved"}'])
+def test_a_listing_page_that_is_not_a_list_fails_the_listing(server, body):
+    """PyGithub's own paging reads an empty, `{}` or `null` page as the end: no repository at all."""
+    server.world.faults[r"^GET /orgs/acme/repos$"] = Fault(200, body=body)
+    with pytest.raises(InputDataError, match=r"^GET /orgs/acme/repos: a page that is not a JSON list$"):
+        collect("github.repos.deploy_keys", acme(server))
+
+
+def test_a_page_failing_mid_listing_fails_the_listing(server):
+    server.world.faults[r"^GET /repos/acme/web/keys$"] = Fault(503, "Unavailable")
+    with pytest.raises(CollectorError, match=r"GET /repos/acme/web/keys: HTTP 503"):
+        collect("github.repos.deploy_keys", acme(server))
+
+
+def graphql_answer(monkeypatch: pytest.MonkeyPatch, doc: dict[str, Any]) -> None:
+    monkeypatch.setattr(GithubServer, "_graphql", lambda self, body: Reply(200, doc))
+
+
+def test_a_graphql_error_with_http_200_fails_the_members_not_no_saml(server, monkeypatch):
+    """GitHub answers a GraphQL permission error with HTTP 200, `errors` and a null provider."""
+    error = {"type": "FORBIDDEN", "path": ["organization", "samlIdentityProvider"]}
+    graphql_answer(
+        monkeypatch,
+        {
+            "data": {"organization": {"samlIdentityProvider": None}},
+            "errors": [error | {"message": "Resource not accessible by integration"}],
+        },
+    )
+    with pytest.raises(CollectorError, match="Resource not accessible by integration"):
+        collect("github.org.members", acme(server))
+
+
+def test_a_graphql_answer_without_the_organization_fails_the_members(server, monkeypatch):
+    graphql_answer(monkeypatch, {"data": {"organization": None}})
+    with pytest.raises(InputDataError, match="an answer without the organization's provider"):
+        collect("github.org.members", acme(server))
+
+
+def test_a_collaborator_without_permission_flags_is_no_read_grant(server, monkeypatch):
+    flags = dict.fromkeys(("admin", "maintain", "push", "triage", "pull"), False)
+    monkeypatch.setitem(github_server.PERMISSION_FLAGS, "hidden", flags)
+    server.world.orgs["acme"].repos[0].collaborators = {"ext-writer": "hidden"}
+    with pytest.raises(InputDataError, match=r"collaborators: a collaborator without any permission flag$"):
+        collect("github.org.outside_collaborators", acme(server))
+
+
+def test_an_outside_collaborator_without_a_login_fails_the_listing(server):
+    server.world.faults[r"^GET /orgs/acme/outside_collaborators$"] = Fault(200, body='[{"id": 1}]')
+    with pytest.raises(InputDataError, match=r"outside_collaborators: a collaborator without a login$"):
+        collect("github.org.outside_collaborators", acme(server))
+
+
+@pytest.mark.parametrize(
+    ("bypass", "binds"),
+    [
+        ([], True),
+        ([{"actor_id": 1, "actor_type": "Integration", "bypass_mode": "always"}], True),
+        ([{"actor_id": 5, "actor_type": "RepositoryRole", "bypass_mode": "always"}], False),
+        ([{"actor_id": None, "actor_type": "OrganizationAdmin", "bypass_mode": "pull_request"}], False),
+        (None, False),  # not shown to the token: unknown, never "binds administrators"
+    ],
+)
+def test_a_ruleset_administrators_may_bypass_does_not_enforce_admins(server, bypass, binds):
+    server.world.orgs["acme"].repos[3].bypass = {7: bypass}
+    records = collect("github.repos.protection", acme(server))
+    assert records["acme/ruled"]["enforce_admins"] is binds
+    assert server.hits["GET /repos/acme/ruled/rulesets/7"] == 1

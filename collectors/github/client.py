@@ -11,13 +11,17 @@ requests in flight and the wording of failures stay uniform:
   semaphore below is what keeps the organisation's requests from bursting.
 - Requests in flight per organisation are at most `[github] max_concurrency`, whichever
   collectors and threads send them.
-- Answers are read as GitHub's JSON (`Raw`), not PyGithub's typed objects: a typed object
-  fetches itself again, silently, when a field it expects is absent (as `security_and_analysis`
-  is for a token without admin rights), which would hide calls and cost rate limit.
+- Answers are read as GitHub's JSON, not PyGithub's typed objects: a typed object fetches itself
+  again, silently, when a field it expects is absent (as `security_and_analysis` is for a token
+  without admin rights), which would hide calls and cost rate limit.
+- Listings are paged here, not by PyGithub's `PaginatedList`, which reads a page that is empty,
+  `{}` or `null` as the end of the listing: every page must be a JSON list of objects, or the
+  listing fails rather than being cut short.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -28,8 +32,6 @@ import requests
 from cryptography.hazmat.primitives import serialization
 from github import Auth, Github, GithubRetry
 from github.GithubException import GithubException, RateLimitExceededException
-from github.GithubObject import NonCompletableGithubObject
-from github.PaginatedList import PaginatedList
 
 from agent.errors import CollectorError, InputDataError
 from agent.plugin import resolve_secret
@@ -96,16 +98,6 @@ def translate(exc: BaseException, call: str) -> CollectorError:
     return translated(exc, "github", call)
 
 
-class Raw(NonCompletableGithubObject):
-    """One JSON object of a listing, kept as GitHub sent it (`raw_data`)."""
-
-    def _initAttributes(self) -> None:
-        pass
-
-    def _useAttributes(self, attributes: Any) -> None:
-        pass
-
-
 _FAILURES = (GithubException, requests.RequestException, ValueError)
 
 
@@ -165,20 +157,32 @@ class GithubApi:
         return self.call(f"GET {path}", request)
 
     def pages(self, path: str, params: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
-        """Every item of a listing, page by page as it is consumed, following GitHub's `Link` headers."""
+        """Every item of a listing, page by page as it is consumed, following GitHub's `Link` headers.
+        A page that is not a JSON list of objects (an empty or `{}` body) fails the listing."""
         what = f"GET {path}"
-        listing = iter(PaginatedList(Raw, self.requester, path, params))
-        while True:
-            item = self.call(what, lambda: next(listing, None))
-            if item is None:
-                return
-            if not isinstance(item.raw_data, dict):
-                raise InputDataError(f"{what}: an item that is not a JSON object")
-            yield item.raw_data
+        url: str | None = path
+        query: dict[str, Any] | None = {"per_page": PER_PAGE} | (params or {})
+        while url is not None:
+            headers, page = self.call(
+                what, functools.partial(self.requester.requestJsonAndCheck, "GET", url, query)
+            )
+            if not isinstance(page, list):
+                raise InputDataError(f"{what}: a page that is not a JSON list")
+            for item in page:
+                if not isinstance(item, dict):
+                    raise InputDataError(f"{what}: an item that is not a JSON object")
+                yield item
+            url, query = _next_page(headers), None
 
     def graphql(self, what: str, query: str, variables: dict[str, Any]) -> dict[str, Any]:
-        """A GraphQL query's `data` (an answer with `errors` fails)."""
+        """A GraphQL query's `data`. GitHub answers errors with HTTP 200 and `errors` (beside partial
+        data): PyGithub raises them, and an answer that still carries any fails here too."""
         _, answer = self.call(f"GraphQL {what}", lambda: self.requester.graphql_query(query, variables))
+        errors = answer.get("errors")
+        if errors:
+            first = errors[0] if isinstance(errors, list) and errors else {}
+            detail = first.get("message") if isinstance(first, dict) else None
+            raise CollectorError(f"GraphQL {what}: {detail or 'an answer with errors'}")
         data = answer.get("data")
         if not isinstance(data, dict):
             raise InputDataError(f"GraphQL {what}: an answer without data")
@@ -216,6 +220,17 @@ class GithubApi:
     def fan_out(self, items: Iterable[T], fn: Callable[[T], R]) -> Iterator[R]:
         """`fn` over `items`, in order, on `max_concurrency` threads; the first failure fails the listing."""
         return ordered_map(items, fn, self.settings.max_concurrency, f"github-{self.org}")
+
+
+def _next_page(headers: dict[str, Any]) -> str | None:
+    """The `rel="next"` URL of GitHub's `Link` header, None on the last page."""
+    link = headers.get("link") or headers.get("Link")
+    if not isinstance(link, str):
+        return None
+    for part in requests.utils.parse_header_links(link):
+        if part.get("rel") == "next" and part.get("url"):
+            return part["url"]
+    return None
 
 
 def _json(body: Any) -> dict[str, Any]:

@@ -26,7 +26,17 @@ def permission(user: dict[str, Any], what: str) -> str:
     flags = user.get("permissions")
     if not isinstance(flags, dict):
         raise InputDataError(f"{what}: a collaborator without permissions")
-    return next((role for flag, role in LEVELS if flags.get(flag)), "read")
+    role = next((role for flag, role in LEVELS if flags.get(flag) is True), None)
+    if role is None:  # every collaborator can at least pull: no flag set is no permission shown
+        raise InputDataError(f"{what}: a collaborator without any permission flag")
+    return role
+
+
+def _login(user: dict[str, Any], what: str) -> str:
+    login = user.get("login")
+    if not isinstance(login, str) or not login:
+        raise InputDataError(f"{what}: a collaborator without a login")
+    return login
 
 
 @collector(
@@ -37,8 +47,8 @@ def permission(user: dict[str, Any], what: str) -> str:
 )
 def outside_collaborators(org: GithubOrg) -> Iterator[Record]:
     """Each outside collaborator and, per repository that is not archived, the permission they hold."""
-    listed = [u.get("login") for u in org.api.pages(f"/orgs/{org.login}/outside_collaborators")]
-    grants: dict[str, list[dict[str, str]]] = {login: [] for login in listed if isinstance(login, str)}
+    path = f"/orgs/{org.login}/outside_collaborators"
+    grants: dict[str, list[dict[str, str]]] = {_login(u, f"GET {path}"): [] for u in org.api.pages(path)}
     if not grants:
         return  # no outside collaborator anywhere: no repository can have one
 
@@ -46,7 +56,7 @@ def outside_collaborators(org: GithubOrg) -> Iterator[Record]:
         name = full_name(repo)
         path = f"/repos/{name}/collaborators"
         found = org.api.pages(path, {"affiliation": "outside"})
-        return name, [(str(u.get("login")), permission(u, f"GET {path}")) for u in found]
+        return name, [(_login(u, f"GET {path}"), permission(u, f"GET {path}")) for u in found]
 
     for name, collaborators in org.api.fan_out(org.api.repositories(), outside_of):
         for login, level in collaborators:

@@ -59,8 +59,13 @@ def saml_emails(org: GithubOrg) -> dict[str, str]:
         data = org.api.graphql(
             "organization.samlIdentityProvider", SAML_IDENTITIES, {"org": org.login, "after": after}
         )
-        provider = (data.get("organization") or {}).get("samlIdentityProvider")
-        if provider is None:
+        organization = data.get("organization")
+        if not isinstance(organization, dict) or "samlIdentityProvider" not in organization:
+            raise InputDataError(
+                "GraphQL organization.samlIdentityProvider: an answer without the organization's provider"
+            )
+        provider = organization["samlIdentityProvider"]
+        if provider is None:  # explicitly null, without errors: no SAML identity provider
             return emails
         identities = provider.get("externalIdentities") or {}
         for edge in identities.get("edges") or []:

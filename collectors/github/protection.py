@@ -3,6 +3,11 @@ active rulesets that target the branch, combined into one record.
 
 A 404 "Branch not protected" (or "Branch not found", an empty repository) is evidence: nothing
 classic protects it. Any other failure on any repository fails the listing, naming the repository.
+
+A ruleset binds administrators only when none of its bypass actors may be one: every ruleset with a
+pull-request rule is read (`/repos/{repo}/rulesets/{id}`, which also serves the organisation's
+rulesets); GitHub shows `bypass_actors` only to a token that may edit the ruleset, and absent they
+are unknown, so the ruleset is not counted as binding administrators.
 """
 
 from __future__ import annotations
@@ -18,6 +23,9 @@ from collectors.github.client import full_name, message
 from collectors.github.targets import GithubOrg
 
 UNPROTECTED = ("branch not protected", "branch not found")
+# Bypass actors that are never an administrator: an app and a deploy key. Any other (an organisation
+# admin, a repository role, a team, an enterprise role) may be one.
+NOT_ADMINS = ("Integration", "DeployKey")
 
 
 def _classic(org: GithubOrg, name: str, branch: str) -> dict[str, Any] | None:
@@ -34,9 +42,21 @@ def _contexts(checks: dict[str, Any] | None) -> set[str]:
     return {str(c) for c in {*(checks.get("contexts") or []), *named} if c}
 
 
+def _binds_admins(ruleset: dict[str, Any]) -> bool:
+    """Whether no administrator can bypass the ruleset: its bypass actors are shown, none may be one."""
+    actors = ruleset.get("bypass_actors") if isinstance(ruleset, dict) else None
+    if not isinstance(actors, list):
+        return False
+    return all(isinstance(a, dict) and a.get("actor_type") in NOT_ADMINS for a in actors)
+
+
 def effective(
-    repo: dict[str, Any], classic: dict[str, Any] | None, rules: list[dict[str, Any]]
+    repo: dict[str, Any],
+    classic: dict[str, Any] | None,
+    rules: list[dict[str, Any]],
+    binding: set[Any] | None = None,
 ) -> dict[str, Any]:
+    """The effective protection; `binding`: ids of the rulesets no administrator can bypass."""
     reviews = (classic or {}).get("required_pull_request_reviews") or {}
     pull_requests = [r.get("parameters") or {} for r in rules if r.get("type") == "pull_request"]
     checks = set(_contexts((classic or {}).get("required_status_checks")))
@@ -54,9 +74,9 @@ def effective(
         "required_approving_review_count": max(counts),
         "dismiss_stale_reviews": bool(reviews.get("dismiss_stale_reviews"))
         or any(p.get("dismiss_stale_reviews_on_push") for p in pull_requests),
-        # A ruleset applies to administrators unless they are on its bypass list.
+        # A ruleset applies to administrators unless they (may be) on its bypass list.
         "enforce_admins": bool(((classic or {}).get("enforce_admins") or {}).get("enabled"))
-        or bool(pull_requests),
+        or any(r.get("type") == "pull_request" and r.get("ruleset_id") in (binding or set()) for r in rules),
         "required_status_checks": sorted(checks),
     }
 
@@ -77,6 +97,12 @@ def protection(org: GithubOrg) -> Iterator[Record]:
             raise CollectorError(f"GET /orgs/{org.login}/repos: {name} has no default branch")
         classic = _classic(org, name, branch)
         rules = list(org.api.pages(f"/repos/{name}/rules/branches/{quote(branch, safe='')}"))
-        return Record(resource_id=name, data=effective(repo, classic, rules))
+        rulesets = {r.get("ruleset_id") for r in rules if r.get("type") == "pull_request"}
+        binding = {
+            ruleset
+            for ruleset in rulesets
+            if isinstance(ruleset, int) and _binds_admins(org.api.get(f"/repos/{name}/rulesets/{ruleset}"))
+        }
+        return Record(resource_id=name, data=effective(repo, classic, rules, binding))
 
     yield from org.api.fan_out(org.api.repositories(), protect)
