@@ -14,9 +14,15 @@ from agent.plugin.model import Record
 
 DEVICES = "intune.devices.managed"
 POLICIES = "intune.policies.compliance"
+UNKNOWN = "unknown"
 _VERSION = re.compile(r"\d+(?:\.\d+)*")
-# Family by prefix of the case-folded operating system name, first match wins.
+# Family by prefix of the case-folded operating system name, first match wins. Windows Mobile and
+# Windows Phone come before Windows: a Windows PC policy does not govern them (collectors/intune/policies.py).
 _FAMILIES = (
+    ("windows mobile", "Windows Mobile"),
+    ("windowsmobile", "Windows Mobile"),
+    ("windows phone", "Windows Mobile"),
+    ("windowsphone", "Windows Mobile"),
     ("windows", "Windows"),
     ("mac", "macOS"),
     ("ios", "iOS"),
@@ -33,7 +39,12 @@ def family(operating_system: object) -> str:
     """`iOS` for iPadOS, `Android` for AndroidForWork: the platform a compliance policy is written for."""
     name = str(operating_system or "").strip()
     folded = name.casefold()
-    return next((f for prefix, f in _FAMILIES if folded.startswith(prefix)), name or "unknown")
+    return next((f for prefix, f in _FAMILIES if folded.startswith(prefix)), name or UNKNOWN)
+
+
+def unknown(platform: object) -> bool:
+    """A platform nobody named (no `operatingSystem`, no `@odata.type`): it matches no other."""
+    return str(platform or "").strip().casefold() in ("", UNKNOWN)
 
 
 def version(text: object) -> tuple[int, ...] | None:

@@ -14,7 +14,16 @@ from agent.plugin.evidence import Evidence
 from agent.plugin.model import Record, Result, Status
 from checks._dates import days_ago, days_between, parse_timestamp
 from checks._identity import EMPLOYEES, days_late, directory, exempt, termination
-from checks._intune import DEVICES, POLICIES, at_least, device_name, family, minimum_for, version
+from checks._intune import (
+    DEVICES,
+    POLICIES,
+    at_least,
+    device_name,
+    family,
+    minimum_for,
+    unknown,
+    version,
+)
 from checks._judging import or_nothing_to_judge
 
 # What Intune's compliance states mean, as a reason says it.
@@ -308,6 +317,11 @@ def policies_coverage(ev: Evidence) -> Iterator[Result]:
             yield Result(
                 resource, Status.NOT_APPLICABLE, f"{platform} ({count}) is exempted by exempt_platforms"
             )
+            continue
+        if unknown(platform):
+            # No operating system reported: which policy governs these devices cannot be told, and a
+            # policy whose platform is unknown too must not read as covering them.
+            yield Result.error(resource, f"{platform} ({count}): operating system not reported")
             continue
         covering = sorted(
             (p for p in policies if p.data.get("platform") == platform), key=lambda p: p.resource_id

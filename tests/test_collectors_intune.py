@@ -9,13 +9,16 @@ import pytest
 
 from agent.config.settings import Settings, build_settings
 from agent.errors import CollectorError
+from agent.plugin.evidence import Evidence
 from agent.plugin.loader import load_plugins
+from agent.plugin.model import Record, Status
 from agent.plugin.permissions import render
 from agent.run.planning import plan_tasks, select_collectors
 from agent.run.shard import Shard
 from collectors.entra import client
 from tests.clock import FakeTime
 from tests.graph_server import GraphData, GraphFault, GraphServer, compliance_policy, managed_device
+from tests.scenarios import CHECKS
 
 TOKEN = "eyJ0eXAiOiJKV1QifQ.intune-test-token"
 TENANT_ID = "99999999-8888-7777-6666-555555555555"
@@ -205,3 +208,41 @@ def test_the_committed_permissions_document_is_generated():
         "intune.devices.managed": ("DeviceManagementManagedDevices.Read.All",),
         "intune.policies.compliance": ("DeviceManagementConfiguration.Read.All",),
     }
+
+
+def test_a_tenant_without_managed_devices_is_an_empty_listing_not_an_error(monkeypatch):
+    monkeypatch.setenv("GRAPH_TOKEN", TOKEN)
+    with GraphServer(GraphData(), token=TOKEN) as server:
+        assert collect("intune.devices.managed", signed_in(server)) == {}
+        assert collect("intune.policies.compliance", signed_in(server)) == {}
+        assert server.hits[DEVICES_PATH] == 1 and server.hits[POLICIES_PATH] == 1
+
+
+def test_wrong_entra_credentials_fail_every_intune_source(monkeypatch):
+    monkeypatch.setenv("GRAPH_TOKEN", "not-the-token")
+    with GraphServer(tenant_data(), token=TOKEN) as server:
+        for source in ("intune.devices.managed", "intune.policies.compliance"):
+            with pytest.raises(CollectorError, match=r"\(HTTP 401 InvalidAuthenticationToken\)$"):
+                collect(source, signed_in(server))
+
+
+def test_an_untyped_policy_never_covers_devices_without_an_operating_system(graph):
+    """Graph answers without `@odata.type` and `operatingSystem`: both read "unknown", and the
+    coverage check must not match one unknown to the other."""
+    untyped = compliance_policy("p-x", "Untyped", "windows10CompliancePolicy")
+    del untyped["@odata.type"]
+    blank = managed_device("d-x", "NO-OS")
+    del blank["operatingSystem"]
+    graph.data = GraphData(managed_devices=[blank], compliance_policies=[untyped])
+    config = signed_in(graph)
+    devices = collect("intune.devices.managed", config)
+    policies = collect("intune.policies.compliance", config)
+    assert devices["d-x"]["operatingSystem"] is None and policies["p-x"]["platform"] == "unknown"
+    scope = f"intune:{TENANT_ID}"
+    records = {
+        "intune.devices.managed": [Record(k, v) for k, v in devices.items()],
+        "intune.policies.compliance": [Record(k, v) for k, v in policies.items()],
+    }
+    spec = CHECKS["intune.policies.coverage"]
+    results = list(spec.func(Evidence.of(scope, records, params=spec.params)))
+    assert [(r.resource_id, r.status) for r in results] == [(f"{scope}:platform:unknown", Status.ERROR)]

@@ -275,6 +275,28 @@ SCENARIOS: list[Scenario] = [
     ),
     intune(
         COVERAGE,
+        "devices without an operating system are an error, never covered by a policy of unknown platform",
+        {
+            POLICIES: [policy("p-odd", "unknown"), policy("p-win", "Windows")],
+            DEVICES: [
+                device("pc1"),
+                Record("blank", {**device("blank").data, "operatingSystem": None}),
+                device("said-unknown", os="Unknown"),
+            ],
+        },
+        {platform("Windows"): PASS, platform("unknown"): ERROR, platform("Unknown"): ERROR},
+    ),
+    intune(
+        COVERAGE,
+        "a Windows PC policy does not cover Windows Mobile or Windows Phone devices",
+        {
+            POLICIES: [policy("p-win", "Windows")],
+            DEVICES: [device("pc1"), device("phone", os="Windows Phone"), device("mob", os="WindowsMobile")],
+        },
+        {platform("Windows"): PASS, platform("Windows Mobile"): FAIL},
+    ),
+    intune(
+        COVERAGE,
         "no managed devices: no platform to cover",
         {POLICIES: [policy("p-win", "Windows")], DEVICES: []},
         {TENANT: NA},
