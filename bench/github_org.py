@@ -25,10 +25,10 @@ from typing import Any
 
 from github import Auth, Github
 from github.GithubException import GithubException
+from github.GithubObject import NonCompletableGithubObject
 from github.PaginatedList import PaginatedList
 
 from bench.measure import run_annexa, served_in_child
-from collectors.github.client import Raw
 from collectors.github.org import SAML_IDENTITIES
 from tests.github_server import (
     GithubServer,
@@ -86,6 +86,16 @@ def serve(args: argparse.Namespace, conn: Any) -> None:
     with GithubServer(world(args.repos, args.latency)) as server:
         conn.send(server.url)
         conn.recv()
+
+
+class Raw(NonCompletableGithubObject):
+    """One JSON object of a listing as GitHub sent it: what a simple script pages through."""
+
+    def _initAttributes(self) -> None:
+        pass
+
+    def _useAttributes(self, attributes: Any) -> None:
+        pass
 
 
 def sequential(url: str, sample: int) -> tuple[float, int]:

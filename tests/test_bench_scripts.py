@@ -1,0 +1,25 @@
+"""Every benchmark script still starts: imports resolve and its options parse (`--help`)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).parents[1] / "bench"
+SCRIPTS = sorted(p.name for p in BENCH.glob("*.py") if p.name != "measure.py")
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_the_benchmark_script_starts(script):
+    proc = subprocess.run(
+        [sys.executable, str(BENCH / script), "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("usage:")
