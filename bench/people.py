@@ -151,7 +151,7 @@ def run(check_id: str, ev: Evidence) -> tuple[float, dict[Status, int]]:
     view = Evidence(
         scope=ev.scope,
         now=ev.now,
-        sources={n: ev.sources[n] for n in spec.needs},
+        sources={n: ev.sources[n] for n in (*spec.needs, *spec.context) if n in ev.sources},
         params=spec.params,
         shared=ev.shared,  # one cache for every view, as the evaluator gives them
     )

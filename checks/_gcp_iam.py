@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from agent.plugin.evidence import Evidence
 from agent.plugin.model import Record, Result, Status
@@ -124,13 +123,6 @@ def judge_policies(
 ) -> Iterator[Result]:
     """One result per readable policy, failing it for every grant that `offends`."""
     yield from each_readable(records, lambda r: judge(r, [g for g in grants(r) if offends(g)], what))
-
-
-def as_list(value: Any, name: str) -> list[str]:
-    """A list-of-strings parameter; a bare string is a configuration slip, not a list of letters."""
-    if isinstance(value, str) or not isinstance(value, list | tuple):
-        raise ValueError(f"parameter {name} must be a list of strings, got {value!r}")
-    return [str(v).strip().lower() if name.endswith("domains") else str(v).strip() for v in value]
 
 
 def none_in_scope(ev: Evidence, what: str) -> Result:

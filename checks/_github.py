@@ -11,7 +11,6 @@ from typing import Any
 
 from agent.plugin.evidence import Evidence
 from agent.plugin.model import Record, Result
-from checks._identity import Directory, Match
 
 SETTINGS = "github.org.settings"
 MEMBERS = "github.org.members"
@@ -52,9 +51,3 @@ def org_setting(
             yield Result.error(rec.resource_id, f"{login(rec)}: {what} is not visible to the token")
         else:
             yield judge(rec, value)
-
-
-def link_member(people: Directory, member: Record) -> Match:
-    """An organisation member's person: by the SAML identity's email, and by login through an alias."""
-    email = member.data.get("email")
-    return people.resolve(emails=[email] if email else [], accounts=[login(member)])

@@ -1,12 +1,17 @@
-"""Verdicts many checks give the same way: nothing to judge, a yes/no setting, credentials' ages."""
+"""Verdicts many checks give the same way: nothing to judge, a yes/no setting, credentials' ages,
+accounts' idleness; and reading list parameters strictly."""
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
+from typing import Any
 
 from agent.plugin.evidence import Evidence
 from agent.plugin.model import Record, Result, Status
+from checks._dates import days_ago, days_between
+from checks._identity import exempt
 
 CheckFunc = Callable[[Evidence], Iterator[Result]]
 Judge = Callable[[Record], Result]
@@ -55,3 +60,38 @@ def judge_ages(rec: Record, subject: str, ages: list[Aged], limit: int, limit_na
     late = [text for days, text in ages if days is None or days > limit]
     shown = "; ".join(late or [text for _, text in ages])
     return Result.of(rec, passed=not late, reason=f"{subject}: {shown} ({limit_name} {limit} days)")
+
+
+def as_list(value: Any, name: str) -> list[str]:
+    """A list-of-strings parameter; a bare string is a configuration slip, not a list of letters."""
+    if isinstance(value, str) or not isinstance(value, list | tuple):
+        raise ValueError(f"parameter {name} must be a list of strings, got {value!r}")
+    return [str(v).strip().lower() if name.endswith("domains") else str(v).strip() for v in value]
+
+
+def judge_inactive(
+    ev: Evidence,
+    users: Iterable[Record],
+    name: Callable[[Record], str],
+    last: Callable[[Record], datetime | None],
+    made: Callable[[Record], datetime | None],
+) -> Iterator[Result]:
+    """Each user must have logged in within `max_inactive_days`, or been created within it when it
+    never logged in; accounts matching `exempt_accounts` are not applicable."""
+    limit = int(ev.param("max_inactive_days"))
+    patterns = as_list(ev.param("exempt_accounts"), "exempt_accounts")
+    for user in users:
+        who = name(user)
+        if exempt(who, patterns):
+            yield Result.not_applicable(user, f"{who} is exempted by exempt_accounts")
+            continue
+        when = last(user)
+        if when is not None:
+            idle = days_between(when, ev.now)
+            reason = f"{who}: last login {when.date().isoformat()} ({days_ago(idle)}, limit {limit} days)"
+        else:
+            born = made(user)
+            idle = days_between(born, ev.now) if born else limit + 1
+            since = f"created {days_ago(idle)}" if born else "creation date unknown"
+            reason = f"{who}: never logged in, {since} (limit {limit} days)"
+        yield Result.of(user, passed=idle <= limit, reason=reason)

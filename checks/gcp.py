@@ -20,7 +20,6 @@ from checks._gcp_iam import (
     POLICIES,
     PUBLIC_MEMBERS,
     Grant,
-    as_list,
     domain_of,
     each_readable,
     email_of,
@@ -33,7 +32,7 @@ from checks._gcp_iam import (
     within,
 )
 from checks._identity import AMBIGUOUS, EMPLOYEES, Directory, Match, directory
-from checks._judging import Aged, judge_ages
+from checks._judging import Aged, as_list, judge_ages
 
 BASIC_ROLES_WITH_VIEWER = [*BASIC_ROLES, "roles/viewer"]
 

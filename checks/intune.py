@@ -12,8 +12,10 @@ from collections.abc import Iterator
 from agent.plugin import check
 from agent.plugin.evidence import Evidence
 from agent.plugin.model import Record, Result, Status
+from checks._accounts import ACCOUNT_SOURCES
 from checks._dates import days_ago, days_between, parse_timestamp
-from checks._identity import EMPLOYEES, days_late, directory, exempt, termination
+from checks._directory import Timelines
+from checks._identity import EMPLOYEES, days_late, directory, exempt
 from checks._intune import (
     DEVICES,
     POLICIES,
@@ -222,6 +224,7 @@ def devices_os_minimum(ev: Evidence) -> Iterator[Result]:
     },
     severity="major",
     needs=[DEVICES, EMPLOYEES],
+    context=ACCOUNT_SOURCES,
     rationale="A leaver's enrolled device still holds company data and, often, signed-in sessions.",
     remediation="Recover the device and wipe or retire it in Intune (or re-assign it to its new user), then fix the "
     "offboarding step that missed it.",
@@ -233,6 +236,7 @@ def devices_leaver_enrolled(ev: Evidence) -> Iterator[Result]:
     grace = int(ev.param("grace_days"))
     people = directory(ev)
     today = ev.now.date()
+    timelines = Timelines(ev)
     for device in ev.records(DEVICES):
         user = device.data.get("userPrincipalName")
         person = people.resolve(emails=[str(user)]).person if user else None
@@ -250,8 +254,9 @@ def devices_leaver_enrolled(ev: Evidence) -> Iterator[Result]:
             timing = f"{late} day(s) past the {grace}-day grace period"
         else:
             timing = f"within the {grace}-day grace period"
-        reason = f"{name}: still enrolled to {person.label}, {termination(person, today)}; {timing}"
-        yield Result.of(device, person.record, passed=late is None, reason=reason)
+        told = timelines.of(person)
+        reason = f"{name}: still enrolled to {told.text}; {timing}"
+        yield Result.of(device, *told.records, passed=late is None, reason=reason)
 
 
 @check(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.localserver import Fault, LocalServer, Reply, Request, basic
+from simulators.localserver import Fault, LocalServer, Reply, Request, basic
 
 FIELD_TYPES = {
     "hireDate": "date",

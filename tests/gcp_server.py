@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.localserver import Fault, LocalServer, Reply, Request
+from simulators.localserver import Fault, LocalServer, Reply, Request
 
 ACTIVE = 1  # Organization/Folder/Project.State.ACTIVE with enum-encoding=int
 STATUS_NAMES = {

@@ -21,7 +21,7 @@ from typing import Any
 
 import jwt
 
-from tests.localserver import Fault, LocalServer, Reply, Request
+from simulators.localserver import Fault, LocalServer, Reply, Request
 
 DOCS = "https://docs.github.com/rest"
 RATE_LIMIT = 5000

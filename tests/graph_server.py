@@ -13,7 +13,7 @@ import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.localserver import Fault, LocalServer, Reply, Request
+from simulators.localserver import Fault, LocalServer, Reply, Request
 
 USER = "#microsoft.graph.user"
 GROUP = "#microsoft.graph.group"

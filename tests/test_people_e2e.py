@@ -255,12 +255,13 @@ def test_a_small_company_end_to_end(aws, tmp_path, monkeypatch):
             "nc", "show", ncs["people.leaver.entra_account_enabled"]["id"], "--config", str(config)
         )
         assert shown["reasons"]["u-lou"] == (
-            f"Lou Leaver (4): terminated {day(-20)} ({20 + shift} days ago); lou@acme.com account still enabled; "
-            f"last sign-in {day(-25)} ({25 + shift} days ago); {19 + shift} day(s) past the 1-day grace period"
+            f"Lou Leaver (4): terminated {day(-20)} ({20 + shift} days ago); Entra ID lou@acme.com enabled, "
+            f"last sign-in {day(-25)} ({25 + shift} days ago); AWS IAM user lou@acme.com ({account_id}) still "
+            f"has access key 1, never used; {19 + shift} day(s) past the 1-day grace period"
         )
         assert failing_reasons(store, "people.leaver.entra_sign_in_after_leaving") == {
-            "u-sam": f"Sam Signin (5): terminated {day(-30)} ({30 + shift} days ago); sam@acme.com account "
-            f"disabled; last sign-in {day(-5)} ({5 + shift} days ago), 25 days after termination"
+            "u-sam": f"Sam Signin (5): terminated {day(-30)} ({30 + shift} days ago); Entra ID sam@acme.com "
+            f"disabled, last sign-in {day(-5)} ({5 + shift} days ago), 25 days after termination"
         }
         aws_reason = failing_reasons(store, "people.leaver.aws_iam_user")[iam["lou@acme.com"]]
         assert (

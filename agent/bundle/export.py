@@ -136,6 +136,7 @@ def _check_doc(spec: Any) -> dict[str, Any]:
         "severity": spec.severity.value,
         "controls": dict(spec.controls),
         "needs": list(spec.needs),
+        "context": list(spec.context),
         "rationale": spec.rationale,
         "remediation": spec.remediation,
         "params": dict(spec.params),

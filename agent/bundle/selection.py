@@ -104,7 +104,9 @@ def select_bundle(
             runs=runs,
             rows=rows,
             checks=checks,
-            sources={n for cid in checks for n in registry.checks[cid].needs},
+            sources={
+                n for cid in checks for n in (*registry.checks[cid].needs, *registry.checks[cid].context)
+            },
             controls=controls,
             versions=[],
             transitions=[],

@@ -63,8 +63,13 @@ def check(
     rationale: str,
     remediation: str,
     params: Mapping[str, Any] | None = None,
+    context: Sequence[str] = (),
 ) -> Callable[[Callable[[Evidence], Iterator[Result]]], Callable[[Evidence], Iterator[Result]]]:
-    """Register a pure function that judges an evidence view; `controls` maps each Annex A id to why."""
+    """Register a pure function that judges an evidence view; `controls` maps each Annex A id to why.
+
+    `needs` decide: missing, failed or stale evidence of any makes every result `error`. `context`
+    only informs (a reason's cross-system timeline): read when collected, named in `ev.gaps` when not.
+    """
     if not SOURCE_RE.match(check_id):
         raise PluginError(f"check id {check_id!r} is not of the form system.subject.name")
     if not needs:
@@ -77,7 +82,16 @@ def check(
 
     def register(func: Callable[[Evidence], Iterator[Result]]) -> Callable[[Evidence], Iterator[Result]]:
         spec = CheckSpec(
-            check_id, title, mapping, sev, tuple(needs), rationale, remediation, func, dict(params or {})
+            check_id,
+            title,
+            mapping,
+            sev,
+            tuple(needs),
+            rationale,
+            remediation,
+            func,
+            dict(params or {}),
+            tuple(s for s in context if s not in needs),
         )
         _declare(DECLARED.checks, check_id, spec, "check")
         return func

@@ -29,6 +29,8 @@ class Evidence:
     sources: Mapping[str, list[Record]]
     params: Mapping[str, Any] = field(default_factory=dict)
     shared: dict[Hashable, Any] = field(default_factory=dict, compare=False, repr=False)
+    # What is not known of the check's context sources: one line each (failed, stale, missing).
+    gaps: tuple[str, ...] = ()
 
     @classmethod
     def of(

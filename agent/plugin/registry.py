@@ -66,6 +66,9 @@ class CheckSpec:
     remediation: str
     func: Callable[[Evidence], Iterable[Result]]
     params: Mapping[str, Any] = field(default_factory=dict)
+    # Sources read when their system is enabled, to tell more (a leaver's accounts elsewhere), never
+    # to decide: their absence or failure does not stop the check, the view names it in `gaps`.
+    context: tuple[str, ...] = ()
 
     @property
     def primary_source(self) -> str:

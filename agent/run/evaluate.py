@@ -111,19 +111,20 @@ class Evaluator:
     def _problems(self, source: str, observations: Sequence[Observation], scope: str) -> list[str]:
         if not observations:
             return [f"no evidence of {source} for {scope}"]
-        spec = self.registry.collectors[source]
-        limit = self.settings.freshness_for(source, spec.freshness)
-        problems = []
-        for obs in observations:
-            if obs.status != "ok":
-                problems.append(f"{source} at {obs.scope} could not be collected: {obs.error}")
-            elif self.now - obs.collected_at > limit:
-                age = self.now - obs.collected_at
-                problems.append(
-                    f"{source} at {obs.scope} is stale: collected {age.total_seconds() / 3600:.1f} h ago, "
-                    f"limit {limit.total_seconds() / 3600:.1f} h"
-                )
-        return problems
+        return [p for obs in observations if (p := self._problem(source, obs))]
+
+    def _problem(self, source: str, obs: Observation) -> str:
+        """Why one observation cannot be used (failed, stale), or "" when it can."""
+        if obs.status != "ok":
+            return f"{source} at {obs.scope} could not be collected: {obs.error}"
+        limit = self.settings.freshness_for(source, self.registry.collectors[source].freshness)
+        age = self.now - obs.collected_at
+        if age > limit:
+            return (
+                f"{source} at {obs.scope} is stale: collected {age.total_seconds() / 3600:.1f} h ago, "
+                f"limit {limit.total_seconds() / 3600:.1f} h"
+            )
+        return ""
 
     def _previous_resources(self, check_id: str, scope: str) -> list[str]:
         """The resources the last sealed evaluation judged here, to report each as `error`."""
@@ -136,9 +137,13 @@ class Evaluator:
         resources = [r for r in self._previous_resources(spec.id, scope) if r != scope] or [scope]
         return [Result.error(rid, reason) for rid in resources]
 
-    def _judge(self, spec: CheckSpec, scope: str, sources: dict[str, list[Record]]) -> list[Result]:
+    def _judge(
+        self, spec: CheckSpec, scope: str, sources: dict[str, list[Record]], gaps: tuple[str, ...] = ()
+    ) -> list[Result]:
         params = self.settings.check_params(spec.id, spec.params)
-        evidence = Evidence(scope=scope, now=self.now, sources=sources, params=params, shared=self._shared)
+        evidence = Evidence(
+            scope=scope, now=self.now, sources=sources, params=params, shared=self._shared, gaps=gaps
+        )
         try:
             results = list(spec.func(evidence))
         except Exception as exc:
@@ -153,7 +158,7 @@ class Evaluator:
         return results
 
     def evaluate(self, checks: Sequence[CheckSpec]) -> list[Outcome]:
-        needed = {n for c in checks for n in c.needs}
+        needed = {n for c in checks for n in (*c.needs, *c.context)}
         by_source: dict[str, list[Observation]] = defaultdict(list)
         for obs in latest_observations(self.store, needed, self.run.id):
             by_source[obs.source].append(obs)
@@ -205,7 +210,21 @@ class Evaluator:
         if problems:
             return self._errors(spec, scope, "; ".join(problems))
         sources = {need: [r for o in obs for r in self._records_of(o)] for need, obs in chosen.items()}
-        return self._judge(spec, scope, sources)
+        gaps: list[str] = []
+        for source in spec.context:
+            sources[source] = []
+            if not self.registry.source_active(source, self.settings):
+                continue  # its system is not enabled here: nothing to tell, nothing missing
+            observations = index.get(source, empty).related(scope, system_of(source) == primary_system)
+            if not observations:
+                gaps.append(f"no evidence of {source}")
+            for obs in observations:
+                problem = self._problem(source, obs)
+                if problem:
+                    gaps.append(problem)
+                else:
+                    sources[source] += self._records_of(obs)
+        return self._judge(spec, scope, sources, tuple(gaps))
 
 
 class _ScopeIndex:

@@ -9,15 +9,16 @@ from typing import Any
 from agent.plugin import check
 from agent.plugin.evidence import Evidence
 from agent.plugin.model import Record, Result
+from checks._accounts import ACCOUNT_SOURCES
+from checks._directory import Timelines, linked
 from checks._github import (
     MEMBERS,
     OUTSIDE_COLLABORATORS,
     SETTINGS,
-    link_member,
     login,
     org_setting,
 )
-from checks._identity import AMBIGUOUS, EMPLOYEES, days_late, directory, exempt, termination
+from checks._identity import AMBIGUOUS, EMPLOYEES, days_late, exempt
 from checks._judging import or_nothing_to_judge
 
 # --- organisation settings ------------------------------------------------------------------------
@@ -151,14 +152,11 @@ def admins(ev: Evidence) -> Iterator[Result]:
 def members_unlinked(ev: Evidence) -> Iterator[Result]:
     """Each member must link to exactly one employee; an ambiguous link is an error, never a guess."""
     patterns = list(ev.param("exempt"))
-    people = directory(ev)
-    for member in ev.records(MEMBERS):
-        name = login(member)
+    for item in linked(ev, MEMBERS):
+        member, match, name = item.account.record, item.match, item.account.name
         if exempt(name, patterns):
             yield Result.not_applicable(member, f"{name} is exempted by exempt")
-            continue
-        match = link_member(people, member)
-        if match.status == AMBIGUOUS:
+        elif match.status == AMBIGUOUS:
             reason = f"{name} links to several employees ({match.describe()}): fix the HR emails or aliases"
             yield Result.error(member.resource_id, reason)
         elif match.person is None:
@@ -179,6 +177,7 @@ def members_unlinked(ev: Evidence) -> Iterator[Result]:
     },
     severity="major",
     needs=[MEMBERS, EMPLOYEES],
+    context=[s for s in ACCOUNT_SOURCES if s != MEMBERS],
     rationale="A GitHub account is the person's own: disabling them in the identity provider does not remove it "
     "from the organisation unless SSO is enforced, so it keeps its access to the code.",
     remediation="Remove the member from the organisation (and revoke their tokens, SSH keys and deploy keys "
@@ -189,22 +188,22 @@ def members_unlinked(ev: Evidence) -> Iterator[Result]:
 def leaver_members(ev: Evidence) -> Iterator[Result]:
     """Members linked to a leaver past grace fail; linked current employees pass; unlinked are left out."""
     grace = int(ev.param("grace_days"))
-    people = directory(ev)
     today = ev.now.date()
-    for member in ev.records(MEMBERS):
-        person = link_member(people, member).person
+    timelines = Timelines(ev)
+    for item in linked(ev, MEMBERS):
+        person, member = item.match.person, item.account.record
         if person is None:
             continue
-        who = f"{login(member)} ({person.label})"
         if not person.has_left(today):
-            yield Result.of(member, person.record, passed=True, reason=f"{who}: current employee")
+            reason = f"{item.account.name} ({person.label}): current employee"
+            yield Result.of(member, person.record, passed=True, reason=reason)
             continue
+        told = timelines.of(person, item.account)
         late = days_late(person, today, grace)
-        state = f"{who}: {termination(person, today)}; still an organisation member"
         if person.termination_date is None:
-            reason = f"{state}; no grace period without a termination date"
+            verdict = "no grace period without a termination date"
         elif late is not None:
-            reason = f"{state}, {late} day(s) past the {grace}-day grace period"
+            verdict = f"{late} day(s) past the {grace}-day grace period"
         else:
-            reason = f"{state}, within the {grace}-day grace period"
-        yield Result.of(member, person.record, passed=late is None, reason=reason)
+            verdict = f"within the {grace}-day grace period"
+        yield Result.of(member, *told.records, passed=late is None, reason=f"{told.text}; {verdict}")

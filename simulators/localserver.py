@@ -1,5 +1,5 @@
-"""What every local API server of the tests shares: a loopback port served from a daemon thread,
-and the HTTP plumbing around the API itself.
+"""What every simulated API server shares (the tests' and the demo's): a loopback port served from a
+daemon thread, and the HTTP plumbing around the API itself.
 
 `LocalServer` parses each request into a `Request`, counts it in `hits`, notes the credential it
 carried, tracks how many are being answered at once (its `pace` can hold them until `gather` are,
@@ -180,7 +180,7 @@ class LocalServer:
     @property
     def url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def __enter__(self) -> Self:
         self._thread.start()
