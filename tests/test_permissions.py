@@ -26,6 +26,8 @@ FILES = {
     "gcp": DEPLOY / "gcp" / "annexa-role.yaml",
     "github": DEPLOY / "github" / "app-permissions.json",
     "intune": DEPLOY / "intune" / "graph-permissions.json",
+    "okta": DEPLOY / "okta" / "oauth-scopes.json",
+    "google_workspace": DEPLOY / "google_workspace" / "oauth-scopes.json",
 }
 
 
