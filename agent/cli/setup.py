@@ -63,7 +63,9 @@ def demo(
     from agent.audit.controls import control_statuses
     from agent.audit.nonconformities import list_ncs, nc_document
     from agent.cli.render import print_controls, print_ncs, print_summary, summary_document
+    from agent.demo.people import SPOTLIGHT
     from agent.demo.setup import run_demo
+    from agent.plugin.model import Status
 
     configure_logs(quiet=True)
     summary, settings, store, registry = run_demo(directory, progress(json_out))
@@ -85,4 +87,14 @@ def demo(
     print_summary(summary)
     print_controls(statuses, all_controls=False)
     print_ncs(ncs)
-    say(f"Explore further with: annexa nc show NC-0001 --config {directory / 'annexa.toml'}")
+    spotlight = [
+        (o.nc, SPOTLIGHT[o.check.id], r.reason)
+        for o in summary.outcomes
+        if o.check.id in SPOTLIGHT
+        for r in o.results
+        if r.status == Status.FAIL
+    ]
+    for nc, title, reason in spotlight:
+        say(f"{title} ({nc}): {reason}")
+    first = spotlight[0][0] if spotlight else "NC-0001"
+    say(f"Explore further with: annexa nc show {first} --config {directory / 'annexa.toml'}")

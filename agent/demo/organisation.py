@@ -91,6 +91,7 @@ DEMO_USERS = (
     DemoUser("grace.liu", "engineering", 250, console=True, mfa=True, pw_used=5, inline=True),
     DemoUser("hiro.tanaka", "engineering", 200, console=True, mfa=True, pw_used=7, direct=(FULL_ACCESS,)),
     DemoUser("isabel.rossi", "finance", 20, console=True, mfa=True),
+    DemoUser("finn.berg", "engineering", 500, key_age=60, key_used=10),  # left 30 days ago (demo/people.py)
     DemoUser("svc-ci-deploy", "ci", 500, key_age=30, key_used=0),
     DemoUser("svc-backup", "readonly", 800, key_age=200, key_used=2),
     DemoUser("svc-reporting", "readonly", 120, key_age=120),

@@ -1,4 +1,5 @@
-"""`annexa demo`: a real collection against a simulated organisation served by an in-process moto."""
+"""`annexa demo`: a real collection against a simulated organisation: AWS served by an in-process moto,
+Okta and Google Workspace by the simulators, HR from an export file."""
 
 from __future__ import annotations
 
@@ -126,13 +127,15 @@ def prepare_demo_dir(directory: Path) -> None:
             fh.write(_MARKER_TEXT)
 
 
-def write_demo_config(directory: Path) -> Path:
-    """A config in the demo directory so later commands (`nc show`, `controls`) can read it."""
+def write_demo_config(directory: Path, sections: str = "") -> Path:
+    """A config in the demo directory so later commands (`nc show`, `controls`) can read it;
+    `sections` adds the simulated people systems' sections."""
     config, key = directory / "annexa.toml", directory / "annexa-signing.key"
     text = (
         "# Written by `annexa demo`, which recreates this directory on every run.\n"
         f"[store]\nurl = {json.dumps(f'sqlite:///{(directory / DEMO_STORE).resolve()}')}\n\n"
         '[aws]\nenabled = true\nmax_attempts = 2\nregions = ["eu-west-1"]\n\n'
+        f"{sections}"
         f"[export]\nsigning_key = {json.dumps(str(key.resolve()))}\n"
     )
     with create_private(config) as fh:
@@ -145,12 +148,13 @@ def run_demo(
     directory: Path, progress: Progress | None = None
 ) -> tuple[RunSummary, Settings, Store, Registry]:
     from agent.demo.organisation import seed_demo_org
+    from agent.demo.people import people_servers
 
     prepare_demo_dir(directory)
-    settings, _ = load_settings(write_demo_config(directory))
-    registry = load_plugins(systems=settings.enabled_systems())
-    store = Store(settings.store.url, keys=seal_keys(settings.export.signing_key))
-    with moto_endpoint() as endpoint:
+    with people_servers(directory) as sections, moto_endpoint() as endpoint:
+        settings, _ = load_settings(write_demo_config(directory, sections))
+        registry = load_plugins(systems=settings.enabled_systems())
+        store = Store(settings.store.url, keys=seal_keys(settings.export.signing_key))
         seed_demo_org(endpoint)
         summary = Runner(store, settings, registry, progress).collect([], kind="demo")
     return summary, settings, store, registry
