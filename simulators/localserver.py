@@ -137,6 +137,10 @@ class LocalServer:
     def record(self, request: Request) -> None:
         """Note a request as it arrives (under the lock), for a test to look at."""
 
+    def now(self) -> float:
+        """The server's clock, which its `Date` header shows (an API may freeze it for its tests)."""
+        return time.time()
+
     # --- answering ----------------------------------------------------------------------------
     def serve(self, request: Request) -> Reply:
         with self.lock:
@@ -206,6 +210,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, *args: object) -> None:
         pass
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        return super().date_time_string(self.server.api.now() if timestamp is None else timestamp)
 
     def do_GET(self) -> None:
         self._serve()

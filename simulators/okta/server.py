@@ -21,7 +21,7 @@ from typing import Any
 
 import jwt
 
-from simulators.localserver import Fault, LocalServer, Pace, Reply, Request, _Handler
+from simulators.localserver import Fault, LocalServer, Pace, Reply, Request
 from simulators.okta.documents import factor_json, policy_json, role_json, rule_json, user_json
 from simulators.okta.world import (
     ERRORS,
@@ -34,15 +34,6 @@ from simulators.okta.world import (
     USERS_READ,
     OktaWorld,
 )
-
-
-class _OktaHandler(_Handler):
-    """Dates its answers with the world's clock, so `Date` and `X-Rate-Limit-Reset` agree."""
-
-    def date_time_string(self, timestamp: float | None = None) -> str:
-        api = self.server.api
-        return super().date_time_string(api.now() if isinstance(api, OktaServer) else timestamp)
-
 
 ROUTES: list[tuple[re.Pattern[str], str, str]] = [  # path, handler name, scope needed
     (re.compile(r"/api/v1/users"), "_users", USERS_READ),
@@ -74,7 +65,6 @@ class OktaServer(LocalServer):
         self._window = (0, 0)  # (window end, requests in it)
         self._serial = itertools.count(1)
         super().__init__(pace=pace if pace is not None else world)
-        self._server.RequestHandlerClass = _OktaHandler
 
     def now(self) -> float:
         return self.world.now if self.world.now is not None else time.time()
