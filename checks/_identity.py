@@ -234,6 +234,16 @@ def days_late(person: Person, today: date, grace_days: int) -> int | None:
     return late if late > 0 else None
 
 
+def in_grace(person: Person, today: date, grace_days: int) -> tuple[bool, str]:
+    """Whether a leaver is still within the grace period, and the clause saying so."""
+    late = days_late(person, today, grace_days)
+    if person.termination_date is None:
+        return False, "no grace period without a termination date"
+    if late is not None:
+        return False, f"{late} day(s) past the {grace_days}-day grace period"
+    return True, f"within the {grace_days}-day grace period"
+
+
 def termination(person: Person, today: date) -> str:
     """`terminated 2026-09-30 (32 days ago)`, or that HR holds no date."""
     if person.termination_date is None:

@@ -19,7 +19,7 @@ from agent.plugin.model import Result
 from checks import _entra, _google_workspace, _okta
 from checks._accounts import ACCOUNT_SOURCES, Account
 from checks._directory import Linked, Timelines, after_leaving, linked
-from checks._identity import AMBIGUOUS, EMPLOYEES, Person, days_late, exempt
+from checks._identity import AMBIGUOUS, EMPLOYEES, Person, exempt, in_grace
 from checks._judging import or_nothing_to_judge
 from checks.aws._common import CREDENTIAL_REPORT
 
@@ -81,22 +81,16 @@ def leavers(ev: Evidence, source: str) -> Iterator[tuple[Account, Person]]:
 def _judge_leaver_active(system: System) -> Judge:
     @or_nothing_to_judge(f"leavers' {system.label} accounts")
     def judge(ev: Evidence) -> Iterator[Result]:
-        grace = int(ev.param("grace_days"))
+        days = int(ev.param("grace_days"))
         today = ev.now.date()
         timelines = Timelines(ev)
         for account, person in leavers(ev, system.source):
             told = timelines.of(person, account)
-            late = days_late(person, today, grace)
             if not account.active:
-                verdict = ""
-            elif person.termination_date is None:
-                verdict = "; no grace period without a termination date"
-            elif late is not None:
-                verdict = f"; {late} day(s) past the {grace}-day grace period"
-            else:
-                verdict = f"; within the {grace}-day grace period"
-            passed = not account.active or late is None
-            yield Result.of(account.record, *told.records, passed=passed, reason=told.text + verdict)
+                yield Result.of(account.record, *told.records, passed=True, reason=told.text)
+                continue
+            within, clause = in_grace(person, today, days)
+            yield Result.of(account.record, *told.records, passed=within, reason=f"{told.text}; {clause}")
 
     return judge
 

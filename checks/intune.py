@@ -15,7 +15,7 @@ from agent.plugin.model import Record, Result, Status
 from checks._accounts import ACCOUNT_SOURCES
 from checks._dates import days_ago, days_between, parse_timestamp
 from checks._directory import Timelines
-from checks._identity import EMPLOYEES, days_late, directory, exempt
+from checks._identity import EMPLOYEES, directory, exempt, in_grace
 from checks._intune import (
     DEVICES,
     POLICIES,
@@ -233,7 +233,7 @@ def devices_os_minimum(ev: Evidence) -> Iterator[Result]:
 @or_nothing_to_judge("devices of employees")
 def devices_leaver_enrolled(ev: Evidence) -> Iterator[Result]:
     """Devices whose primary user links to an employee: a leaver's past grace fails, others pass."""
-    grace = int(ev.param("grace_days"))
+    days = int(ev.param("grace_days"))
     people = directory(ev)
     today = ev.now.date()
     timelines = Timelines(ev)
@@ -247,16 +247,10 @@ def devices_leaver_enrolled(ev: Evidence) -> Iterator[Result]:
             reason = f"{name}: primary user {person.label} is a current employee"
             yield Result.of(device, person.record, passed=True, reason=reason)
             continue
-        late = days_late(person, today, grace)
-        if person.termination_date is None:
-            timing = "no grace period without a termination date"
-        elif late is not None:
-            timing = f"{late} day(s) past the {grace}-day grace period"
-        else:
-            timing = f"within the {grace}-day grace period"
+        within, clause = in_grace(person, today, days)
         told = timelines.of(person)
-        reason = f"{name}: still enrolled to {told.text}; {timing}"
-        yield Result.of(device, *told.records, passed=late is None, reason=reason)
+        reason = f"{name}: still enrolled to {told.text}; {clause}"
+        yield Result.of(device, *told.records, passed=within, reason=reason)
 
 
 @check(

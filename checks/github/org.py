@@ -18,7 +18,7 @@ from checks._github import (
     login,
     org_setting,
 )
-from checks._identity import AMBIGUOUS, EMPLOYEES, days_late, exempt
+from checks._identity import AMBIGUOUS, EMPLOYEES, exempt, in_grace
 from checks._judging import or_nothing_to_judge
 
 # --- organisation settings ------------------------------------------------------------------------
@@ -187,7 +187,7 @@ def members_unlinked(ev: Evidence) -> Iterator[Result]:
 @or_nothing_to_judge("members linked to employees")
 def leaver_members(ev: Evidence) -> Iterator[Result]:
     """Members linked to a leaver past grace fail; linked current employees pass; unlinked are left out."""
-    grace = int(ev.param("grace_days"))
+    days = int(ev.param("grace_days"))
     today = ev.now.date()
     timelines = Timelines(ev)
     for item in linked(ev, MEMBERS):
@@ -199,11 +199,5 @@ def leaver_members(ev: Evidence) -> Iterator[Result]:
             yield Result.of(member, person.record, passed=True, reason=reason)
             continue
         told = timelines.of(person, item.account)
-        late = days_late(person, today, grace)
-        if person.termination_date is None:
-            verdict = "no grace period without a termination date"
-        elif late is not None:
-            verdict = f"{late} day(s) past the {grace}-day grace period"
-        else:
-            verdict = f"within the {grace}-day grace period"
-        yield Result.of(member, *told.records, passed=late is None, reason=f"{told.text}; {verdict}")
+        within, clause = in_grace(person, today, days)
+        yield Result.of(member, *told.records, passed=within, reason=f"{told.text}; {clause}")
