@@ -186,7 +186,7 @@ def test_every_source_is_an_okta_org_collector_asking_for_read_scopes():
 def test_users_of_every_status_with_their_factors(server):
     target = org(server)
     assert target.scope == "okta:127.0.0.1"
-    server.world.faults[rf"^GET /api/v1/users/{uid(8)}/factors$"] = Fault(403)  # never asked
+    server.world.faults[rf"^GET /api/v1/users/{uid(8)}/factors\?"] = Fault(403)  # never asked
     records = collect("okta.users", target)
     expected = {
         uid(n): user_record(
@@ -387,7 +387,7 @@ def test_a_private_key_file_that_is_no_key_fails_the_target(server, tmp_path):
 
 def test_a_rate_limit_is_waited_out_until_its_reset_by_the_servers_date(server, waits):
     server.world.now = FROZEN  # Date: FROZEN; X-Rate-Limit-Reset: the end of its minute, 43 s on
-    server.world.faults[r"^GET /api/v1/users$"] = Fault(429, times=1)
+    server.world.faults[r"^GET /api/v1/users\?"] = Fault(429, times=1)
     assert len(collect("okta.users", org(server))) == 9
     assert waits.slept == [44]  # reset - Date + 1, as the SDK waits
     assert server.hits["GET /api/v1/users"] == 6  # the refused page, asked again
@@ -395,7 +395,7 @@ def test_a_rate_limit_is_waited_out_until_its_reset_by_the_servers_date(server, 
 
 def test_a_rate_limit_resetting_after_max_retry_wait_fails_saying_so(server, waits, caplog, capsys):
     server.world.now = FROZEN
-    server.world.faults[r"^GET /api/v1/policies$"] = Fault(429)
+    server.world.faults[r"^GET /api/v1/policies\?"] = Fault(429)
     with caplog.at_level(logging.DEBUG), pytest.raises(CollectorError) as info:
         collect("okta.policies", org(server, max_retry_wait=30))
     assert str(info.value) == (
@@ -408,7 +408,7 @@ def test_a_rate_limit_resetting_after_max_retry_wait_fails_saying_so(server, wai
 
 def test_a_rate_limit_that_lasts_fails_after_max_attempts(server, waits):
     server.world.now = FROZEN
-    server.world.faults[r"^GET /api/v1/iam/assignees/users$"] = Fault(429)
+    server.world.faults[r"^GET /api/v1/iam/assignees/users\?"] = Fault(429)
     with pytest.raises(CollectorError) as info:
         collect("okta.admin_roles", org(server, max_attempts=2))
     assert str(info.value) == (
@@ -419,7 +419,7 @@ def test_a_rate_limit_that_lasts_fails_after_max_attempts(server, waits):
 
 
 def test_server_errors_are_retried_with_back_off(server, waits):
-    server.world.faults[r"^GET /api/v1/policies/rstApps/rules$"] = Fault(502, times=2)
+    server.world.faults[r"^GET /api/v1/policies/rstApps/rules\?"] = Fault(502, times=2)
     assert len(collect("okta.policies", org(server))) == 3
     assert waits.slept == [1, 2]
 
@@ -443,7 +443,7 @@ def test_server_errors_are_retried_with_back_off(server, waits):
     ],
 )
 def test_a_refused_listing_fails_in_one_line_naming_the_call(server, waits, caplog, fault, message):
-    server.world.faults[r"^GET /api/v1/iam/assignees/users$"] = fault
+    server.world.faults[r"^GET /api/v1/iam/assignees/users\?"] = fault
     with caplog.at_level(logging.DEBUG), pytest.raises(CollectorError) as info:
         collect("okta.admin_roles", org(server))
     assert str(info.value) == message
@@ -470,7 +470,7 @@ def test_a_wrong_token_is_denied_and_never_echoed(server, monkeypatch, caplog, c
 
 
 def test_a_failed_factor_listing_fails_the_users_never_a_user_without_factors(server):
-    server.world.faults[rf"^GET /api/v1/users/{uid(4)}/factors$"] = Fault(403)
+    server.world.faults[rf"^GET /api/v1/users/{uid(4)}/factors\?"] = Fault(403)
     with pytest.raises(CollectorError) as info:
         list(REGISTRY.collectors["okta.users"].func(org(server)))
     assert str(info.value) == (
@@ -494,14 +494,14 @@ def test_a_failed_factor_listing_fails_the_users_never_a_user_without_factors(se
 )
 def test_a_page_that_says_nothing_fails_the_listing(server, body, error):
     """An empty, `{}` or `null` page is never read as "no users"."""
-    server.world.faults[r"^GET /api/v1/users$"] = Fault(200, body=body)
+    server.world.faults[r"^GET /api/v1/users\?"] = Fault(200, body=body)
     with pytest.raises(InputDataError) as info:
         collect("okta.users", org(server))
     assert str(info.value) == f"GET /api/v1/users: {error}"
 
 
 def test_a_rule_without_access_fails_the_policies(server):
-    server.world.faults[r"^GET /api/v1/policies/rstApps/rules$"] = Fault(
+    server.world.faults[r"^GET /api/v1/policies/rstApps/rules\?"] = Fault(
         200, body=json.dumps([{"id": "rulX", "actions": {"appSignOn": {}}}])
     )
     with pytest.raises(InputDataError, match=r"^GET /api/v1/policies/rstApps/rules: rule rulX has no ALLOW"):

@@ -8,8 +8,6 @@ malformed (a clear error, nothing stored).
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
-
 import boto3
 import pytest
 from sqlalchemy import func, select
@@ -23,6 +21,7 @@ from agent.store.results import results_of
 from agent.store.schema import Blob, CheckRun, Observation
 from tests.bamboohr_server import BambooServer, bamboo_employee
 from tests.cli import annexa_json
+from tests.e2e import TODAY, at, day, judged_on
 from tests.graph_server import USER, GraphData, GraphFault, GraphServer, directory, mfa_policy, user
 
 pytestmark = pytest.mark.slow
@@ -31,25 +30,6 @@ TENANT_ID = "0f0e0d0c-0b0a-4909-8807-060504030201"
 ENTRA = f"entra:{TENANT_ID}"
 TOKEN = "eyJ0eXAiOiJKV1QifQ.e2e-graph-token"
 BAMBOO_KEY = "e2e-bamboo-api-key"
-# The day the timeline is planted around. The product judges on its own clock, maybe a day later
-# (past midnight UTC): expected ages count from the day it judged on, read back from the store.
-TODAY = datetime.now(UTC).date()
-
-
-def day(offset: int) -> str:
-    return (TODAY + timedelta(days=offset)).isoformat()
-
-
-def at(offset: int) -> str:
-    """A second before the day ends: ages counted in hours rather than calendar days fall a day short."""
-    return f"{day(offset)}T23:59:59Z"
-
-
-def judged_on(store: Store) -> date:
-    """The UTC day of the latest evaluation: the "now" the product counted ages from."""
-    with store.read() as s:
-        latest = s.execute(select(CheckRun.evaluated_at).order_by(CheckRun.id.desc()).limit(1)).scalar_one()
-    return latest.astimezone(UTC).date()
 
 
 def staff(

@@ -71,7 +71,9 @@ class OktaServer(LocalServer):
 
     # --- Okta's own plumbing ----------------------------------------------------------------------
     def faults_for(self, request: Request) -> list[Fault]:
-        return [f for pattern, f in self.world.faults.items() if re.search(pattern, request.key)]
+        """The faults whose pattern is found in `METHOD /path?query`, so one page can be made to fail."""
+        where = f"{request.key}?{request.query_string}"
+        return [f for pattern, f in self.world.faults.items() if re.search(pattern, where)]
 
     def hit_key(self, request: Request) -> str:
         """Per route, ids replaced: `GET /api/v1/users/{id}/factors`."""

@@ -132,7 +132,7 @@ class OktaWorld:
     users: dict[str, User] = field(default_factory=dict)  # by id, in listing order
     policies: list[Policy] = field(default_factory=list)
     max_limit: int = 200  # the largest page the server gives, whatever `limit` asks
-    faults: dict[str, Fault] = field(default_factory=dict)  # regex on "METHOD /path" -> fault
+    faults: dict[str, Fault] = field(default_factory=dict)  # regex on "METHOD /path?query" -> fault
     now: float | None = None  # a frozen server clock (Date and rate-limit headers); None: the real one
     rate_limit: int | None = None  # requests per window before 429s; None: never refuse
     latency: float = 0.0
