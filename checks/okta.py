@@ -42,6 +42,10 @@ def _factors(user: Record, ignored: Collection[str]) -> tuple[bool, str] | None:
     return False, "no active factor enrolled"
 
 
+# Statuses of an account whose person has not signed in yet: enrollment comes with activation.
+NOT_ACTIVATED = frozenset({"STAGED", "PROVISIONED"})
+
+
 # --- users' and administrators' factors -----------------------------------------------------------
 
 
@@ -62,10 +66,14 @@ def _factors(user: Record, ignored: Collection[str]) -> tuple[bool, str] | None:
 )
 @or_nothing_to_judge("active users")
 def user_not_enrolled(ev: Evidence) -> Iterator[Result]:
-    """Each active user must have at least one ACTIVE factor whose type is not ignored."""
+    """Each active user must have at least one ACTIVE factor whose type is not ignored; a user not
+    activated yet (a joiner before the first sign-in) enrolls at activation and is not judged."""
     ignored = as_list(ev.param("ignored_factor_types"), "ignored_factor_types")
     for user in ev.records(USERS):
         if not is_active(user):
+            continue
+        if user.data.get("status") in NOT_ACTIVATED:
+            yield Result.not_applicable(user, f"{login(user)}: {user.data['status']}, not activated yet")
             continue
         verdict = _factors(user, ignored)
         if verdict is None:

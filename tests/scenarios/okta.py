@@ -144,9 +144,10 @@ FACTORS = [
                 user("u-5", "e@acme.com", status="LOCKED_OUT", factors=("webauthn",)),
                 user("u-6", "f@acme.com", status="SUSPENDED", factors=()),
                 user("u-7", "g@acme.com", status="DEPROVISIONED"),
+                user("u-8", "h@acme.com", status="PROVISIONED", factors=()),  # a joiner not activated yet
             ]
         },
-        {"u-1": PASS, "u-2": FAIL, "u-3": FAIL, "u-4": FAIL, "u-5": PASS},
+        {"u-1": PASS, "u-2": FAIL, "u-3": FAIL, "u-4": FAIL, "u-5": PASS, "u-8": NA},
     ),
     okta(
         "okta.mfa.user_not_enrolled",
