@@ -48,6 +48,7 @@ bench: $(VENV)/.demo
 	$(BIN)/python bench/verify.py
 	$(BIN)/python bench/github_org.py
 	$(BIN)/python bench/cli_startup.py
+	$(BIN)/python bench/period.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache annexa-demo

@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
+from agent.audit.asof import proven_by
 from agent.audit.catalog import annex_a
 from agent.errors import UsageError
 from agent.files import read_bounded
@@ -61,22 +62,27 @@ def attest(
     return record_entry(store, "attest", act)
 
 
-def attestations(store: Store) -> list[Attestation]:
-    """Sealed attestations only: one written around the chain never vouches for a control."""
+def attestations(store: Store, at: datetime | None = None) -> list[Attestation]:
+    """Sealed attestations only: one written around the chain never vouches for a control.
+    With `at`, those sealed by then (agent/audit/asof.py)."""
 
     def fetch(counted: ColumnElement[bool]) -> list[Attestation]:
         with store.read() as s:
-            query = select(Attestation).join(Run, col(Run.id) == Attestation.run_id).where(counted)
+            query = (
+                select(Attestation)
+                .join(Run, col(Run.id) == Attestation.run_id)
+                .where(counted, *proven_by(at))
+            )
             return list(s.execute(query.order_by(col(Attestation.id))).scalars())
 
     return read_counted(store, fetch)
 
 
 def current(rows: list[Attestation], now: datetime) -> dict[str, Attestation]:
-    """The newest unexpired attestation of each control."""
+    """The newest attestation of each control valid at `now` (at <= now < expires_at)."""
     out: dict[str, Attestation] = {}
     for row in rows:
-        if row.expires_at is None or row.expires_at > now:
+        if row.at <= now and (row.expires_at is None or row.expires_at > now):
             out[row.control_id] = row
     return out
 

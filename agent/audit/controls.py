@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlmodel import col
 
+from agent.audit.asof import active_at
 from agent.audit.attestations import attestation_document, attestations, current
 from agent.audit.catalog import annex_a
 from agent.audit.nonconformities import ACTIVE
@@ -68,22 +70,37 @@ def _control_status(check_outcomes: dict[str, str]) -> str:
     return "manual"
 
 
-def control_statuses(store: Store, settings: Settings, registry: Registry) -> list[ControlStatus]:
+def _open_by_control(store: Store, at: datetime | None) -> dict[str, list[str]]:
+    """Control -> refs of its NCs not closed or rejected (as the register stood at `at`, if given)."""
+    if at is not None:
+        ncs = [(d["id"], d["controls"]) for d in active_at(store, at)]  # in NC id order
+    else:
+        with store.read() as s:
+            rows = s.execute(
+                select(Nonconformity)
+                .where(col(Nonconformity.state).in_([st.value for st in ACTIVE]))
+                .order_by(col(Nonconformity.id))
+            ).scalars()
+            ncs = [(nc.ref, list(nc.controls)) for nc in rows]
+    nc_by_control: dict[str, list[str]] = defaultdict(list)
+    for ref, controls in ncs:
+        for control_id in controls:
+            nc_by_control[control_id].append(ref)
+    return nc_by_control
+
+
+def control_statuses(
+    store: Store, settings: Settings, registry: Registry, at: datetime | None = None
+) -> list[ControlStatus]:
+    """Every control's status from the latest evaluations, or from those proven by `at`."""
     checks = active_checks(registry, settings)
     outcomes: dict[str, list[str]] = defaultdict(list)
-    for cr in latest_check_runs(store):
+    for cr in latest_check_runs(store, at=at):
         outcomes[cr.check_id].append(cr.outcome)
-    with store.read() as s:
-        ncs = s.execute(
-            select(Nonconformity).where(col(Nonconformity.state).in_([st.value for st in ACTIVE]))
-        ).scalars()
-        nc_by_control: dict[str, list[str]] = defaultdict(list)
-        for nc in sorted(ncs, key=lambda n: n.id or 0):
-            for control_id in nc.controls:
-                nc_by_control[control_id].append(nc.ref)
+    nc_by_control = _open_by_control(store, at)
     excluded = settings.controls.excluded
-    now = utcnow()
-    vouched = current(attestations(store), now)
+    now = at or utcnow()
+    vouched = current(attestations(store, at), now)
     out = []
     for control in annex_a().values():
         mapped = {c.id: _check_outcome(outcomes.get(c.id, [])) for c in checks if control.id in c.controls}

@@ -234,14 +234,16 @@ def history(session: Session, nc: Nonconformity) -> list[dict[str, Any]]:
     rows = session.execute(
         select(NcTransition).where(col(NcTransition.nc_id) == nc.id).order_by(col(NcTransition.id))
     ).scalars()
-    return [
-        {
-            "at": t.at.isoformat(),
-            "actor": t.actor,
-            "from_state": t.from_state,
-            "to_state": t.to_state,
-            "reason": t.reason,
-            "run_id": t.run_id,
-        }
-        for t in rows
-    ]
+    return [step_document(t) for t in rows]
+
+
+def step_document(t: NcTransition) -> dict[str, Any]:
+    """One step of an NC's history as `nc show` lists it."""
+    return {
+        "at": t.at.isoformat(),
+        "actor": t.actor,
+        "from_state": t.from_state,
+        "to_state": t.to_state,
+        "reason": t.reason,
+        "run_id": t.run_id,
+    }

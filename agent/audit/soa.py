@@ -40,16 +40,19 @@ COLUMNS = [
 ]
 
 
-def soa_rows(store: Store, settings: Settings, registry: Registry, now: datetime) -> list[dict[str, Any]]:
+def soa_rows(
+    store: Store, settings: Settings, registry: Registry, now: datetime, at: datetime | None = None
+) -> list[dict[str, Any]]:
+    """One row per control; with `at`, as the store had proven it then (agent/audit/asof.py)."""
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
-    for cr in latest_check_runs(store):
+    for cr in latest_check_runs(store, at=at):
         tally = counts[cr.check_id]
         tally[0], tally[1], tally[2] = tally[0] + cr.passed, tally[1] + cr.failed, tally[2] + cr.errored
     by_source: dict[str, list[str]] = defaultdict(list)
-    for e in evidence_states(store, settings, registry, now):
+    for e in evidence_states(store, settings, registry, now, at):
         by_source[e["source"]].append(e["state"])
     rows = []
-    for c in control_statuses(store, settings, registry):
+    for c in control_statuses(store, settings, registry, at):
         sources = {n for check_id in c.checks for n in registry.checks[check_id].needs}
         totals = [sum(counts[check_id][i] for check_id in c.checks) for i in range(3)]
         if not c.applicable:

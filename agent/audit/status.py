@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlmodel import col
 
+from agent.audit.asof import active_at, observations_at, runs_at
 from agent.audit.nonconformities import open_by_severity
 from agent.config.settings import Settings
 from agent.plugin.registry import Registry
@@ -20,11 +22,16 @@ _WORST = ("error", "stale", "fresh")
 
 
 def evidence_states(
-    store: Store, settings: Settings, registry: Registry, now: datetime
+    store: Store, settings: Settings, registry: Registry, now: datetime, at: datetime | None = None
 ) -> list[dict[str, Any]]:
-    """Each source and scope's latest observation: fresh, stale or error, with its age and limit."""
+    """Each source and scope's latest observation: fresh, stale or error, with its age and limit;
+    with `at`, the latest proven by then, aged at `at` (agent/audit/asof.py)."""
     out = []
-    for obs in latest_observations(store, registry.collectors, None):
+    if at is not None:
+        now, observations = at, observations_at(store, registry.collectors, at)
+    else:
+        observations = latest_observations(store, registry.collectors, None)
+    for obs in observations:
         spec = registry.collectors[obs.source]
         limit = settings.freshness_for(obs.source, spec.freshness)
         age = now - obs.collected_at
@@ -49,14 +56,20 @@ def worst_state(states: list[str]) -> str:
     return next((s for s in _WORST if s in states), "missing")
 
 
-def status_document(store: Store, settings: Settings, registry: Registry, now: datetime) -> dict[str, Any]:
+def status_document(
+    store: Store, settings: Settings, registry: Registry, now: datetime, at: datetime | None = None
+) -> dict[str, Any]:
+    """Recent runs, evidence and open NCs; with `at`, as the store had proven them then (sealed
+    entries finished by `at`; leases are of the moment, so none is shown)."""
     with store.read() as s:
-        runs = s.execute(select(Run).order_by(col(Run.id).desc()).limit(10)).scalars().all()
-        nc_counts = open_by_severity(s)
         problems = chain_state(s, store.keys, signatures=False).problems
+        runs = list(s.execute(select(Run).order_by(col(Run.id).desc()).limit(10)).scalars())
+        nc_counts = open_by_severity(s)
+    if at is not None:
+        runs, nc_counts = runs_at(store, at), dict(Counter(d["severity"] for d in active_at(store, at)))
     for rid in badly_signed(store, [r.id for r in runs]):
         problems[rid] = "its signature does not verify under the store's key"
-    evidence = evidence_states(store, settings, registry, now)
+    evidence = evidence_states(store, settings, registry, now, at)
     return {
         "runs": [
             {
@@ -82,6 +95,6 @@ def status_document(store: Store, settings: Settings, registry: Registry, now: d
                 "run_id": c.run_id,
                 "expires_at": c.expires_at.isoformat(),
             }
-            for c in leases.current(store)
+            for c in (leases.current(store) if at is None else [])
         ],
     }

@@ -9,13 +9,14 @@ size signed with the agent's Ed25519 key. Everything is streamed from the databa
 
 from __future__ import annotations
 
+import getpass
 import hashlib
 import inspect
 import json
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -42,8 +43,10 @@ from agent.bundle.layout import (
     spine_entry,
 )
 from agent.bundle.report import render_index
+from agent.bundle.review import write_reviews
 from agent.bundle.selection import Selection, nc_register, register_lists, select_bundle
 from agent.bundle.signing import fingerprint, load_private_key, public_pem
+from agent.bundle.stage1 import write_scope
 from agent.canonical import canonical_json
 from agent.config.settings import Settings
 from agent.plugin.registry import Registry
@@ -194,13 +197,13 @@ def _write_registers(
     """Checks with their logic, control status, the NC register with history, and the SoA."""
     checks = [_check_doc(registry.checks[cid]) for cid in sel.checks]
     w.json("checks.json", checks)
-    statuses = [c.document() for c in control_statuses(store, settings, registry)]
+    statuses = [c.document() for c in control_statuses(store, settings, registry, sel.as_of)]
     if sel.controls:
         statuses = [c for c in statuses if c["id"] in sel.controls]
     ncs = nc_register(sel)
     w.json("controls.json", statuses)
     w.json(NCS, ncs)
-    soa = soa_rows(store, settings, registry, utcnow())
+    soa = soa_rows(store, settings, registry, utcnow(), sel.as_of)
     w.json("soa.json", soa)
     w.write("soa.csv", render_csv(soa))
     return checks, statuses, ncs
@@ -215,10 +218,12 @@ def export_bundle(
     start: date | None = None,
     end: date | None = None,
     controls: list[str] | None = None,
+    as_of: datetime | None = None,  # the store as it stood then (`export --as-of`): selection.py
+    exported_by: str | None = None,  # who exports: named in the manifest, so they cannot review it
 ) -> dict[str, Any]:
     """Write the bundle (atomically: a `.partial` file renamed at the end); returns a summary."""
     key = load_private_key(Path(settings.export.signing_key))
-    sel = select_bundle(store, registry, start, end, controls or [])
+    sel = select_bundle(store, registry, start, end, controls or [], as_of)
     head = sel.runs[-1]
     signer = fingerprint(key.public_key())
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -247,6 +252,17 @@ def export_bundle(
         _write_results(w, store, sel)
         checks, statuses, ncs = _write_registers(w, store, settings, registry, sel)
         attestations = _write_attestations(w, store, sel)
+        from agent.bundle.period_part import write_period  # period.json + period.html (issue 16)
+
+        write_period(w, store, settings, registry, sel, start, end)
+        from agent.bundle.oscal import write_oscal  # oscal/ (after the files it links, with their hashes)
+
+        write_oscal(w, store, settings, registry, sel, start=start, end=end)
+        write_reviews(w, store, sel)  # reviews.json + reviews.html
+        write_scope(w, settings, registry, sel)  # scope.json + scope.html (Stage 1)
+        from agent.bundle.samples import write_samples  # samples/, re-derived by verify
+
+        write_samples(w, store, settings, registry, sel, start, end)
         w.write(
             "index.html",
             render_index(
@@ -268,8 +284,10 @@ def export_bundle(
             "created_at": utcnow().isoformat(),
             "agent_version": __version__,
             "period": {"from": start.isoformat() if start else None, "to": end.isoformat() if end else None},
+            "as_of": sel.as_of.isoformat() if sel.as_of else None,  # registers as the store stood then
             "controls": sel.controls,
             "signer": {"algorithm": "Ed25519", "fingerprint": signer},
+            "exported_by": exported_by or getpass.getuser(),
             "chain": {
                 "anchor": sel.runs[0].prev_root_hash,
                 "head": head.root_hash,

@@ -51,6 +51,7 @@ class Selection:
     versions: list[NcVersion]
     transitions: list[NcTransition]
     attestations: list[Attestation]
+    as_of: datetime | None = None  # the store as it stood then (`export --as-of`); None: now
 
     def of_run(self, model: type[SealedRow], run: Run) -> list[SealedRow]:
         return [x for x in self.rows[model] if x.run_id == run.id]
@@ -69,13 +70,22 @@ def rows_of(s: Session, model: type[SealedRow], run_ids: list[int]) -> list[Seal
 
 
 def select_bundle(
-    store: Store, registry: Registry, start: date | None, end: date | None, controls: list[str]
+    store: Store,
+    registry: Registry,
+    start: date | None,
+    end: date | None,
+    controls: list[str],
+    as_of: datetime | None = None,
 ) -> Selection:
+    """With `as_of`, the store as it stood then: entries finished after it do not exist yet, so the
+    spine, the period and the registers (each NC's last version, its history) all end there."""
     lo = day_start(start) if start else datetime.min.replace(tzinfo=UTC)
     if end is None:
         hi = utcnow() + timedelta(seconds=1)
     else:
         hi = day_start(end + timedelta(days=1)) if end < date.max else datetime.max.replace(tzinfo=UTC)
+    if as_of is not None:
+        hi = min(hi, as_of + timedelta(microseconds=1))
     with store.read() as s:
         state = chain_state(s, store.keys)
     off = [f"run {rid} {why}" for rid, why in sorted(state.problems.items()) if rid not in state.legacy]
@@ -83,7 +93,8 @@ def select_bundle(
         raise Unverifiable(f"the store's chain does not verify ({off[0]}): run `annexa verify --store`")
     spine, runs = segment(state, lo, hi)
     if not runs:
-        raise UsageError("no sealed run in that period: collect first, or widen --from/--to")
+        when = f" as of {as_of.isoformat()}" if as_of is not None else ""
+        raise UsageError(f"no sealed run in that period{when}: collect first, or widen --from/--to")
     checks = sorted(c.id for c in registry.checks.values() if not controls or set(controls) & set(c.controls))
     period = [r.id for r in runs if r.id is not None]
     upto = [r.id for r in spine if r.id is not None]
@@ -111,6 +122,7 @@ def select_bundle(
             versions=[],
             transitions=[],
             attestations=[],
+            as_of=as_of,
         )
         sel.versions = [v for _, v in sorted(latest.items()) if sel.wanted(v.document["controls"])]
         kept = {v.nc_id for v in sel.versions}

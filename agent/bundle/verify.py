@@ -33,6 +33,7 @@ from agent.bundle.verify_chain import (
     check_register_lists,
     check_spine,
 )
+from agent.bundle.verify_review import check_binding, check_reviews
 from agent.bundle.zipsafe import BoundedReader, BundleError, Hashed, open_archive, read_bounded, vet
 from agent.errors import UsageError
 from agent.proof import Report
@@ -89,6 +90,7 @@ def verify_bundle(path: Path, pinned: Path | None = None, since: Path | None = N
         r.problems.extend(f"{since}: {p}" for p in old.problems)
         if old_spine is not None:
             _extends(since, [e["root"] for e in old_spine[0]], [e["root"] for e in spine[0]], r)
+            check_binding(path, since, r)  # the reviews of `since` this bundle carries are of it
     return r
 
 
@@ -289,6 +291,13 @@ def _verify(b: _Opened, r: Report) -> tuple[list[dict[str, Any]], Any]:
     check_register_lists(registers, spine, r)
     check_nc_register(b.docs[NCS], registers, spine, r)
     check_attestations(b.docs[ATTESTATIONS], registers, spine, b.digests, r)
+    from agent.bundle.verify_period import check_period  # period.json re-derived from the bundle
+
+    check_period(b.zf, b.manifest.files, b.docs, r)
+    check_reviews(b.zf, b.manifest.files, spine, r)
+    from agent.bundle.samples import check_samples  # re-derives samples/ from the bundle's evidence
+
+    check_samples(b.zf, {f.path: f.size for f in b.manifest.files}, b.docs, m.head, r)
     r.runs = len(runs)
     r.records = sum(x.count for x in b.listings.values())
     r.head = m.head

@@ -44,8 +44,11 @@ COMMANDS = {
     "controls": ("agent.cli.reports", "controls"),
     "attest": ("agent.cli.attest", "attest"),
     "soa": ("agent.cli.reports", "soa"),
+    "period": ("agent.cli.period", "period"),
+    "sample": ("agent.cli.sample", "sample"),
     "export": ("agent.cli.bundles", "export_cmd"),
     "verify": ("agent.cli.bundles", "verify"),
+    "review": ("agent.cli.review", "review"),
     "demo": ("agent.cli.setup", "demo"),
     "nc": ("agent.cli.nc", "app"),
 }

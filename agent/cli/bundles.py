@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from agent.cli.context import emit_json, open_config, out_file, say, writing
-from agent.cli.options import ConfigOpt, JsonOpt
+from agent.cli.options import ActorOpt, AsOfOpt, ConfigOpt, JsonOpt
 from agent.errors import UsageError
 
 
@@ -31,10 +31,21 @@ def export_cmd(
     controls: Annotated[
         str | None, typer.Option("--controls", help="Only these controls, e.g. A.5.15,A.8.5.")
     ] = None,
+    as_of: AsOfOpt = None,
+    by: ActorOpt = None,
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="bundle (--out names the .zip), or oscal: --out names a directory that gets the bundle "
+            "(bundle.zip) and its OSCAL documents (oscal/: catalog, profile, assessment results).",
+        ),
+    ] = "bundle",
     json_out: JsonOpt = False,
     config: ConfigOpt = None,
 ) -> None:
     """Write a signed evidence bundle an auditor can verify offline."""
+    from agent.audit.asof import as_of_option
     from agent.audit.catalog import annex_a
     from agent.bundle.export import export_bundle
 
@@ -47,19 +58,30 @@ def export_cmd(
     for c in wanted or []:
         if c not in annex_a():
             raise UsageError(f"--controls: {c!r} is not an Annex A 2022 control")
-    path = out_file(out)
+    at = as_of_option(as_of)
+    if fmt not in ("bundle", "oscal"):
+        raise UsageError(f"--format {fmt!r} is not one of bundle, oscal")
+    from agent.bundle.oscal import extract_oscal, oscal_directory
+
+    path = oscal_directory(out) if fmt == "oscal" else out_file(out)
     if path.suffix != ".zip":
         raise UsageError(f"--out {out}: a bundle is a .zip file")
     settings, store, registry = open_config(config)
     with writing(path):
-        summary = export_bundle(store, settings, registry, path, start=first, end=last, controls=wanted)
+        summary = export_bundle(
+            store, settings, registry, path, start=first, end=last, controls=wanted, as_of=at, exported_by=by
+        )
+        if fmt == "oscal":
+            summary["oscal"] = extract_oscal(path)
     if json_out:
         emit_json(summary)
     else:
         say(
-            f"wrote {out}: runs {summary['first_run']}-{summary['last_run']}, {summary['files']} files, "
+            f"wrote {summary['bundle']}: runs {summary['first_run']}-{summary['last_run']}, {summary['files']} files, "
             f"chain head {summary['head']}"
         )
+        if "oscal" in summary:
+            say(f"OSCAL documents (the bundle's oscal/, byte for byte): {', '.join(summary['oscal'])}")
         say(f"signed by {summary['fingerprint']}")
 
 

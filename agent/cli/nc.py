@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from agent.cli.context import emit_json, open_config
-from agent.cli.options import ActorOpt, ConfigOpt, JsonOpt
+from agent.cli.options import ActorOpt, AsOfOpt, ConfigOpt, JsonOpt
 from agent.errors import UsageError
 from agent.plugin.model import Severity
+
+if TYPE_CHECKING:
+    from agent.store import Store
 
 app = typer.Typer(help="Nonconformities opened by failing checks.", no_args_is_help=True)
 
@@ -25,18 +28,24 @@ def nc_list(
         list[str] | None, typer.Option("--state", help="Only these states (repeatable).")
     ] = None,
     json_out: JsonOpt = False,
+    as_of: AsOfOpt = None,
     config: ConfigOpt = None,
 ) -> None:
-    """List nonconformities."""
+    """List nonconformities (as the register stood at a past moment, with --as-of)."""
+    from agent.audit.asof import as_of_option, registers_at
     from agent.audit.nonconformities import NcState, list_ncs, nc_document
 
     known = {s.value for s in NcState}
     for st in state or []:
         if st not in known:
             raise UsageError(f"--state {st!r} is not one of {', '.join(sorted(known))}")
+    at = as_of_option(as_of)
     _, store, _ = open_config(config, plugins="none")
-    with store.read() as s:
-        docs = [nc_document(nc) for nc in list_ncs(s, state)]
+    if at is not None:
+        docs = registers_at(store, at, state)
+    else:
+        with store.read() as s:
+            docs = [nc_document(nc) for nc in list_ncs(s, state)]
     if json_out:
         emit_json(docs)
     else:
@@ -66,32 +75,46 @@ def _print(doc: dict[str, Any], json_out: bool) -> None:
         print_nc(doc)
 
 
+def _entry(store: Store, number: int, at: datetime | None) -> dict[str, Any] | None:
+    """The NC's register entry with its history: now, or as of `at`; None if there is none."""
+    from agent.audit.asof import nc_at
+    from agent.audit.nonconformities import history, nc_document
+    from agent.store.schema import Nonconformity
+
+    if at is not None:
+        return nc_at(store, number, at)
+    with store.read() as s:
+        nc = s.get(Nonconformity, number)
+        return None if nc is None else {**nc_document(nc), "transitions": history(s, nc)}
+
+
 @app.command("show")
-def nc_show(nc_id: NcIdArg, json_out: JsonOpt = False, config: ConfigOpt = None) -> None:
-    """One nonconformity with its failing resources, reasons and history."""
+def nc_show(
+    nc_id: NcIdArg, json_out: JsonOpt = False, as_of: AsOfOpt = None, config: ConfigOpt = None
+) -> None:
+    """One nonconformity with its failing resources, reasons and history (then, with --as-of)."""
     from sqlalchemy import select
     from sqlmodel import col
 
-    from agent.audit.nonconformities import history, nc_document
+    from agent.audit.asof import as_of_option
     from agent.store.results import results_of
-    from agent.store.schema import CheckRun, Nonconformity
+    from agent.store.schema import CheckRun
 
     number = _nc_number(nc_id)
+    at = as_of_option(as_of)
     _, store, registry = open_config(config, plugins="checks")
+    doc = _entry(store, number, at)
+    if doc is None:
+        raise UsageError(f"no nonconformity {nc_id}" + (f" as of {at.isoformat()}" if at else ""))
     with store.read() as s:
-        nc = s.get(Nonconformity, number)
-        if nc is None:
-            raise UsageError(f"no nonconformity {nc_id}")
-        doc = nc_document(nc)
-        doc["transitions"] = history(s, nc)
         last = s.execute(
             select(CheckRun).where(
-                col(CheckRun.run_id) == nc.last_run_id,
-                col(CheckRun.check_id) == nc.check_id,
-                col(CheckRun.scope) == nc.scope,
+                col(CheckRun.run_id) == doc["last_run_id"],
+                col(CheckRun.check_id) == doc["check_id"],
+                col(CheckRun.scope) == doc["scope"],
             )
         ).scalar_one_or_none()
-    spec = registry.checks.get(nc.check_id)
+    spec = registry.checks.get(doc["check_id"])
     doc["rationale"] = spec.rationale if spec else ""
     doc["remediation"] = spec.remediation if spec else ""
     reasons = {r.resource_id: r.reason for r in results_of(store, last)} if last else {}

@@ -38,3 +38,11 @@ SourceOpt = Annotated[
     list[str] | None, typer.Option("--source", "-s", help="Only these sources (glob, repeatable).")
 ]
 ActorOpt = Annotated[str | None, typer.Option("--by", help="Who is acting (default: the OS user).")]
+AsOfOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        metavar="TIMESTAMP",
+        help="As the store had proven it then: an ISO 8601 date (its end, UTC) or timestamp (UTC if no zone).",
+    ),
+]

@@ -1,4 +1,5 @@
-"""What the store says now: `status`, `controls` and the Statement of Applicability (`soa`)."""
+"""What the store says now, or as of a past moment (`--as-of`): `status`, `controls` and the
+Statement of Applicability (`soa`)."""
 
 from __future__ import annotations
 
@@ -8,17 +9,19 @@ from typing import Annotated
 import typer
 
 from agent.cli.context import emit_json, open_config, out_file, writing
-from agent.cli.options import ConfigOpt, JsonOpt
+from agent.cli.options import AsOfOpt, ConfigOpt, JsonOpt
 from agent.errors import UsageError
 
 
-def status(json_out: JsonOpt = False, config: ConfigOpt = None) -> None:
+def status(json_out: JsonOpt = False, as_of: AsOfOpt = None, config: ConfigOpt = None) -> None:
     """Recent runs, evidence freshness per source and scope, open nonconformities."""
+    from agent.audit.asof import as_of_option
     from agent.audit.status import status_document
     from agent.store.types import utcnow
 
+    at = as_of_option(as_of)
     settings, store, registry = open_config(config)
-    doc = status_document(store, settings, registry, utcnow())
+    doc = status_document(store, settings, registry, utcnow(), at)
     if json_out:
         emit_json(doc)
     else:
@@ -32,13 +35,16 @@ def controls(
     all_controls: Annotated[
         bool, typer.Option("--all", help="Also list controls with no automated check.")
     ] = False,
+    as_of: AsOfOpt = None,
     config: ConfigOpt = None,
 ) -> None:
     """Status of the 93 Annex A controls: passing, failing, error, manual or excluded."""
+    from agent.audit.asof import as_of_option
     from agent.audit.controls import control_statuses
 
+    at = as_of_option(as_of)
     settings, store, registry = open_config(config)
-    statuses = control_statuses(store, settings, registry)
+    statuses = control_statuses(store, settings, registry, at)
     if json_out:
         emit_json([c.document() for c in statuses])
     else:
@@ -50,17 +56,20 @@ def controls(
 def soa(
     fmt: Annotated[str, typer.Option("--format", help="csv, xlsx or json.")] = "csv",
     out: Annotated[str | None, typer.Option("--out", help="Write to this file (needed for xlsx).")] = None,
+    as_of: AsOfOpt = None,
     config: ConfigOpt = None,
 ) -> None:
     """The Statement of Applicability: all 93 controls, applicability, status, checks, NCs."""
+    from agent.audit.asof import as_of_option
     from agent.audit.soa import soa_rows, write_soa
     from agent.store.types import utcnow
 
     if fmt not in ("csv", "xlsx", "json"):
         raise UsageError(f"--format {fmt!r} is not one of csv, xlsx, json")
+    at = as_of_option(as_of)
     path = out_file(out) if out is not None else None
     settings, store, registry = open_config(config)
-    rows = soa_rows(store, settings, registry, utcnow())
+    rows = soa_rows(store, settings, registry, utcnow(), at)
     if path is None:
         sys.stdout.write(write_soa(rows, fmt, None) or "")
         return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -79,3 +80,39 @@ class ControlsSettings(Section):
 
 class ExportSettings(Section):
     signing_key: str = "annexa-signing.key"
+
+
+_TAKE = re.compile(r"^(all|([1-9][0-9]?|100)%)$")
+
+
+class SampleTier(Section):
+    """Populations of up to `up_to` members: take `take` of them ("all", a count, or "N%" rounded up)."""
+
+    up_to: int = Field(ge=1)
+    take: int | str
+
+    @field_validator("take")
+    @classmethod
+    def _take(cls, take: int | str) -> int | str:
+        if (isinstance(take, int) and take < 1) or (isinstance(take, str) and not _TAKE.match(take)):
+            raise ValueError('take is "all", a count of at least 1, or a percentage such as "10%"')
+        return take
+
+
+class SamplesSettings(Section):
+    """`annexa sample` and the samples in bundles: the size rule, and which populations bundles sample."""
+
+    sizes: list[SampleTier] = [
+        SampleTier(up_to=5, take="all"),
+        SampleTier(up_to=50, take=5),
+        SampleTier(up_to=250, take="10%"),
+    ]
+    beyond: int = Field(25, ge=1)  # larger populations
+    bundle: list[str] | None = None  # None: every declared population the bundle's evidence allows
+
+    @model_validator(mode="after")
+    def _ascending(self) -> SamplesSettings:
+        bounds = [t.up_to for t in self.sizes]
+        if bounds != sorted(set(bounds)):
+            raise ValueError("sizes: each tier's up_to must be larger than the one before")
+        return self

@@ -30,6 +30,7 @@ from agent.config.sections import (
     DaemonSettings,
     ExportSettings,
     RunnerSettings,
+    SamplesSettings,
     ScheduleSettings,
     StoreSettings,
     SystemSettings,
@@ -51,6 +52,7 @@ class Settings(BaseModel):
     checks: ChecksSettings = ChecksSettings()
     controls: ControlsSettings = ControlsSettings()
     export: ExportSettings = ExportSettings()
+    samples: SamplesSettings = SamplesSettings()
 
     def systems(self) -> dict[str, SystemSettings]:
         """Every system's section, by system name."""

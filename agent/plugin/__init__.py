@@ -1,5 +1,5 @@
 """What a plugin imports: the decorators, the values collectors yield and checks return, the evidence
-view checks judge, the errors a collector raises, and the base of a system's settings section with the
+view checks judge, the period view populations derive their members from, the errors a collector raises, and the base of a system's settings section with the
 secret resolver it uses.
 
 Each name is imported on first use: the CLI reads `Severity` from `agent.plugin.model` at start-up,
@@ -15,14 +15,18 @@ if TYPE_CHECKING:
     from agent.config.secrets import resolve_secret
     from agent.config.sections import SystemSettings
     from agent.errors import CollectorError, InputDataError
-    from agent.plugin.declare import check, collector, permissions_document, scope_kind
+    from agent.plugin.declare import check, collector, permissions_document, population, scope_kind
     from agent.plugin.evidence import Evidence
     from agent.plugin.model import Record, Result, Severity, Status
+    from agent.plugin.period_view import Listing, Member, Period
 
 _WHERE = {
     "CollectorError": "agent.errors",
     "Evidence": "agent.plugin.evidence",
     "InputDataError": "agent.errors",
+    "Listing": "agent.plugin.period_view",
+    "Member": "agent.plugin.period_view",
+    "Period": "agent.plugin.period_view",
     "Record": "agent.plugin.model",
     "Result": "agent.plugin.model",
     "Severity": "agent.plugin.model",
@@ -31,6 +35,7 @@ _WHERE = {
     "check": "agent.plugin.declare",
     "collector": "agent.plugin.declare",
     "permissions_document": "agent.plugin.declare",
+    "population": "agent.plugin.declare",
     "resolve_secret": "agent.config.secrets",
     "scope_kind": "agent.plugin.declare",
 }
@@ -38,6 +43,9 @@ __all__ = [
     "CollectorError",
     "Evidence",
     "InputDataError",
+    "Listing",
+    "Member",
+    "Period",
     "Record",
     "Result",
     "Severity",
@@ -46,6 +54,7 @@ __all__ = [
     "check",
     "collector",
     "permissions_document",
+    "population",
     "resolve_secret",
     "scope_kind",
 ]

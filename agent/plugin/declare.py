@@ -1,4 +1,4 @@
-"""The decorators a plugin module declares its collectors, checks and target resolvers with.
+"""The decorators a plugin module declares its collectors, checks, populations and target resolvers with.
 
 Declarations go to `DECLARED`, the process's catalogue of everything imported plugin modules
 declared; `load_plugins` copies the loaded systems' share of it into the registry it is given, so
@@ -7,20 +7,32 @@ any number of registries can be filled in one process.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from agent.errors import PluginError
 from agent.plugin.model import Record, Result, Severity
-from agent.plugin.registry import SOURCE_RE, CheckSpec, CollectorSpec, Registry, ScopeKindSpec, Target
+from agent.plugin.registry import (
+    SOURCE_RE,
+    CheckSpec,
+    CollectorSpec,
+    PopulationSpec,
+    Registry,
+    ScopeKindSpec,
+    Target,
+)
 
 if TYPE_CHECKING:
     from agent.plugin.evidence import Evidence
+    from agent.plugin.period_view import Member, Period
 
 DECLARED = Registry()
 _Document = Callable[[list[str]], str]
-_Spec = TypeVar("_Spec", CollectorSpec, CheckSpec)
+_Spec = TypeVar("_Spec", CollectorSpec, CheckSpec, PopulationSpec)
+_Population = Callable[["Period"], Iterable["Member"]]
+POPULATION_RE = re.compile(r"^[a-z][a-z0-9-]*(:[a-z0-9_.]+)?$")
 
 
 def _declare(table: dict[str, _Spec], key: str, spec: _Spec, what: str) -> None:
@@ -94,6 +106,39 @@ def check(
             tuple(s for s in context if s not in needs),
         )
         _declare(DECLARED.checks, check_id, spec, "check")
+        return func
+
+    return register
+
+
+def population(
+    name: str,
+    *,
+    title: str,
+    question: str,
+    needs: Sequence[str] = (),
+    context: Sequence[str] = (),
+    family: bool = False,
+) -> Callable[[_Population], _Population]:
+    """Register a pure function that derives a population's members from a period's evidence.
+
+    `needs` must be listed in the period; `context` is read when it is. A `family` declares no
+    needs: `annexa sample --population NAME:<source>` binds it to one source (`{source}` in
+    `title` names it), which it then needs.
+    """
+    if not POPULATION_RE.match(name) or (family and ":" in name):
+        raise PluginError(f"population name {name!r} is not of the form name or name:part (lowercase)")
+    for source in (*needs, *context):
+        if not SOURCE_RE.match(source):
+            raise PluginError(f"population {name!r}: {source!r} is not a source (system.service.dataset)")
+    if family == bool(needs):
+        raise PluginError(f"population {name!r} needs at least one source (a family declares none)")
+
+    def register(func: _Population) -> _Population:
+        spec = PopulationSpec(
+            name, title, question, tuple(needs), func, tuple(s for s in context if s not in needs), family
+        )
+        _declare(DECLARED.populations, name, spec, "population")
         return func
 
     return register

@@ -4,7 +4,7 @@ Three entry-point groups, each named after a system or a check package:
 - `annexa.settings`: the system's settings section (a `SystemSettings` subclass); light, so the
   configuration can be validated before any SDK is imported;
 - `annexa.collectors`: the module whose import declares the system's collectors and target resolvers;
-- `annexa.checks`: a module of checks (always loaded: they are pure and light).
+- `annexa.checks`: a module of checks or populations (always loaded: they are pure and light).
 
 A system with collectors but no settings entry point gets the base section (`enabled` only).
 """
@@ -22,7 +22,9 @@ from agent.plugin.declare import DECLARED
 from agent.plugin.registry import Registry
 
 _GROUPS = ("annexa.settings", "annexa.collectors", "annexa.checks")
-_CORE_SECTIONS = frozenset({"store", "runner", "schedule", "daemon", "checks", "controls", "export"})
+_CORE_SECTIONS = frozenset(
+    {"store", "runner", "schedule", "daemon", "checks", "controls", "export", "samples"}
+)
 
 
 @cache
@@ -88,6 +90,7 @@ def _copy_declared(registry: Registry, systems: set[str]) -> None:
         {k: f for k, f in DECLARED.permission_documents.items() if k in systems}
     )
     registry.checks.update(DECLARED.checks)
+    registry.populations.update(DECLARED.populations)
 
 
 def installed_systems() -> dict[str, type[SystemSettings]]:

@@ -1,4 +1,5 @@
-"""What a registry holds: the collectors, checks, target resolvers and settings of the loaded systems.
+"""What a registry holds: the collectors, checks, populations, target resolvers and settings of the
+loaded systems.
 
 Plugin modules declare these with the decorators in agent/plugin/declare.py; agent/plugin/loader.py
 imports the modules the entry points name and fills a `Registry` with what they declared. The
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from agent.config.sections import SystemSettings
     from agent.config.settings import Settings
     from agent.plugin.evidence import Evidence
+    from agent.plugin.period_view import Member, Period
 
 SOURCE_RE = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+){1,3}$")
 CONTROL_RE = re.compile(r"^A\.[5-8]\.\d{1,2}$")
@@ -77,6 +79,38 @@ class CheckSpec:
 
 
 @dataclass(frozen=True)
+class PopulationSpec:
+    """A population an auditor samples from: members derived from the sealed evidence of a period.
+
+    `needs` must each have a listing in the period for the population to be derived at all;
+    `context` is read when listed (a leaver's accounts in every identity system). A `family`
+    (`resources`) stands for one population per source, named `resources:<source>`, which needs it.
+    """
+
+    name: str
+    title: str
+    question: str  # what each member's evidence answers
+    needs: tuple[str, ...]
+    func: Callable[[Period], Iterable[Member]]
+    context: tuple[str, ...] = ()
+    family: bool = False
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        return (*self.needs, *self.context)
+
+    def bind(self, source: str) -> PopulationSpec:
+        """The family's population of `source`."""
+        return replace(
+            self,
+            name=f"{self.name}:{source}",
+            title=self.title.format(source=source),
+            needs=(source,),
+            family=False,
+        )
+
+
+@dataclass(frozen=True)
 class ScopeKindSpec:
     """How one kind of target is found from the system's own settings section.
 
@@ -98,6 +132,7 @@ class ScopeKindSpec:
 class Registry:
     collectors: dict[str, CollectorSpec] = field(default_factory=dict)
     checks: dict[str, CheckSpec] = field(default_factory=dict)
+    populations: dict[str, PopulationSpec] = field(default_factory=dict)
     scope_kinds: dict[str, ScopeKindSpec] = field(default_factory=dict)
     systems: dict[str, type[SystemSettings]] = field(default_factory=dict)
     permission_documents: dict[str, Callable[[list[str]], str]] = field(default_factory=dict)
@@ -123,3 +158,14 @@ class Registry:
     def checks_needing(self, sources: Iterable[str]) -> list[CheckSpec]:
         wanted = set(sources)
         return [c for c in self.checks.values() if wanted.intersection(c.needs)]
+
+    def population(self, name: str) -> PopulationSpec | None:
+        """The population called `name`: a declared one, or a family's (`resources:aws.iam.users`)."""
+        spec = self.populations.get(name)
+        if spec is not None:
+            return None if spec.family else spec
+        base, _, source = name.partition(":")
+        family = self.populations.get(base)
+        if family is None or not family.family or not SOURCE_RE.match(source):
+            return None
+        return family.bind(source)

@@ -30,7 +30,7 @@ from agent import __version__
 from agent.logs import get_logger
 from agent.plugin.model import RunStatus
 from agent.store.hashing import GENESIS, root_of, seal_message, seal_of
-from agent.store.schema import Attestation, CheckRun, NcTransition, NcVersion, Observation, Run
+from agent.store.schema import Attestation, CheckRun, NcTransition, NcVersion, Observation, Review, Run
 from agent.store.types import utcnow
 
 if TYPE_CHECKING:
@@ -99,6 +99,7 @@ def seal(session: Session, run: Run, keys: SealKeys | None) -> None:
         ncs=[list(v) for v in versions],
         transitions=hashes(NcTransition.hash, NcTransition),
         attestations=hashes(Attestation.hash, Attestation),
+        reviews=hashes(Review.hash, Review),
     )
     run.root_hash = root_of(prev, run.seal)
     run.signature = keys.sign(run.root_hash) if keys is not None and keys.private is not None else None
@@ -131,7 +132,7 @@ def new_run(kind: str, selection: list[str], status: RunStatus = RunStatus.RUNNI
 
 
 def record_entry(store: Store, kind: str, act: Callable[[Session, Run], T]) -> T:
-    """A person's action (an NC step, an attestation) as a chain entry of its own, in one
+    """A person's action (an NC step, an attestation, a review) as a chain entry of its own, in one
     transaction: the entry, what the action writes, and the seal commit together or not at all."""
 
     def attempt() -> T:

@@ -2,11 +2,13 @@
 
 Each function takes plain JSON-able values (as a bundle holds them) and returns a SHA-256 hex digest.
 
-A chain entry (a run, or a person's NC action or attestation) is sealed as
-    seal  = {format, run, observations, checks, ncs, transitions, attestations}   (digests)
+A chain entry (a run, or a person's NC action, attestation or bundle review) is sealed as
+    seal  = {format, run, observations, checks, ncs, transitions, attestations[, reviews]}   (digests)
     root  = H({"prev": previous root, "body": H(seal)})
 so the spine of roots can be re-derived from the seals alone, without the evidence, and a bundle
 can prove that its chain extends an older one. The root is signed with the agent's key.
+`reviews` is present only in an entry that wrote reviews: a seal without it commits to none, so
+seals made before reviews existed re-derive unchanged.
 """
 
 from __future__ import annotations
@@ -70,6 +72,10 @@ _ATTESTATION = {
     "id": "id", "control": "control_id", "attachment": "attachment", "filename": "filename", "note": "note",
     "actor": "actor", "at": "at", "expires_at": "expires_at",
 }  # fmt: skip
+_REVIEW = {
+    "id": "id", "bundle": "bundle_digest", "head": "bundle_head", "exporter": "exporter",
+    "decision": "decision", "actor": "actor", "note": "note", "at": "at",
+}  # fmt: skip
 
 
 def _row_hash(row: Mapping[str, Any], run_uid: str, columns: Mapping[str, str]) -> str:
@@ -124,6 +130,19 @@ def attestation_hash(a: Mapping[str, Any], run_uid: str) -> str:
     return _row_hash(a, run_uid, _ATTESTATION)
 
 
+def review_hash(review: Mapping[str, Any], run_uid: str) -> str:
+    """A sign-off: which bundle (manifest digest and chain head), who exported it, who decided what."""
+    return _row_hash(review, run_uid, _REVIEW)
+
+
+NO_REVIEWS = content_hash([])  # what a seal without a `reviews` part commits to
+
+
+def reviews_part(seal: Mapping[str, Any]) -> Any:
+    """The digest of the reviews a seal commits to (none, when it has no such part)."""
+    return seal.get("reviews", NO_REVIEWS)
+
+
 def run_identity(run: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "uid": run["uid"],
@@ -143,8 +162,10 @@ def seal_of(
     ncs: Iterable[Sequence[Any]],
     transitions: Iterable[str],
     attestations: Iterable[str],
+    reviews: Iterable[str] = (),
 ) -> dict[str, Any]:
     """The digests a root commits to; each part is named so a verifier can say which one is off."""
+    reviewed = sorted(reviews)
     return {
         "format": SEAL_FORMAT,
         "run": content_hash(run_identity(run)),
@@ -153,6 +174,7 @@ def seal_of(
         "ncs": content_hash(sorted([list(v) for v in ncs])),
         "transitions": content_hash(sorted(transitions)),
         "attestations": content_hash(sorted(attestations)),
+        **({"reviews": content_hash(reviewed)} if reviewed else {}),
     }
 
 

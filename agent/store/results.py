@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
+from agent.audit.asof import newest_of_each
 from agent.logs import get_logger
 from agent.plugin.model import Result, Status
 from agent.store.chain import read_counted
@@ -73,10 +74,13 @@ def add_check_run(
     return check_run
 
 
-def latest_check_runs(store: Store, check_id: str | None = None) -> list[CheckRun]:
+def latest_check_runs(
+    store: Store, check_id: str | None = None, at: datetime | None = None
+) -> list[CheckRun]:
     """The newest counted evaluation of every (check, scope) (of `check_id` alone if given),
     whichever agent or shard made it, without stand-in scopes a newer evaluation of their parts
-    replaced (see agent/plugin/scopes.py). The one query for "what a check last showed".
+    replaced (see agent/plugin/scopes.py). The one query for "what a check last showed"; with
+    `at`, what it showed then (only entries finished by `at`: agent/audit/asof.py).
 
     One whose row no longer matches its sealed hash (an outcome or count edited in the database)
     is shown as `error`: it proves nothing, and `annexa verify --store` names it."""
@@ -84,7 +88,12 @@ def latest_check_runs(store: Store, check_id: str | None = None) -> list[CheckRu
     latest = read_counted(
         store,
         lambda counted: newest_per_scope(
-            store, CheckRun, col(CheckRun.check_id), col(CheckRun.evaluated_at), counted, *only
+            store,
+            CheckRun,
+            col(CheckRun.check_id),
+            col(CheckRun.evaluated_at),
+            counted,
+            newest_of_each(CheckRun, "check_id", "evaluated_at", counted, at, *only),
         ),
     )
     with store.read() as s:

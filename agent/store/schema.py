@@ -3,9 +3,9 @@
 Evidence is stored like git objects: a blob per distinct resource record, a tree per distinct
 observation content (resource id -> blob), so an unchanged source costs one observation row
 per run. Check results are stored the same way: a result set per distinct verdict list.
-Each finished run, and each person's NC action or attestation, is a chain entry: a sealed root
-over what it wrote (see agent/store/hashing.py), signed when a key is configured and chained to the
-previous root; `prev_root_hash` is unique, so the chain cannot fork.
+Each finished run, and each person's NC action, attestation or bundle review, is a chain entry: a
+sealed root over what it wrote (see agent/store/hashing.py), signed when a key is configured and
+chained to the previous root; `prev_root_hash` is unique, so the chain cannot fork.
 """
 
 from __future__ import annotations
@@ -222,8 +222,27 @@ class Attestation(_Table, table=True):
     hash: str | None = Field(default=None, sa_column=Column(String(HASH), nullable=True))
 
 
+class Review(_Table, table=True):
+    """A person's sign-off on an exported bundle, bound to its manifest's digest and chain head.
+
+    Sealed by a chain entry of its own like an attestation, but it is about a bundle, not a control:
+    nothing that judges a control (status, the SoA, NC logic) reads this table.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    bundle_digest: str = Field(sa_column=Column(String(HASH), nullable=False, index=True))
+    bundle_head: str = Field(sa_column=Column(String(HASH), nullable=False))
+    exporter: str = Field(max_length=255)
+    decision: str = Field(max_length=8)
+    actor: str = Field(max_length=255)
+    note: str = Field(sa_column=Column(Text, nullable=False))
+    at: datetime = Field(sa_type=UTCDateTime)
+    run_id: int = Field(foreign_key="run.id", index=True)
+    hash: str | None = Field(default=None, sa_column=Column(String(HASH), nullable=True))
+
+
 # The tables whose rows a run's seal commits to.
-SealedRow = TypeVar("SealedRow", Observation, CheckRun, NcVersion, NcTransition, Attestation)
+SealedRow = TypeVar("SealedRow", Observation, CheckRun, NcVersion, NcTransition, Attestation, Review)
 
 
 class Lease(_Table, table=True):

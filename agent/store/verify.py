@@ -1,7 +1,7 @@
 """`annexa verify --store`: recompute every seal from the rows beneath it and walk the chain.
 
-Names each thing that is off: a run whose evidence, results, outcomes, NC versions, NC history or
-attestations differ from what its seal commits to; a run that claims to be finished without a
+Names each thing that is off: a run whose evidence, results, outcomes, NC versions, NC history,
+attestations or bundle reviews differ from what its seal commits to; a run that claims to be finished without a
 seal; a seal off the chain, unsigned or signed by another key; an NC register or attachment that
 differs from its last sealed version; and, given a head an auditor kept, a chain that no longer
 contains it.
@@ -32,6 +32,8 @@ from agent.store.hashing import (
     nc_hash,
     observation_hash,
     result_set_hash,
+    review_hash,
+    reviews_part,
     run_identity,
     transition_hash,
 )
@@ -46,6 +48,7 @@ from agent.store.schema import (
     Nonconformity,
     Observation,
     ResultRow,
+    Review,
     Run,
     SealedRow,
     TreeEntry,
@@ -112,6 +115,8 @@ class _SealChecker:
             "transitions": self._transitions(run, label),
             "attestations": self._attestations(run, label),
         }
+        seal = {**seal, "reviews": reviews_part(seal)}
+        parts["reviews"] = self._reviews(run, label)
         what = {
             "run": "its status, times or error were edited after sealing",
             "observations": "its observations differ from what was sealed (added, removed or moved)",
@@ -119,6 +124,7 @@ class _SealChecker:
             "ncs": "its NC versions differ from what was sealed",
             "transitions": "its NC history differs from what was sealed (steps added or removed)",
             "attestations": "its attestations differ from what was sealed",
+            "reviews": "its bundle reviews differ from what was sealed",
         }
         for part, digest in parts.items():
             if seal.get(part) != digest:
@@ -221,6 +227,14 @@ class _SealChecker:
             hashes.append(a.hash)
         return content_hash(sorted(h or "" for h in hashes))
 
+    def _reviews(self, run: Run, label: str) -> str:
+        hashes = []
+        for rv in self._rows(Review, run):
+            if review_hash(rv.model_dump(), run.uid) != rv.hash:
+                self.r.problems.append(f"{label}: review {rv.id} does not match its hash")
+            hashes.append(rv.hash)
+        return content_hash(sorted(h or "" for h in hashes))
+
     def _attachment_ok(self, digest: str) -> bool:
         row = self.s.get(Attachment, digest)
         if row is None:
@@ -272,3 +286,6 @@ def _check_registers(s: Session, sealed: set[int | None], live: set[int | None],
     for a in s.execute(select(Attestation).order_by(col(Attestation.id))).scalars():
         if a.run_id not in sealed:
             r.problems.append(f"attestation {a.id} ({a.control_id}, {a.filename!r}) is not sealed")
+    for rv in s.execute(select(Review).order_by(col(Review.id))).scalars():
+        if rv.run_id not in sealed:
+            r.problems.append(f"review {rv.id} (of bundle {rv.bundle_digest[:16]}) is not sealed")

@@ -1,0 +1,177 @@
+"""Benchmark: `annexa period` over a year of daily runs, and an `--as-of` query on the same store.
+
+Builds a signed SQLite store of 365 daily runs x 300 check-scopes (30 AWS checks in 10 accounts,
+each run one observation per source and account), written through the store's own functions with
+the clock injected, with a story in it: one check fails for 11 days in one account (its NC opened
+and closed by the runs), another's source fails there for 3 days, a third is not evaluated in
+another account for 6 days. `--keep DIR` keeps the store there and reuses it. Then prints:
+  - `annexa period --from <day 1> --to <day 365> --json` through the console script: wall time
+    (target <= 5 s) and peak RSS (target <= 300 MB), and that the story's conclusions came out
+  - `annexa controls --as-of <day 183> --json`: median wall time of 3 (target <= 0.5 s), beside the
+    same command without --as-of and `annexa --help` (the console script's start-up)
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from agent import logs
+from agent.audit.nonconformities import record_outcome
+from agent.bundle.signing import create_key_pair, seal_keys
+from agent.plugin.loader import load_plugins
+from agent.plugin.model import Result, RunStatus, Status
+from agent.plugin.registry import CheckSpec, Registry
+from agent.store import Store
+from agent.store.observations import write_observation
+from agent.store.results import add_check_run
+from agent.store.runs import finish_run, start_run
+from bench.measure import ANNEXA, measured, run_annexa
+from tests.period_store import frozen
+
+FIRST = date(2025, 1, 1)
+FAILING = (0, 0, range(100, 111))  # check 0 fails in account 0 on days 100..110
+BROKEN = (1, 0, range(200, 203))  # check 1's source fails in account 0 on days 200..202
+MISSING = (2, 5, range(300, 306))  # check 2 is not evaluated in account 5 on days 300..305
+
+
+def account(n: int) -> str:
+    return f"aws:{n + 1:012d}"
+
+
+def day_at(day: int) -> datetime:
+    return datetime.combine(FIRST + timedelta(days=day - 1), datetime.min.time(), tzinfo=UTC) + timedelta(
+        hours=6
+    )
+
+
+def build(root: Path, days: int, checks: list[CheckSpec], accounts: int) -> None:
+    """The store: `days` sealed runs, each judging every check in every account."""
+    store = Store(f"sqlite:///{root / 'store.db'}", keys=seal_keys(str(root / "k.key")))
+    sources = sorted({n for c in checks for n in c.needs})
+    broken = checks[BROKEN[0]].needs[0]
+    for day in range(1, days + 1):
+        with frozen(day_at(day)):
+            run = start_run(store, "collect", [])
+            assert run.id is not None
+            for a in range(accounts):
+                for source in sources:
+                    failed = (source, a) == (broken, BROKEN[1]) and day in BROKEN[2]
+                    error = f"{source}: access denied" if failed else None
+                    write_observation(store, run, source, account(a), day_at(day), error=error)
+            with store.write() as s:
+                for n, spec in enumerate(checks):
+                    for a in range(accounts):
+                        story = (n, a)
+                        if story == MISSING[:2] and day in MISSING[2]:
+                            continue
+                        scope = account(a)
+                        if broken in spec.needs and a == BROKEN[1] and day in BROKEN[2]:
+                            results = [Result.error(scope, f"{broken} at {scope} could not be collected")]
+                        elif story == FAILING[:2] and day in FAILING[2]:
+                            results = [Result(f"{scope}:thing", Status.FAIL, "not good")]
+                        else:
+                            results = [Result(f"{scope}:thing", Status.PASS, "")]
+                        add_check_run(s, run, spec.id, scope, results, day_at(day))
+                        if story == FAILING[:2]:  # the only check and scope with an NC to open and close
+                            record_outcome(s, spec, scope, results, run, day_at(day))
+            finish_run(store, run.id, RunStatus.COMPLETE)
+    store.close()
+
+
+def story(doc: dict[str, Any], checks: list[CheckSpec]) -> str:
+    """What the report says of the story's three check-scopes; exits if it is not what was built."""
+    scopes = {(c["id"], s["scope"]): s for c in doc["checks"] for s in c["scopes"]}
+    failing = scopes[(checks[FAILING[0]].id, account(FAILING[1]))]
+    broken = scopes[(checks[BROKEN[0]].id, account(BROKEN[1]))]
+    missing = scopes[(checks[MISSING[0]].id, account(MISSING[1]))]
+    [failure] = failing["failures"]
+    found = (
+        failure["duration_days"],
+        failure["nc"] is not None,
+        [(g["windows"], g["cause"]) for g in broken["gaps"]],
+        [(g["windows"], g["cause"]) for g in missing["gaps"]],
+    )
+    expected = (
+        float(len(FAILING[2])),
+        True,
+        [(len(BROKEN[2]), "error")],
+        [(len(MISSING[2]), "not collected")],
+    )
+    if found != expected:
+        raise SystemExit(f"the period report does not tell the story built: {found} != {expected}")
+    (errors, _), (missed, _) = found[2][0], found[3][0]
+    return f"failure of {found[0]} days with its NC; gaps of {errors} (error) and {missed} (not collected) windows"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--checks", type=int, default=30)
+    parser.add_argument("--accounts", type=int, default=10)
+    parser.add_argument("--keep", type=Path, help="Keep the store in this directory; reuse it if there.")
+    args = parser.parse_args()
+    logs.configure("warning")
+    everything = load_plugins(Registry(), systems=())
+    checks = sorted((c for c in everything.checks.values() if c.id.startswith("aws.")), key=lambda c: c.id)
+    checks = checks[: args.checks]
+    with tempfile.TemporaryDirectory() as tmp:
+        root = args.keep or Path(tmp)
+        root.mkdir(parents=True, exist_ok=True)
+        reuse = (root / "store.db").exists()
+        if not reuse:
+            create_key_pair(root / "k.key")
+        disabled = ", ".join(f'"{c}"' for c in sorted(set(everything.checks) - {c.id for c in checks}))
+        config = root / "annexa.toml"
+        config.write_text(
+            f'[store]\nurl = "sqlite:///{root / "store.db"}"\n[export]\nsigning_key = "{root / "k.key"}"\n'
+            f"[aws]\nenabled = true\n[checks]\ndisabled = [{disabled}]\n"
+        )
+        started = time.perf_counter()
+        if not reuse:
+            build(root, args.days, checks, args.accounts)
+        size = (root / "store.db").stat().st_size / 1e6
+        print(
+            f"{'reused' if reuse else 'built'} {args.days} daily runs x {len(checks) * args.accounts} "
+            f"check-scopes in {time.perf_counter() - started:.0f} s ({size:.0f} MB)"
+        )
+        last = FIRST + timedelta(days=args.days - 1)
+        period_s, rss, doc = run_annexa(
+            [
+                "period",
+                "--from",
+                FIRST.isoformat(),
+                "--to",
+                last.isoformat(),
+                "--json",
+                "--config",
+                str(config),
+            ],
+            ok=(0,),
+        )
+        print(f"annexa period (a year):   {period_s:6.2f} s   (target <= 5 s)")
+        print(f"peak RSS:                 {rss / 1e6:6.1f} MB  (target <= 300 MB)")
+        print(f"conclusions:              {doc['summary']}")
+        print(f"the story:                {story(doc, checks)}")
+        mid = (FIRST + timedelta(days=args.days // 2)).isoformat()
+        asof = [ANNEXA, "controls", "--as-of", mid, "--json", "--config", str(config)]
+        latest = [ANNEXA, "controls", "--json", "--config", str(config)]
+        timed = {
+            f"controls --as-of {mid}:": statistics.median(measured(asof)[0] for _ in range(3)),
+            "controls (latest):": statistics.median(measured(latest)[0] for _ in range(3)),
+            "annexa --help:": statistics.median(measured([ANNEXA, "--help"])[0] for _ in range(3)),
+        }
+        for name, seconds in timed.items():
+            target = "   (target <= 0.5 s)" if "--as-of" in name else ""
+            print(f"{name:26}{seconds:6.2f} s{target}")
+
+
+if __name__ == "__main__":
+    main()
