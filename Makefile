@@ -47,6 +47,7 @@ bench: $(VENV)/.demo
 	$(BIN)/python bench/collect_iam.py
 	$(BIN)/python bench/verify.py
 	$(BIN)/python bench/github_org.py
+	$(BIN)/python bench/identity.py
 	$(BIN)/python bench/cli_startup.py
 	$(BIN)/python bench/period.py
 
