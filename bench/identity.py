@@ -154,7 +154,8 @@ def workspace_sequential(clock: Clock, url: str) -> None:
 
 
 def entra_sequential(clock: Clock, url: str) -> None:
-    """The Graph calls with msgraph-sdk (the product's `Graph`: its client, its retry), page after page."""
+    """The Graph calls with msgraph-sdk (the product's `Graph`: its client, its retry, its reading of
+    Graph's JSON), page after page."""
     from kiota_abstractions.base_request_configuration import RequestConfiguration
     from msgraph.generated.directory_roles.item.members.members_request_builder import MembersRequestBuilder
     from msgraph.generated.reports.authentication_methods.user_registration_details.user_registration_details_request_builder import (
@@ -171,12 +172,12 @@ def entra_sequential(clock: Clock, url: str) -> None:
     )
     client = graph.client
 
-    def walk(builder: Any, query: Any = None) -> Iterator[Any]:
+    def walk(builder: Any, query: Any = None) -> Iterator[dict[str, Any]]:
         config = RequestConfiguration(query_parameters=query) if query is not None else None
-        page = graph.call("bench", lambda: builder.get(request_configuration=config))
+        page = graph.get("bench", lambda: builder.to_get_request_information(config))
         yield page
-        while link := page.odata_next_link:
-            page = graph.call("bench", builder.with_url(link).get)
+        while link := page.get("@odata.nextLink"):
+            page = graph.get("bench", lambda: builder.with_url(link).to_get_request_information())
             yield page
 
     try:
@@ -198,12 +199,12 @@ def entra_sequential(clock: Clock, url: str) -> None:
         clock.each(
             "entra /v1.0/policies/identitySecurityDefaultsEnforcementPolicy",
             [defaults],
-            lambda b: graph.call("bench", b.get),
+            lambda b: graph.get("bench", b.to_get_request_information),
         )
         roles = [
-            r.id
+            r["id"]
             for page in clock.pages("entra /v1.0/directoryRoles", walk(client.directory_roles))
-            for r in page.value
+            for r in page["value"]
         ]
         members = MembersRequestBuilder.MembersRequestBuilderGetQueryParameters(select=["id"])
         each_role = (client.directory_roles.by_directory_role_id(r).members for r in roles)

@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-from agent.errors import CollectorError
+from agent.errors import CollectorError, InputDataError
 from collectors.entra import client
 from collectors.entra.auth_methods import auth_methods
 from collectors.entra.client import StaticToken, credential, retry_after
@@ -152,6 +152,30 @@ def test_a_failure_on_a_later_page_fails_the_whole_listing(graph):
     graph.faults[0].times = None
     with pytest.raises(CollectorError, match="HTTP 500 InternalServerError"):
         list(users(tenant(graph)))
+
+
+def test_a_malformed_value_rejects_the_listing_naming_the_field(monkeypatch):
+    """Pages are read as Graph's JSON: a value that is not what Graph writes fails the listing."""
+    monkeypatch.setenv("GRAPH_TOKEN", TOKEN)
+    bad_time = user("u1", "a@acme.com", last_sign_in="yesterday")
+    bad_activity = {**user("u2", "b@acme.com"), "signInActivity": ["2026-10-30T08:00:00Z"]}
+    for broken, message in [
+        (bad_time, "GET /users: lastSignInDateTime 'yesterday' is not a timestamp"),
+        (bad_activity, "GET /users: signInActivity that is not an object"),
+    ]:
+        served = GraphServer(GraphData(users=[user("u0", "z@acme.com"), broken]), token=TOKEN)
+        with served as server, pytest.raises(InputDataError) as info:
+            list(users(tenant(server)))
+        assert str(info.value) == f"Graph {message}"
+
+
+def test_a_user_without_account_enabled_is_stored_without_a_guess(monkeypatch):
+    """Graph omits fields it has no value for; the evidence says so (None) rather than False."""
+    monkeypatch.setenv("GRAPH_TOKEN", TOKEN)
+    silent = {k: v for k, v in user("u0", "a@acme.com").items() if k != "accountEnabled"}
+    with GraphServer(GraphData(users=[silent]), token=TOKEN) as server:
+        (record,) = users(tenant(server))
+    assert record.data["accountEnabled"] is None
 
 
 def test_wrong_token_is_access_denied_and_never_echoed(graph, monkeypatch):

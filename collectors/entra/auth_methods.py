@@ -12,21 +12,13 @@ from msgraph.generated.reports.authentication_methods.user_registration_details.
 
 from agent.plugin import collector
 from agent.plugin.model import Record
-from collectors.entra.client import enum_value, iso, require_id
+from collectors.entra.client import fields, iso, names, require_id
 from collectors.entra.targets import EntraTenant
 
 WHAT = "GET /reports/authenticationMethods/userRegistrationDetails"
 PAGE_SIZE = 999
-SELECT = [
-    "id",
-    "userPrincipalName",
-    "isMfaRegistered",
-    "isMfaCapable",
-    "isAdmin",
-    "methodsRegistered",
-    "userType",
-    "lastUpdatedDateTime",
-]
+PLAIN = ["id", "userPrincipalName", "isMfaRegistered", "isMfaCapable", "isAdmin", "userType"]
+SELECT = [*PLAIN, "methodsRegistered", "lastUpdatedDateTime"]
 
 
 @collector(
@@ -46,13 +38,8 @@ def auth_methods(tenant: EntraTenant) -> Iterator[Record]:
             yield Record(
                 resource_id=require_id(detail, WHAT),
                 data={
-                    "id": detail.id,
-                    "userPrincipalName": detail.user_principal_name,
-                    "isMfaRegistered": detail.is_mfa_registered,
-                    "isMfaCapable": detail.is_mfa_capable,
-                    "isAdmin": detail.is_admin,
-                    "methodsRegistered": sorted(detail.methods_registered or []),
-                    "userType": enum_value(detail.user_type),
-                    "lastUpdatedDateTime": iso(detail.last_updated_date_time),
+                    **fields(detail, PLAIN),
+                    "methodsRegistered": sorted(names(detail, "methodsRegistered", WHAT)),
+                    "lastUpdatedDateTime": iso(detail, "lastUpdatedDateTime", WHAT),
                 },
             )

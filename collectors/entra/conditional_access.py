@@ -4,41 +4,43 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
-from typing import Any
 
 from agent.plugin import collector
 from agent.plugin.model import Record
-from collectors.entra.client import enum_value, require_id
+from collectors.entra.client import Item, names, nested, require_id
 from collectors.entra.targets import EntraTenant
 
 POLICIES = "GET /identity/conditionalAccess/policies"
 SECURITY_DEFAULTS = "GET /policies/identitySecurityDefaultsEnforcementPolicy"
 SECURITY_DEFAULTS_ID = "securityDefaults"
+USER_LISTS = [
+    "includeUsers",
+    "excludeUsers",
+    "includeGroups",
+    "excludeGroups",
+    "includeRoles",
+    "excludeRoles",
+]
+APP_LISTS = ["includeApplications", "excludeApplications"]
 
 
-def _policy(policy: Any) -> dict[str, Any]:
-    conditions = policy.conditions
-    users = conditions.users if conditions else None
-    apps = conditions.applications if conditions else None
-    grant = policy.grant_controls
-    strength = grant.authentication_strength if grant else None
+def _policy(policy: Item) -> Item:
+    conditions = nested(policy, "conditions", dict, POLICIES)
+    users = nested(conditions, "users", dict, POLICIES)
+    apps = nested(conditions, "applications", dict, POLICIES)
+    grant = nested(policy, "grantControls", dict, POLICIES)
+    strength = nested(grant, "authenticationStrength", dict, POLICIES)
     return {
         "kind": "policy",
-        "id": policy.id,
-        "displayName": policy.display_name,
-        "state": enum_value(policy.state),
-        "includeUsers": list(users.include_users or []) if users else [],
-        "excludeUsers": list(users.exclude_users or []) if users else [],
-        "includeGroups": list(users.include_groups or []) if users else [],
-        "excludeGroups": list(users.exclude_groups or []) if users else [],
-        "includeRoles": list(users.include_roles or []) if users else [],
-        "excludeRoles": list(users.exclude_roles or []) if users else [],
-        "includeApplications": list(apps.include_applications or []) if apps else [],
-        "excludeApplications": list(apps.exclude_applications or []) if apps else [],
-        "clientAppTypes": [enum_value(t) for t in (conditions.client_app_types or [])] if conditions else [],
-        "builtInControls": [enum_value(c) for c in (grant.built_in_controls or [])] if grant else [],
-        "grantOperator": grant.operator if grant else None,
-        "authenticationStrength": strength.display_name or strength.id if strength else None,
+        "id": policy["id"],
+        "displayName": policy.get("displayName"),
+        "state": policy.get("state"),
+        **{f: names(users, f, POLICIES) for f in USER_LISTS},
+        **{f: names(apps, f, POLICIES) for f in APP_LISTS},
+        "clientAppTypes": names(conditions, "clientAppTypes", POLICIES),
+        "builtInControls": names(grant, "builtInControls", POLICIES),
+        "grantOperator": grant.get("operator"),
+        "authenticationStrength": strength.get("displayName") or strength.get("id") or None,
     }
 
 
@@ -53,10 +55,9 @@ def conditional_access(tenant: EntraTenant) -> Iterator[Record]:
     with tenant.graph() as graph:
         for policy in graph.pages(POLICIES, graph.client.identity.conditional_access.policies):
             yield Record(resource_id=require_id(policy, POLICIES), data=_policy(policy))
-        defaults = graph.call(
-            SECURITY_DEFAULTS, graph.client.policies.identity_security_defaults_enforcement_policy.get
-        )
+        defaults_policy = graph.client.policies.identity_security_defaults_enforcement_policy
+        defaults = graph.get(SECURITY_DEFAULTS, defaults_policy.to_get_request_information)
         yield Record(
             resource_id=SECURITY_DEFAULTS_ID,
-            data={"kind": "security_defaults", "isEnabled": bool(defaults and defaults.is_enabled)},
+            data={"kind": "security_defaults", "isEnabled": defaults.get("isEnabled") is True},
         )

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
-from typing import Any
 
 from kiota_abstractions.base_request_configuration import RequestConfiguration
 from msgraph.generated.directory_roles.item.members.members_request_builder import MembersRequestBuilder
 
 from agent.plugin import collector
 from agent.plugin.model import Record
-from collectors.entra.client import require_id
+from collectors.entra.client import Item, require_id
 from collectors.entra.targets import EntraTenant
 
 ROLES = "GET /directoryRoles"
@@ -22,8 +21,8 @@ MEMBER_TYPES = {
 }
 
 
-def _member(item: Any, what: str) -> dict[str, str]:
-    return {"id": require_id(item, what), "type": MEMBER_TYPES.get(item.odata_type or "", "other")}
+def _member(item: Item, what: str) -> dict[str, str]:
+    return {"id": require_id(item, what), "type": MEMBER_TYPES.get(item.get("@odata.type") or "", "other")}
 
 
 @collector(
@@ -45,8 +44,8 @@ def directory_roles(tenant: EntraTenant) -> Iterator[Record]:
                 resource_id=role_id,
                 data={
                     "id": role_id,
-                    "displayName": role.display_name,
-                    "roleTemplateId": role.role_template_id,
+                    "displayName": role.get("displayName"),
+                    "roleTemplateId": role.get("roleTemplateId"),
                     "members": sorted((_member(m, what) for m in listed), key=lambda m: m["id"]),
                 },
             )

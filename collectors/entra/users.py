@@ -14,11 +14,12 @@ from msgraph.generated.users.users_request_builder import UsersRequestBuilder
 
 from agent.plugin import collector
 from agent.plugin.model import Record
-from collectors.entra.client import iso, require_id
+from collectors.entra.client import fields, iso, nested, require_id
 from collectors.entra.targets import EntraTenant
 
+WHAT = "GET /users"
 PAGE_SIZE = 999
-SELECT = [
+PLAIN = [  # stored as Graph writes them
     "id",
     "displayName",
     "userPrincipalName",
@@ -26,10 +27,10 @@ SELECT = [
     "accountEnabled",
     "userType",
     "employeeId",
-    "createdDateTime",
     "externalUserState",
-    "signInActivity",
 ]
+SELECT = [*PLAIN, "createdDateTime", "signInActivity"]
+SIGN_INS = ["lastSignInDateTime", "lastNonInteractiveSignInDateTime", "lastSuccessfulSignInDateTime"]
 
 
 @collector(
@@ -43,26 +44,13 @@ def users(tenant: EntraTenant) -> Iterator[Record]:
     query = UsersRequestBuilder.UsersRequestBuilderGetQueryParameters(select=SELECT, top=PAGE_SIZE)
     with tenant.graph() as graph:
         builder = graph.client.users
-        for user in graph.pages("GET /users", builder, RequestConfiguration(query_parameters=query)):
-            activity = user.sign_in_activity
+        for user in graph.pages(WHAT, builder, RequestConfiguration(query_parameters=query)):
+            activity = nested(user, "signInActivity", dict, WHAT)
             yield Record(
-                resource_id=require_id(user, "GET /users"),
+                resource_id=require_id(user, WHAT),
                 data={
-                    "id": user.id,
-                    "displayName": user.display_name,
-                    "userPrincipalName": user.user_principal_name,
-                    "mail": user.mail,
-                    "accountEnabled": user.account_enabled,
-                    "userType": user.user_type,
-                    "employeeId": user.employee_id,
-                    "createdDateTime": iso(user.created_date_time),
-                    "externalUserState": user.external_user_state,
-                    "lastSignInDateTime": iso(activity.last_sign_in_date_time) if activity else None,
-                    "lastNonInteractiveSignInDateTime": (
-                        iso(activity.last_non_interactive_sign_in_date_time) if activity else None
-                    ),
-                    "lastSuccessfulSignInDateTime": (
-                        iso(activity.last_successful_sign_in_date_time) if activity else None
-                    ),
+                    **fields(user, PLAIN),
+                    "createdDateTime": iso(user, "createdDateTime", WHAT),
+                    **{name: iso(activity, name, WHAT) for name in SIGN_INS},
                 },
             )

@@ -7,7 +7,7 @@ numbers or Wi-Fi MAC addresses end up in the evidence.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from kiota_abstractions.base_request_configuration import RequestConfiguration
 from msgraph.generated.device_management.managed_devices.managed_devices_request_builder import (
@@ -16,11 +16,11 @@ from msgraph.generated.device_management.managed_devices.managed_devices_request
 
 from agent.plugin import collector
 from agent.plugin.model import Record
-from collectors.entra.client import enum_value, iso, require_id
+from collectors.entra.client import Item, fields, iso, require_id
 from collectors.intune.targets import IntuneTenant
 
 WHAT = "GET /deviceManagement/managedDevices"
-SELECT = [
+PLAIN = [  # stored as Graph writes them
     "id",
     "deviceName",
     "operatingSystem",
@@ -28,15 +28,16 @@ SELECT = [
     "complianceState",
     "isEncrypted",
     "jailBroken",
-    "lastSyncDateTime",
     "userPrincipalName",
     "managedDeviceOwnerType",
 ]
+SELECT = [*PLAIN, "lastSyncDateTime"]
 
 
-def _synced(value: datetime | None) -> str | None:
+def _synced(device: Item) -> str | None:
     """Intune writes its minimum date (0001-01-01) for a device that never checked in: that is "never"."""
-    return None if value is None or value.year == 1 else iso(value)
+    synced = iso(device, "lastSyncDateTime", WHAT)
+    return None if synced is None or synced.startswith("0001-") else synced
 
 
 @collector(
@@ -53,16 +54,5 @@ def managed_devices(tenant: IntuneTenant) -> Iterator[Record]:
         for device in graph.pages(WHAT, builder, RequestConfiguration(query_parameters=query)):
             yield Record(
                 resource_id=require_id(device, WHAT),
-                data={
-                    "id": device.id,
-                    "deviceName": device.device_name,
-                    "operatingSystem": device.operating_system,
-                    "osVersion": device.os_version,
-                    "complianceState": enum_value(device.compliance_state),
-                    "isEncrypted": device.is_encrypted,
-                    "jailBroken": device.jail_broken,
-                    "lastSyncDateTime": _synced(device.last_sync_date_time),
-                    "userPrincipalName": device.user_principal_name,
-                    "managedDeviceOwnerType": enum_value(device.managed_device_owner_type),
-                },
+                data={**fields(device, PLAIN), "lastSyncDateTime": _synced(device)},
             )

@@ -52,8 +52,8 @@ def compliance_policies(tenant: IntuneTenant) -> Iterator[Record]:
             yield Record(
                 resource_id=require_id(policy, WHAT),
                 data={
-                    "id": policy.id,
-                    "displayName": policy.display_name,
-                    "platform": platform(policy.odata_type),
+                    "id": policy["id"],
+                    "displayName": policy.get("displayName"),
+                    "platform": platform(policy.get("@odata.type")),
                 },
             )
