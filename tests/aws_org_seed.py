@@ -325,6 +325,9 @@ def _cve(acct: str, region: str, name: str, label: str, created: datetime) -> di
 
 
 def seed_org() -> SeededOrg:
+    from tests import aws_org_seed_crypto, aws_org_seed_exposure, aws_org_seed_logging, aws_org_seed_posture
+
+    topics = (aws_org_seed_crypto, aws_org_seed_posture, aws_org_seed_exposure, aws_org_seed_logging)
     """Seed moto (reached through AWS_ENDPOINT_URL with the caller's fake credentials)."""
     management = boto3.client("sts", region_name=REGIONS[0]).get_caller_identity()["Account"]
     members = _organization(boto3.client("organizations", region_name=REGIONS[0]))
@@ -338,6 +341,8 @@ def seed_org() -> SeededOrg:
             key = _data(org, acct, region, client, good=r == 0)
             _network(org, acct, region, client, good=r == 0, key=key)
             _detection(org, acct, region, client, good=r == 0)
+            for topic in topics:  # the logging topic last: it judges every VPC the others create
+                topic.seed(org, acct, region, client, good=r == 0)
     org.put("aws.organizations.scp_guardrails", f"aws:{management}", _org_arn(management), PASS)
     _empty_outcomes(org)
     return org

@@ -47,7 +47,7 @@ def failing_by_check(ncs):
 
 def test_collect_finds_exactly_the_planted_weaknesses(org, config):
     doc = annexa_json("collect", *IAM, "--config", str(config))
-    assert doc["run"]["status"] == "complete" and doc["observations"] == {"ok": 5, "error": 0}
+    assert doc["run"]["status"] == "complete" and doc["observations"] == {"ok": 7, "error": 0}
     ncs = annexa_json("nc", "list", "--config", str(config))
     assert failing_by_check(ncs) == {k: v for k, v in org.expected_failures.items() if v}
     for nc in ncs:
@@ -69,7 +69,7 @@ def test_collect_finds_exactly_the_planted_weaknesses(org, config):
     assert all(shown["reasons"][r] for r in shown["failing_resources"])
 
     status = annexa_json("status", "--config", str(config))
-    assert {e["state"] for e in status["evidence"]} == {"fresh"} and len(status["evidence"]) == 5
+    assert {e["state"] for e in status["evidence"]} == {"fresh"} and len(status["evidence"]) == 7
 
 
 def test_second_run_updates_the_same_ncs_and_check_rejudges(org, config):
@@ -111,12 +111,14 @@ def test_aws_errors_give_error_results_and_keep_ncs_open(org, config, fault, mes
     with FaultProxy(os.environ["AWS_ENDPOINT_URL"], {"GetAccountAuthorizationDetails": fault}) as proxy:
         monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.url)
         doc = annexa_json("collect", *IAM, "--config", str(config))
-    assert doc["run"]["status"] == "partial" and doc["observations"] == {"ok": 3, "error": 2}
+    assert doc["run"]["status"] == "partial" and doc["observations"] == {"ok": 3, "error": 4}
     outcomes = {c["check_id"]: c["outcome"] for c in doc["checks"]}
     for check_id in (
         "aws.iam.user_admin_policy",
         "aws.iam.user_inline_policies",
         "aws.iam.user_direct_policies",
+        "aws.iam.role_group_admin_policy",
+        "aws.iam.role_trust",
     ):
         assert outcomes[check_id] == "error"
     assert outcomes["aws.iam.root_mfa"] == "fail" and outcomes["aws.iam.root_access_keys"] == "pass"
@@ -124,7 +126,12 @@ def test_aws_errors_give_error_results_and_keep_ncs_open(org, config, fault, mes
     assert failing_by_check(after) == before  # nothing closed, nothing forgotten
     status = annexa_json("status", "--config", str(config))
     errors = [e for e in status["evidence"] if e["state"] == "error"]
-    assert {e["source"] for e in errors} == {"aws.iam.users", "aws.iam.policies"}
+    assert {e["source"] for e in errors} == {
+        "aws.iam.users",
+        "aws.iam.policies",
+        "aws.iam.roles",
+        "aws.iam.groups",
+    }
     assert all(message in e["error"] for e in errors)
 
 

@@ -68,8 +68,8 @@ def test_the_daemon_runs_on_schedule_serves_probes_and_metrics_and_stops_on_sigt
     assert metrics[("annexa_collection_duration_seconds_count", (("job", "collect every 2s"),))] >= 3
     ages = {labels[0][1]: v for (name, labels), v in metrics.items() if name == "annexa_evidence_age_seconds"}
     assert set(ages) == {
-        "aws.iam.account_summary", "aws.iam.credential_report", "aws.iam.password_policy",
-        "aws.iam.policies", "aws.iam.users",
+        "aws.iam.account_summary", "aws.iam.credential_report", "aws.iam.groups", "aws.iam.password_policy",
+        "aws.iam.policies", "aws.iam.roles", "aws.iam.users",
     }  # fmt: skip
     assert all(0 <= age <= alive for age in ages.values())  # collected by this daemon, aged in seconds
     open_major = metrics[("annexa_open_nonconformities", (("severity", "major"),))]

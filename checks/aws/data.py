@@ -342,7 +342,10 @@ def rds_deletion_protection(ev: Evidence) -> Iterator[Result]:
 @check(
     "aws.rds.multi_az",
     title="RDS databases run in more than one availability zone",
-    controls={"A.8.14": "A standby in another zone is the redundancy that keeps the database available."},
+    controls={
+        "A.8.14": "A standby in another zone is the redundancy that keeps the database available.",
+        "A.5.29": "A standby in another zone keeps the database, and the controls around it, running through a zone outage.",
+    },
     severity="ofi",
     needs=[DATABASES],
     rationale="A single-AZ database is down for the whole of a zone outage or a failed host.",

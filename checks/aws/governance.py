@@ -59,6 +59,7 @@ def scp_guardrails(ev: Evidence) -> Iterator[Result]:
     "aws.account.security_contact",
     title="Each AWS account has a security contact",
     controls={
+        "A.6.8": "AWS reports abuse and security events it sees in the account to this contact.",
         "A.5.24": "AWS sends abuse and compromise notices to the security contact, who must be reachable "
         "for incident response.",
     },

@@ -101,7 +101,8 @@ def _per_trail(ev: Evidence, key: str, good: str, bad: str) -> Iterator[Result]:
     "aws.cloudtrail.log_file_validation",
     title="CloudTrail log file integrity validation is on",
     controls={
-        "A.8.15": "Logs must be protected against tampering; digest files prove they were not altered."
+        "A.5.28": "Digest files prove the trail's logs were not altered, so they hold as evidence.",
+        "A.8.15": "Logs must be protected against tampering; digest files prove they were not altered.",
     },
     severity="minor",
     needs=[TRAILS],
@@ -141,6 +142,7 @@ def trail_kms_encryption(ev: Evidence) -> Iterator[Result]:
     "aws.config.recorder_active",
     title="AWS Config records every resource type in every region",
     controls={
+        "A.5.9": "AWS Config records an inventory of the account's resources and their configuration over time.",
         "A.8.9": "The recorder keeps the configuration of every resource and its history, for monitoring.",
         "A.8.32": "Recorded configuration changes show what changed, when and by whom.",
     },
@@ -187,6 +189,7 @@ def _enabled_detectors(rec: Record) -> list[str]:
     "aws.guardduty.enabled",
     title="GuardDuty threat detection is on in every region",
     controls={
+        "A.5.7": "GuardDuty applies AWS's and partners' threat intelligence (known bad IPs and domains) to the account's activity.",
         "A.8.16": "GuardDuty monitors API calls, network and DNS traffic for anomalous behaviour.",
         "A.8.7": "It detects malware activity (and scans for malware where malware protection is on).",
     },
@@ -214,6 +217,7 @@ def guardduty_enabled(ev: Evidence) -> Iterator[Result]:
     "aws.guardduty.high_findings_triaged",
     title="High-severity GuardDuty findings are triaged promptly",
     controls={
+        "A.5.26": "A high-severity finding left open past the limit is an incident not being responded to.",
         "A.8.16": "Monitoring is effective only if the anomalies it raises are evaluated and acted upon.",
         "A.5.25": "Each high-severity finding is a security event awaiting assessment as a possible incident.",
     },

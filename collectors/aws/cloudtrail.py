@@ -51,7 +51,8 @@ def _management_events(selectors: dict[str, Any], custom: bool) -> str:
     permissions=permissions(DESCRIBE_TRAILS, TRAIL_STATUS, EVENT_SELECTORS),
 )
 def trails(ctx: AwsAccount) -> Iterator[Record]:
-    """Trails with multi-region, log-file validation, KMS key, logging status and management events."""
+    """Trails with multi-region, log-file validation, KMS key, CloudWatch Logs group, logging status and
+    management events."""
     listed = DESCRIBE_TRAILS(ctx.client("cloudtrail"), includeShadowTrails=True)["trailList"]
     for trail in {t["TrailARN"]: t for t in listed}.values():
         home = ctx.client("cloudtrail", trail["HomeRegion"])
@@ -64,6 +65,8 @@ def trails(ctx: AwsAccount) -> Iterator[Record]:
                 "HomeRegion": trail["HomeRegion"],
                 **flags(trail, "IsMultiRegionTrail", "IsOrganizationTrail", "LogFileValidationEnabled"),
                 "KmsKeyId": trail.get("KmsKeyId"),
+                "CloudWatchLogsLogGroupArn": trail.get("CloudWatchLogsLogGroupArn"),
+                "S3BucketName": trail.get("S3BucketName"),
                 "IsLogging": bool(status.get("IsLogging")),
                 "LatestDeliveryTime": iso(status.get("LatestDeliveryTime")),
                 "ManagementEvents": _management_events(selectors, bool(trail.get("HasCustomEventSelectors"))),

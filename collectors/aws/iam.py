@@ -1,4 +1,5 @@
-"""IAM evidence: credential report, account summary, password policy, users and local policies.
+"""IAM evidence: credential report, account summary, password policy, users, roles, groups and local
+policies.
 
 Everything comes from account-wide bulk APIs, so the cost does not grow with per-user calls.
 User tags are deliberately left out: they often hold personal data the audit does not need.
@@ -40,6 +41,20 @@ def _document(doc: str | dict[str, Any]) -> dict[str, Any]:
 
 def _authorization_details(ctx: AwsAccount, kind: str, key: str) -> Iterator[dict[str, Any]]:
     return paginate(ctx.client("iam"), AUTH_DETAILS.method, key, Filter=[kind])
+
+
+def _grants(entity: dict[str, Any], inline: str) -> dict[str, Any]:
+    """A user's, role's or group's attached managed policies and its inline policies (under `inline`)."""
+    return {
+        "AttachedManagedPolicies": [
+            {"PolicyName": p["PolicyName"], "PolicyArn": p["PolicyArn"]}
+            for p in entity.get("AttachedManagedPolicies", [])
+        ],
+        inline: [
+            {"PolicyName": p["PolicyName"], "PolicyDocument": _document(p["PolicyDocument"])}
+            for p in entity.get(inline, [])
+        ],
+    }
 
 
 @collector(
@@ -88,16 +103,36 @@ def users(ctx: AwsAccount) -> Iterator[Record]:
                 "Arn": user["Arn"],
                 "CreateDate": iso(user["CreateDate"]),
                 "GroupList": list(user.get("GroupList", [])),
-                "AttachedManagedPolicies": [
-                    {"PolicyName": p["PolicyName"], "PolicyArn": p["PolicyArn"]}
-                    for p in user.get("AttachedManagedPolicies", [])
-                ],
-                "UserPolicyList": [
-                    {"PolicyName": p["PolicyName"], "PolicyDocument": _document(p["PolicyDocument"])}
-                    for p in user.get("UserPolicyList", [])
-                ],
+                **_grants(user, "UserPolicyList"),
                 "PermissionsBoundary": user.get("PermissionsBoundary"),
             },
+        )
+
+
+@collector("aws.iam.roles", scope="aws_account", freshness=DAY, permissions=permissions(AUTH_DETAILS))
+def roles(ctx: AwsAccount) -> Iterator[Record]:
+    """IAM roles with their trust policy (who may assume them), attached and inline policies."""
+    for role in _authorization_details(ctx, "Role", "RoleDetailList"):
+        trust = role.get("AssumeRolePolicyDocument")
+        yield Record(
+            resource_id=role["Arn"],
+            data={
+                "RoleName": role["RoleName"],
+                "Arn": role["Arn"],
+                "Path": role.get("Path", "/"),
+                "AssumeRolePolicyDocument": _document(trust) if trust else None,
+                **_grants(role, "RolePolicyList"),
+            },
+        )
+
+
+@collector("aws.iam.groups", scope="aws_account", freshness=DAY, permissions=permissions(AUTH_DETAILS))
+def groups(ctx: AwsAccount) -> Iterator[Record]:
+    """IAM groups with their attached and inline policies (what every member user receives)."""
+    for group in _authorization_details(ctx, "Group", "GroupDetailList"):
+        yield Record(
+            resource_id=group["Arn"],
+            data={"GroupName": group["GroupName"], "Arn": group["Arn"], **_grants(group, "GroupPolicyList")},
         )
 
 

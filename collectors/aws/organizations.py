@@ -1,5 +1,5 @@
 """AWS Organizations evidence, read once from the caller's (management) account: member accounts
-and service control policies with their targets.
+with the organizational units they sit in, and service control policies with their targets.
 
 An account outside any Organization is recorded as such; a member account that may not read
 the Organization fails with access denied, never as "no policies".
@@ -27,6 +27,12 @@ DESCRIBE_ORGANIZATION = Api(
 )
 LIST_ACCOUNTS = Api("list_accounts", "organizations:ListAccounts", items="Accounts")
 LIST_ROOTS = Api("list_roots", "organizations:ListRoots", items="Roots")
+CHILD_UNITS = Api(
+    "list_organizational_units_for_parent",
+    "organizations:ListOrganizationalUnitsForParent",
+    items="OrganizationalUnits",
+)
+CHILD_ACCOUNTS = Api("list_accounts_for_parent", "organizations:ListAccountsForParent", items="Accounts")
 LIST_POLICIES = Api("list_policies", "organizations:ListPolicies", items="Policies")
 DESCRIBE_POLICY = Api("describe_policy", "organizations:DescribePolicy")
 POLICY_TARGETS = Api("list_targets_for_policy", "organizations:ListTargetsForPolicy", items="Targets")
@@ -37,13 +43,29 @@ def _organization(ctx: AwsAccount) -> dict[str, Any] | None:
     return None if resp is None else resp["Organization"]
 
 
-def _account(acct: dict[str, Any]) -> dict[str, Any]:
-    """A member account and its state (`State`, or the older `Status` where only that is sent)."""
+def _placements(client: Any) -> dict[str, list[dict[str, Any]]]:
+    """Each account's organizational units, outermost first, from one walk of the tree: a listing
+    per unit rather than a lookup per account."""
+    placed: dict[str, list[dict[str, Any]]] = {}
+    pending: list[tuple[str, list[dict[str, Any]]]] = [(r["Id"], []) for r in LIST_ROOTS.pages(client)]
+    while pending:
+        parent, path = pending.pop()
+        for acct in CHILD_ACCOUNTS.pages(client, ParentId=parent):
+            placed[acct["Id"]] = path
+        for unit in CHILD_UNITS.pages(client, ParentId=parent):
+            pending.append((unit["Id"], [*path, fields(unit, "Id", "Name")]))
+    return placed
+
+
+def _account(acct: dict[str, Any], placed: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """A member account, its state (`State`, or the older `Status` where only that is sent) and its
+    organizational units (None for an account that joined while the tree was being walked)."""
     return {
         "Id": acct["Id"],
         "State": acct.get("State") or acct.get("Status"),
         "JoinedTimestamp": iso(acct.get("JoinedTimestamp")),
         **fields(acct, "Name", "JoinedMethod"),
+        "OrganizationalUnits": placed.get(acct["Id"]),
     }
 
 
@@ -51,13 +73,16 @@ def _account(acct: dict[str, Any]) -> dict[str, Any]:
     "aws.organizations.accounts",
     scope="aws_organization",
     freshness=DAY,
-    permissions=permissions(DESCRIBE_ORGANIZATION, LIST_ACCOUNTS),
+    permissions=permissions(DESCRIBE_ORGANIZATION, LIST_ROOTS, CHILD_ACCOUNTS, CHILD_UNITS, LIST_ACCOUNTS),
 )
 def accounts(ctx: AwsAccount) -> Iterator[Record]:
-    """Member accounts and their state: the inventory of cloud accounts the audit must cover."""
+    """Member accounts, their state and organizational units: the inventory of cloud accounts the
+    audit must cover, and where each sits (production or not, as configured for the checks)."""
     if _organization(ctx) is None:
         return
-    yield from LIST_ACCOUNTS.records(ctx.client("organizations"), itemgetter("Arn"), _account)
+    client = ctx.client("organizations")
+    placed = _placements(client)
+    yield from LIST_ACCOUNTS.records(client, itemgetter("Arn"), lambda acct: _account(acct, placed))
 
 
 def _content(policy_id: str, raw: str) -> dict[str, Any]:

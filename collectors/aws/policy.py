@@ -19,6 +19,10 @@ from agent.plugin import permissions_document
 from agent.plugin.loader import load_plugins
 from agent.plugin.permissions import declared
 from agent.plugin.registry import Registry
+from collectors.aws.apigateway import READ_RESOURCES
+
+# Actions that on "*" would read more than the collectors need, granted on what they read only.
+SCOPED = {"apigateway:GET": ("AnnexaApiGatewayStages", READ_RESOURCES)}
 
 POLICY_SID = "AnnexaReadOnly"
 DEFAULT_ROLE = "annexa-audit"
@@ -61,11 +65,7 @@ Resources:
           PolicyDocument:
             Version: "2012-10-17"
             Statement:
-              - Sid: {sid}
-                Effect: Allow
-                Resource: "*"
-                Action:
-{actions}
+{statements}
 Outputs:
   RoleArn:
     Value: !GetAtt AnnexaAuditRole.Arn
@@ -77,12 +77,19 @@ def actions(registry: Registry) -> list[str]:
     return declared(registry, "aws")
 
 
+def statements(permissions: list[str]) -> list[dict[str, Any]]:
+    """One statement for every action on "*", then one per scoped action on its resources."""
+    broad = [p for p in permissions if p not in SCOPED]
+    out: list[dict[str, Any]] = [{"Sid": POLICY_SID, "Effect": "Allow", "Action": broad, "Resource": "*"}]
+    for action in (p for p in permissions if p in SCOPED):
+        sid, resources = SCOPED[action]
+        out.append({"Sid": sid, "Effect": "Allow", "Action": [action], "Resource": list(resources)})
+    return out
+
+
 @permissions_document("aws")
 def policy_for(permissions: list[str]) -> str:
-    document: dict[str, Any] = {
-        "Version": "2012-10-17",
-        "Statement": [{"Sid": POLICY_SID, "Effect": "Allow", "Action": permissions, "Resource": "*"}],
-    }
+    document: dict[str, Any] = {"Version": "2012-10-17", "Statement": statements(permissions)}
     return json.dumps(document, indent=2) + "\n"
 
 
@@ -90,9 +97,21 @@ def policy_json(registry: Registry) -> str:
     return policy_for(actions(registry))
 
 
+def _yaml_statement(statement: dict[str, Any]) -> str:
+    pad = " " * 16
+    resource = statement["Resource"]
+    lines = [f"{pad[:-2]}- Sid: {statement['Sid']}", f"{pad}Effect: Allow"]
+    if resource == "*":
+        lines.append(f'{pad}Resource: "*"')
+    else:
+        lines += [f"{pad}Resource:", *(f"{pad}  - {r}" for r in resource)]
+    lines += [f"{pad}Action:", *(f"{pad}  - {a}" for a in statement["Action"])]
+    return "\n".join(lines)
+
+
 def role_template(registry: Registry) -> str:
-    lines = "\n".join(f"                  - {a}" for a in actions(registry))
-    return _TEMPLATE.format(role=DEFAULT_ROLE, sid=POLICY_SID, actions=lines)
+    body = "\n".join(_yaml_statement(s) for s in statements(actions(registry)))
+    return _TEMPLATE.format(role=DEFAULT_ROLE, sid=POLICY_SID, statements=body)
 
 
 def main() -> None:

@@ -1,5 +1,6 @@
 """S3 evidence, collected once per account (bucket names are global): public access, encryption,
-versioning and access logging of every bucket, and the account-wide public access block.
+versioning and access logging of every bucket, the account-wide public access block, and how
+each bucket protects its objects (TLS-only policy, Object Lock, MFA delete).
 
 Each bucket's settings are read from the bucket's own region. A "not configured" answer is
 evidence (recorded as absent); access denied or any other failure fails the whole listing.
@@ -7,6 +8,7 @@ evidence (recorded as absent); access denied or any other failure fails the whol
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -40,6 +42,16 @@ BUCKET_DETAILS = (
     Api("get_bucket_versioning", "s3:GetBucketVersioning"),
     Api("get_bucket_logging", "s3:GetBucketLogging"),
     Api("get_bucket_acl", "s3:GetBucketAcl"),
+)
+# How a bucket protects its objects, a source of its own (judged apart from exposure), read in this order.
+PROTECTION_DETAILS = (
+    Api("get_bucket_policy", "s3:GetBucketPolicy", absent=("NoSuchBucketPolicy",)),
+    Api(
+        "get_object_lock_configuration",
+        "s3:GetBucketObjectLockConfiguration",
+        absent=("ObjectLockConfigurationNotFoundError",),
+    ),
+    Api("get_bucket_versioning", "s3:GetBucketVersioning"),
 )
 # GetBucketLocation's legacy answers for the two oldest regions.
 LEGACY_LOCATIONS = {None: "us-east-1", "": "us-east-1", "EU": "eu-west-1"}
@@ -115,5 +127,47 @@ def buckets(ctx: AwsAccount) -> Iterator[Record]:
     listing = LIST_BUCKETS.pages(ctx.client("s3"))
     for data in ordered_map(
         listing, lambda bucket: _bucket(ctx, bucket), ctx.settings.detail_concurrency, "s3"
+    ):
+        yield Record(resource_id=f"arn:{ctx.partition}:s3:::{data['Name']}", data=data)
+
+
+def _secure_transport_statements(policy: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The policy's statements with a condition on aws:SecureTransport, as written: the only ones a
+    TLS-only judgement reads (condition keys are case-insensitive)."""
+    document = json.loads(policy["Policy"]) if policy else {}
+    statements = document.get("Statement", [])
+    statements = statements if isinstance(statements, list) else [statements]
+    return [
+        s
+        for s in statements
+        if any(k.lower() == "aws:securetransport" for c in (s.get("Condition") or {}).values() for k in c)
+    ]
+
+
+def _protection(ctx: AwsAccount, bucket: dict[str, Any]) -> dict[str, Any]:
+    name = bucket["Name"]
+    s3 = ctx.client("s3", _region(ctx, bucket))
+    policy, lock, versioning = (api(s3, Bucket=name) for api in PROTECTION_DETAILS)
+    lock_config = (lock or {}).get("ObjectLockConfiguration") or {}
+    return {
+        "Name": name,
+        "SecureTransportStatements": _secure_transport_statements(policy),
+        "ObjectLockEnabled": lock_config.get("ObjectLockEnabled") == "Enabled",
+        "ObjectLockDefaultRetention": (lock_config.get("Rule") or {}).get("DefaultRetention"),
+        "MFADelete": versioning.get("MFADelete", "Disabled"),
+    }
+
+
+@collector(
+    "aws.s3.bucket_protection",
+    scope="aws_account",
+    freshness=DAY,
+    permissions=permissions(LIST_BUCKETS, BUCKET_LOCATION, *PROTECTION_DETAILS),
+)
+def bucket_protection(ctx: AwsAccount) -> Iterator[Record]:
+    """Every bucket's policy statements on aws:SecureTransport, Object Lock and MFA delete."""
+    listing = LIST_BUCKETS.pages(ctx.client("s3"))
+    for data in ordered_map(
+        listing, lambda bucket: _protection(ctx, bucket), ctx.settings.detail_concurrency, "s3"
     ):
         yield Record(resource_id=f"arn:{ctx.partition}:s3:::{data['Name']}", data=data)

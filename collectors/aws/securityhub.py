@@ -1,4 +1,5 @@
-"""Security Hub evidence, per region: whether the hub is enabled, and active critical/high findings."""
+"""Security Hub evidence, per region: whether the hub is enabled, its enabled standards, and active
+critical/high findings."""
 
 from __future__ import annotations
 
@@ -15,6 +16,9 @@ DAY = timedelta(hours=24)
 # InvalidAccessException: the answer of an account or region where Security Hub was never enabled.
 DESCRIBE_HUB = Api("describe_hub", "securityhub:DescribeHub", absent=("InvalidAccessException",))
 GET_FINDINGS = Api("get_findings", "securityhub:GetFindings", items="Findings")
+ENABLED_STANDARDS = Api(
+    "get_enabled_standards", "securityhub:GetEnabledStandards", items="StandardsSubscriptions"
+)
 ACTIVE_SEVERE = {
     "RecordState": [{"Value": "ACTIVE", "Comparison": "EQUALS"}],
     "WorkflowStatus": [
@@ -35,6 +39,26 @@ def hub(ctx: AwsRegion) -> Iterator[Record]:
     yield Record(
         resource_id=ctx.arn("securityhub", "hub/default"),
         data={"Enabled": resp is not None, "SubscribedAt": iso((resp or {}).get("SubscribedAt"))},
+    )
+
+
+@collector(
+    "aws.securityhub.standards",
+    scope="aws_region",
+    freshness=DAY,
+    permissions=permissions(DESCRIBE_HUB, ENABLED_STANDARDS),
+)
+def standards(ctx: AwsRegion) -> Iterator[Record]:
+    """The region's standards subscriptions and their status; a region without the hub has none."""
+    client = ctx.client("securityhub")
+    enabled = DESCRIBE_HUB(client) is not None
+    subscriptions = ENABLED_STANDARDS.pages(client) if enabled else ()
+    yield Record(
+        resource_id=ctx.arn("securityhub", "standards"),
+        data={
+            "HubEnabled": enabled,
+            "StandardsSubscriptions": [fields(s, "StandardsArn", "StandardsStatus") for s in subscriptions],
+        },
     )
 
 

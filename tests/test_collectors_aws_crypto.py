@@ -1,0 +1,254 @@
+"""Cryptography, secrets and data-protection collectors against moto in server mode; botocore's Stubber
+with the service model's real shapes only where moto cannot show what AWS answers (ACM's in-use flag,
+MFA delete, access denied mid-listing).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from agent.errors import CollectorError
+from collectors.aws import acm, dynamodb, efs, opensearch, redshift, s3, secretsmanager, sns, sqs
+from collectors.aws.session import AwsRegion
+from tests.aws_collect import collected, single_account
+
+ACCOUNT = "123456789012"
+REGION = "eu-west-1"
+
+
+@pytest.fixture
+def region(aws: str) -> AwsRegion:
+    return AwsRegion(single_account(), REGION)
+
+
+def _arn(service: str, resource: str) -> str:
+    return f"arn:aws:{service}:{REGION}:{ACCOUNT}:{resource}"
+
+
+def _ec_certificate(domain: str, not_after: datetime) -> tuple[bytes, bytes]:
+    """A self-signed P-256 certificate and its key, PEM-encoded, to import."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, domain)])
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(1).not_valid_before(datetime(2026, 1, 1, tzinfo=UTC)).not_valid_after(not_after)
+        .sign(key, hashes.SHA256())
+    )  # fmt: skip
+    pem = serialization.Encoding.PEM
+    private = key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    return cert.public_bytes(pem), private
+
+
+def test_acm_lists_every_key_type_with_expiry(region: AwsRegion) -> None:
+    """Real AWS lists only RSA-2048 certificates unless asked for more key types (moto lists all
+    unasked, but applies the filter it is given: an EC certificate shows the filter names EC too)."""
+    client = region.client("acm")
+    rsa = client.request_certificate(DomainName="rsa.example.com")["CertificateArn"]
+    body, key = _ec_certificate("ec.example.com", datetime(2027, 3, 1, tzinfo=UTC))
+    ec_arn = client.import_certificate(Certificate=body, PrivateKey=key)["CertificateArn"]
+    records = collected(acm.certificates, region)
+    assert set(records) == {rsa, ec_arn}
+    assert records[ec_arn] == {
+        "DomainName": "ec.example.com", "Status": "ISSUED", "Type": "IMPORTED", "KeyAlgorithm": "EC_prime256v1",
+        "RenewalEligibility": "INELIGIBLE", "InUse": False, "NotAfter": "2027-03-01T00:00:00+00:00",
+    }  # fmt: skip
+    assert records[rsa]["DomainName"] == "rsa.example.com" and records[rsa]["Type"] == "AMAZON_ISSUED"
+
+
+def test_acm_in_use_and_expiry_as_aws_answers(region: AwsRegion) -> None:
+    """moto records no certificate's users: the summary AWS sends for one in use, through Stubber."""
+    client = region.client("acm")
+    cert = _arn("acm", "certificate/c1")
+    with Stubber(client) as stub:
+        stub.add_response("list_certificates", {"CertificateSummaryList": [
+            {"CertificateArn": cert, "DomainName": "www.example.com", "Status": "ISSUED", "Type": "IMPORTED",
+             "KeyAlgorithm": "RSA-4096", "InUse": True, "RenewalEligibility": "INELIGIBLE",
+             "NotAfter": datetime(2026, 12, 1, tzinfo=UTC)}]})  # fmt: skip
+        assert collected(acm.certificates, region)[cert] == {
+            "DomainName": "www.example.com", "Status": "ISSUED", "Type": "IMPORTED", "KeyAlgorithm": "RSA-4096",
+            "RenewalEligibility": "INELIGIBLE", "InUse": True, "NotAfter": "2026-12-01T00:00:00+00:00",
+        }  # fmt: skip
+
+
+def test_secrets_rotation_settings(region: AwsRegion) -> None:
+    client = region.client("secretsmanager")
+    still = client.create_secret(Name="static", SecretString="x")["ARN"]
+    rotating = client.create_secret(Name="db", SecretString="x")["ARN"]
+    client.rotate_secret(SecretId="db", RotationRules={"AutomaticallyAfterDays": 30})
+    records = collected(secretsmanager.secrets, region)
+    assert records[still]["RotationEnabled"] is False and records[still]["LastRotatedDate"] is None
+    assert records[still]["CreatedDate"]
+    assert records[rotating]["RotationEnabled"] is True and records[rotating]["AutomaticallyAfterDays"] == 30
+    assert records[rotating]["LastRotatedDate"]
+
+
+def test_sqs_queues_sse_kms_sse_sqs_and_none(region: AwsRegion) -> None:
+    client = region.client("sqs")
+    client.create_queue(QueueName="kms", Attributes={"KmsMasterKeyId": "alias/aws/sqs"})
+    client.create_queue(QueueName="managed")  # SSE-SQS is on by default, as in AWS
+    client.create_queue(QueueName="plain", Attributes={"SqsManagedSseEnabled": "false"})
+    records = collected(sqs.queues, region)
+    assert records[_arn("sqs", "kms")]["KmsMasterKeyId"] == "alias/aws/sqs"
+    assert records[_arn("sqs", "managed")] == {
+        "QueueName": "managed",
+        "KmsMasterKeyId": None,
+        "SqsManagedSseEnabled": True,
+    }
+    assert records[_arn("sqs", "plain")]["SqsManagedSseEnabled"] is False
+
+
+def test_sns_topics_with_and_without_key(region: AwsRegion) -> None:
+    client = region.client("sns")
+    keyed = client.create_topic(Name="keyed", Attributes={"KmsMasterKeyId": "alias/aws/sns"})["TopicArn"]
+    plain = client.create_topic(Name="plain")["TopicArn"]
+    assert collected(sns.topics, region) == {
+        keyed: {"TopicName": "keyed", "KmsMasterKeyId": "alias/aws/sns"},
+        plain: {"TopicName": "plain", "KmsMasterKeyId": None},
+    }
+
+
+def test_dynamodb_tables_key_type_and_point_in_time_recovery(region: AwsRegion) -> None:
+    client = region.client("dynamodb")
+    key = region.client("kms").create_key()["KeyMetadata"]["Arn"]
+    common = {
+        "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+        "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
+        "BillingMode": "PAY_PER_REQUEST",
+    }
+    client.create_table(TableName="owned", **common)
+    client.create_table(
+        TableName="cmk", SSESpecification={"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": key}, **common
+    )
+    client.update_continuous_backups(
+        TableName="cmk", PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
+    )
+    records = collected(dynamodb.tables, region)
+    assert records[_arn("dynamodb", "table/owned")] == {
+        "TableName": "owned",
+        "SSEType": None,
+        "SSEStatus": None,
+        "KMSMasterKeyArn": None,
+        "PointInTimeRecoveryStatus": "DISABLED",
+    }
+    cmk = records[_arn("dynamodb", "table/cmk")]
+    assert (cmk["SSEType"], cmk["SSEStatus"], cmk["KMSMasterKeyArn"]) == ("KMS", "ENABLED", key)
+    assert cmk["PointInTimeRecoveryStatus"] == "ENABLED"
+
+
+def test_efs_encryption_and_backup_policy_absent_or_set(region: AwsRegion) -> None:
+    client = region.client("efs")
+    plain = client.create_file_system(CreationToken="plain")
+    backed = client.create_file_system(CreationToken="backed", Encrypted=True, Backup=True)
+    records = collected(efs.file_systems, region)
+    assert records[plain["FileSystemArn"]]["Encrypted"] is False
+    assert records[plain["FileSystemArn"]]["BackupPolicyStatus"] == "DISABLED"  # PolicyNotFound
+    assert records[backed["FileSystemArn"]]["Encrypted"] is True
+    assert records[backed["FileSystemArn"]]["BackupPolicyStatus"] == "ENABLED"
+
+
+def test_efs_backup_policy_access_denied_fails_the_listing(region: AwsRegion) -> None:
+    client = region.client("efs")
+    fs = {"FileSystemId": "fs-1", "FileSystemArn": _arn("elasticfilesystem", "file-system/fs-1"),
+          "OwnerId": ACCOUNT, "CreationToken": "t", "CreationTime": datetime(2026, 1, 1, tzinfo=UTC),
+          "LifeCycleState": "available", "NumberOfMountTargets": 0, "SizeInBytes": {"Value": 0},
+          "PerformanceMode": "generalPurpose", "Tags": []}  # fmt: skip
+    with Stubber(client) as stub:
+        stub.add_response("describe_file_systems", {"FileSystems": [fs]})
+        stub.add_client_error("describe_backup_policy", "AccessDeniedException", http_status_code=403)
+        with pytest.raises(CollectorError, match=r"^access denied: elasticfilesystem:DescribeBackupPolicy$"):
+            list(efs.file_systems(region))
+
+
+def test_redshift_clusters_encryption_and_exposure(region: AwsRegion) -> None:
+    client = region.client("redshift")
+    common = {"NodeType": "dc2.large", "MasterUsername": "admin", "MasterUserPassword": "Passw0rd-not-real"}
+    client.create_cluster(ClusterIdentifier="safe", Encrypted=True, PubliclyAccessible=False, **common)
+    client.create_cluster(ClusterIdentifier="open", PubliclyAccessible=True, **common)
+    records = collected(redshift.clusters, region)
+    safe, open_ = records[_arn("redshift", "cluster:safe")], records[_arn("redshift", "cluster:open")]
+    assert (safe["Encrypted"], safe["PubliclyAccessible"]) == (True, False)
+    assert (open_["Encrypted"], open_["PubliclyAccessible"]) == (False, True)
+
+
+def test_opensearch_domains_in_batches_of_five(region: AwsRegion) -> None:
+    client = region.client("opensearch")
+    for n in range(6):
+        client.create_domain(
+            DomainName=f"dom{n}",
+            EncryptionAtRestOptions={"Enabled": n == 0},
+            NodeToNodeEncryptionOptions={"Enabled": n == 0},
+            DomainEndpointOptions={"EnforceHTTPS": n == 0},
+        )
+    records = collected(opensearch.domains, region)
+    assert set(records) == {_arn("es", f"domain/dom{n}") for n in range(6)}
+    first, other = records[_arn("es", "domain/dom0")], records[_arn("es", "domain/dom5")]
+    assert (first["EncryptionAtRest"], first["NodeToNodeEncryption"], first["EnforceHTTPS"]) == (True,) * 3
+    assert (other["EncryptionAtRest"], other["NodeToNodeEncryption"], other["EnforceHTTPS"]) == (False,) * 3
+
+
+def _tls_policy(bucket: str) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "Read", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+         "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"},
+        {"Sid": "TlsOnly", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+         "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
+         "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]})  # fmt: skip
+
+
+def test_bucket_protection_policy_object_lock_and_absences(aws: str) -> None:
+    client = boto3.client("s3")
+    where = {"CreateBucketConfiguration": {"LocationConstraint": REGION}}
+    client.create_bucket(Bucket="locked", ObjectLockEnabledForBucket=True, **where)
+    client.put_object_lock_configuration(Bucket="locked", ObjectLockConfiguration={
+        "ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": 30}}})  # fmt: skip
+    client.put_bucket_policy(Bucket="locked", Policy=_tls_policy("locked"))
+    client.create_bucket(Bucket="bare", **where)
+    records = collected(s3.bucket_protection, single_account())
+    locked = records["arn:aws:s3:::locked"]
+    assert [s["Sid"] for s in locked["SecureTransportStatements"]] == ["TlsOnly"]
+    assert locked["ObjectLockEnabled"] is True
+    assert locked["ObjectLockDefaultRetention"]["Days"] == 30  # moto adds "Years": 0
+    assert records["arn:aws:s3:::bare"] == {
+        "Name": "bare",
+        "SecureTransportStatements": [],
+        "ObjectLockEnabled": False,
+        "ObjectLockDefaultRetention": None,
+        "MFADelete": "Disabled",
+    }
+
+
+def test_bucket_protection_mfa_delete_as_aws_answers(aws: str) -> None:
+    """Turning MFA delete on needs the root user's MFA code, which moto cannot take: Stubber."""
+    account = single_account()
+    with Stubber(account.client("s3")) as stub:
+        stub.add_response("list_buckets", {"Buckets": [{"Name": "trail-logs", "BucketRegion": REGION}]})
+        stub.add_client_error("get_bucket_policy", "NoSuchBucketPolicy", http_status_code=404)
+        stub.add_client_error(
+            "get_object_lock_configuration", "ObjectLockConfigurationNotFoundError", http_status_code=404
+        )
+        stub.add_response("get_bucket_versioning", {"Status": "Enabled", "MFADelete": "Enabled"})
+        [record] = collected(s3.bucket_protection, account).values()
+        stub.assert_no_pending_responses()
+    assert (record["MFADelete"], record["ObjectLockEnabled"], record["SecureTransportStatements"]) == (
+        "Enabled",
+        False,
+        [],
+    )
+
+
+def test_bucket_policy_access_denied_is_not_absence(aws: str) -> None:
+    account = single_account()
+    with Stubber(account.client("s3")) as stub:
+        stub.add_response("list_buckets", {"Buckets": [{"Name": "locked", "BucketRegion": REGION}]})
+        stub.add_client_error("get_bucket_policy", "AccessDenied", http_status_code=403)
+        with pytest.raises(CollectorError, match=r"^access denied: s3:GetBucketPolicy$"):
+            list(s3.bucket_protection(account))
