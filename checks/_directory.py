@@ -10,54 +10,65 @@ login 2026-11-26 (26 days after termination); Google Workspace finn@acme.com sus
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from agent.plugin.evidence import Evidence
 from agent.plugin.model import Record
 from checks._accounts import READERS, Account
 from checks._dates import days_ago, days_between
-from checks._identity import Match, Person, directory, termination
+from checks._identity import EMPLOYEES, Match, Person, directory, termination
 
 
 @dataclass(frozen=True)
 class Linked:
-    account: Account
-    match: Match
+    """A source's accounts and, in the same order, the employee each links to: two lists, not a
+    pair per account, as an evaluation holds every account of every system (a pair each would be
+    that many more objects for the garbage collector to go through, again and again)."""
+
+    accounts: list[Account]
+    matches: list[Match]
+
+    def __iter__(self) -> Iterator[tuple[Account, Match]]:
+        return zip(self.accounts, self.matches, strict=True)
 
 
-def _fingerprint(records: Iterable[Record]) -> tuple[tuple[str, str, str], ...]:
-    return tuple((r.scope, r.resource_id, r.hash) for r in records)
-
-
-def linked(ev: Evidence, source: str) -> list[Linked]:
+def linked(ev: Evidence, source: str) -> Linked:
     """The accounts of one source in the view, each with the employee it links to (built once)."""
-    records = ev.records(source)
-    people = directory(ev)
 
-    def build() -> list[Linked]:
-        read = READERS[source]
-        return [Linked(a, a.link(people)) for r in records for a in read(r)]
+    def build() -> Linked:
+        people, read = directory(ev), READERS[source]
+        accounts = [a for r in ev.records(source) for a in read(r)]
+        return Linked(accounts, [a.link(people) for a in accounts])
 
-    return ev.memo(("directory.linked", source, id(people), _fingerprint(records)), build)
+    return ev.memo(("directory.linked", source, ev.fingerprint(EMPLOYEES), ev.fingerprint(source)), build)
 
 
-def holdings(ev: Evidence) -> dict[str, list[Account]]:
-    """Every linked account in the view by employee id, in `READERS` order (systems, then records)."""
+@dataclass(frozen=True)
+class _Leavers:
+    """Leavers' linked accounts by employee id, in `READERS` order (systems, then records), and the
+    timeline entry of each once told: every leaver check of every system tells the same leavers."""
+
+    held: dict[str, list[Account]]
+    entries: dict[int, str] = field(default_factory=dict)  # by id() of an account in `held`
+
+
+def _leavers(ev: Evidence) -> _Leavers:
+    """The accounts of the people who have left by the view's day (only leavers' timelines are told)."""
     sources = [s for s in READERS if s in ev.sources]
-    people = directory(ev)
+    today = ev.now.date()
 
-    def build() -> dict[str, list[Account]]:
+    def build() -> _Leavers:
         held: dict[str, list[Account]] = {}
         for source in sources:
-            for item in linked(ev, source):
-                if item.match.person is not None:
-                    held.setdefault(item.match.person.employee_id, []).append(item.account)
-        return held
+            for account, match in linked(ev, source):
+                if match.person is not None and match.person.has_left(today):
+                    held.setdefault(match.person.employee_id, []).append(account)
+        return _Leavers(held)
 
-    key = ("directory.holdings", id(people), *((s, _fingerprint(ev.records(s))) for s in sources))
-    return ev.memo(key, build)
+    fingerprints = ((s, ev.fingerprint(s)) for s in sources)
+    return ev.memo(("directory.leavers", ev.now, ev.fingerprint(EMPLOYEES), *fingerprints), build)
 
 
 def after_leaving(person: Person, when: datetime | None) -> int | None:
@@ -70,9 +81,9 @@ def after_leaving(person: Person, when: datetime | None) -> int | None:
 
 def usage(account: Account, person: Person, now: datetime) -> str:
     """`last login 2026-11-26 (4 days ago), 26 days after termination`, or `never logged in`."""
-    if account.last_used is None:
-        return account.never
     when = account.last_used
+    if when is None:
+        return account.never
     text = f"{account.used} {when.date().isoformat()} ({days_ago(days_between(when, now))})"
     after = after_leaving(person, when)
     if after is not None:
@@ -98,21 +109,26 @@ class Timelines:
 
     def __init__(self, ev: Evidence) -> None:
         self.ev = ev
-        self.held = holdings(ev)
+        self.leavers = _leavers(ev)
 
     def of(self, person: Person, first: Account | None = None) -> Timeline:
-        """The person's leaving and every account they hold anywhere, `first` (the one judged) first.
+        """The leaver's leaving and every account they hold anywhere, `first` (the one judged) first.
 
         Context sources that could not be read are named, so a short timeline is never mistaken for
         a complete one.
         """
-        return _told(self.ev, person, first, self.held.get(person.employee_id, []))
+        held = self.leavers.held.get(person.employee_id, [])
+        told = [first, *(a for a in held if a.record is not first.record)] if first else held
+        parts = [f"{person.label}: {termination(person, self.ev.now.date())}"]
+        parts += [self._entry(a, person, held) for a in told]
+        if self.ev.gaps:
+            parts.append("not known: " + "; ".join(self.ev.gaps))
+        return Timeline("; ".join(parts), (person.record, *(a.record for a in told)))
 
-
-def _told(ev: Evidence, person: Person, first: Account | None, held: list[Account]) -> Timeline:
-    told = [first, *(a for a in held if a.record is not first.record)] if first else held
-    parts = [f"{person.label}: {termination(person, ev.now.date())}"]
-    parts += [_entry(a, person, ev.now) for a in told]
-    if ev.gaps:
-        parts.append("not known: " + "; ".join(ev.gaps))
-    return Timeline("; ".join(parts), (person.record, *(a.record for a in told)))
+    def _entry(self, account: Account, person: Person, held: list[Account]) -> str:
+        if not any(a is account for a in held):
+            return _entry(account, person, self.ev.now)
+        entries = self.leavers.entries  # the account is kept alive by `held`: its id names it
+        if id(account) not in entries:
+            entries[id(account)] = _entry(account, person, self.ev.now)
+        return entries[id(account)]

@@ -27,7 +27,9 @@ def account_name(user: Record) -> str:
 
 
 def is_enabled(user: Record) -> bool:
-    return user.data.get("accountEnabled") is True
+    """Only an explicit `accountEnabled: false` disables: a missing or null flag (not selected, not
+    returned) is judged as enabled, so a leaver's account is never passed on what Graph did not say."""
+    return user.data.get("accountEnabled") is not False
 
 
 def is_member(user: Record) -> bool:

@@ -55,7 +55,7 @@ def _date(value: object, what: str, employee_id: str) -> date | None:
         raise ValueError(f"employee {employee_id}: {what} {value!r} is not an ISO date") from None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Person:
     """One employee from an `hr.employees` record."""
 
@@ -100,7 +100,7 @@ class Person:
         return f"{self.name} ({self.employee_id})"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Match:
     status: str  # "matched" | "unmatched" | "ambiguous"
     person: Person | None
@@ -127,15 +127,19 @@ class Directory:
     """The employees of the HR evidence, indexed for linking accounts in O(1) each."""
 
     def __init__(self, people: Iterable[Person], aliases: Mapping[str, str] | None = None) -> None:
+        # One entry per employee, not a list each (tens of thousands of them are held while a whole
+        # evaluation runs): the few emails several records carry are listed apart.
         self._by_id: dict[str, Person] = {}
-        self._by_email: dict[str, list[Person]] = {}
+        self._by_email: dict[str, Person] = {}
+        self._sharing_email: dict[str, list[Person]] = {}
         self._aliases: dict[str, str] = {}
+        self._matches: dict[str, dict[str, Match]] = {"employee_id": {}, "alias": {}, "email": {}}
         for person in people:
             if person.employee_id in self._by_id:
                 raise ValueError(f"employee id {person.employee_id} appears twice in the HR evidence")
             self._by_id[person.employee_id] = person
-            if person.email:
-                self._by_email.setdefault(person.email, []).append(person)
+            if person.email and self._by_email.setdefault(person.email, person) is not person:
+                self._sharing_email.setdefault(person.email, [self._by_email[person.email]]).append(person)
             for alias in person.record.data.get("aliases") or ():
                 self._aliases[normalize(alias)] = person.employee_id
         for alias, employee_id in (aliases or {}).items():
@@ -171,7 +175,7 @@ class Directory:
         only through aliases, or by email when they happen to be one.
         """
         if employee_id and (person := self._by_id.get(str(employee_id).strip())):
-            return Match(MATCHED, person, "employee_id")
+            return self._matched(person, "employee_id")
         found: dict[str, tuple[Person, str]] = {}
         for identifier in (*emails, *accounts):
             key = normalize(identifier)
@@ -181,24 +185,32 @@ class Directory:
                 person = self._by_id[self._aliases[key]]
                 found.setdefault(person.employee_id, (person, "alias"))
                 continue
-            for person in _current_of(self._by_email.get(key, ())):
+            for person in self._with_email(key):
                 found.setdefault(person.employee_id, (person, "email"))
         if not found:
             return UNMATCHED_MATCH
         if len(found) == 1:
-            person, via = next(iter(found.values()))
-            return Match(MATCHED, person, via)
+            return self._matched(*next(iter(found.values())))
         candidates = tuple(sorted((p for p, _ in found.values()), key=lambda p: p.employee_id))
         return Match(AMBIGUOUS, None, "", candidates)
 
+    def _with_email(self, email: str) -> list[Person]:
+        """The employees with this work email: of several records sharing it, the one not
+        terminated if exactly one is (a rehire), else all of them."""
+        shared = self._sharing_email.get(email)
+        if shared is not None:
+            current = [p for p in shared if p.status != TERMINATED]
+            return current if len(current) == 1 else shared
+        person = self._by_email.get(email)
+        return [person] if person is not None else []
 
-def _current_of(people: Iterable[Person]) -> list[Person]:
-    """Of several records sharing an email, the one not terminated, if exactly one is (a rehire)."""
-    people = list(people)
-    if len(people) < 2:
-        return people
-    current = [p for p in people if p.status != TERMINATED]
-    return current if len(current) == 1 else people
+    def _matched(self, person: Person, via: str) -> Match:
+        """One match per person and way of linking, shared by every account linked that way."""
+        known = self._matches[via]
+        match = known.get(person.employee_id)
+        if match is None:
+            match = known[person.employee_id] = Match(MATCHED, person, via)
+        return match
 
 
 def directory(ev: Evidence) -> Directory:
@@ -207,8 +219,7 @@ def directory(ev: Evidence) -> Directory:
     Every people check of an evaluation reads the same HR evidence: its views build this once.
     """
     records = ev.records(EMPLOYEES)
-    key = ("hr.directory", *((r.scope, r.resource_id, r.hash) for r in records))
-    return ev.memo(key, lambda: Directory.from_records(records))
+    return ev.memo(("hr.directory", ev.fingerprint(EMPLOYEES)), lambda: Directory.from_records(records))
 
 
 # --- how people checks word and time a leaver, and which accounts they leave alone ----------------

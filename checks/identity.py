@@ -18,8 +18,8 @@ from agent.plugin.evidence import Evidence
 from agent.plugin.model import Result
 from checks import _entra, _google_workspace, _okta
 from checks._accounts import ACCOUNT_SOURCES, Account
-from checks._directory import Linked, Timelines, after_leaving, linked
-from checks._identity import AMBIGUOUS, EMPLOYEES, Person, exempt, in_grace
+from checks._directory import Timelines, after_leaving, linked
+from checks._identity import AMBIGUOUS, EMPLOYEES, Match, Person, exempt, in_grace
 from checks._judging import or_nothing_to_judge
 from checks.aws._common import CREDENTIAL_REPORT
 
@@ -69,10 +69,10 @@ AWS_IAM = System(
 def leavers(ev: Evidence, source: str) -> Iterator[tuple[Account, Person]]:
     """The source's accounts linked to someone who has left, whatever their state today."""
     today = ev.now.date()
-    for item in linked(ev, source):
-        person = item.match.person
+    for account, match in linked(ev, source):
+        person = match.person
         if person is not None and person.has_left(today):
-            yield item.account, person
+            yield account, person
 
 
 # --- the shared judgements -------------------------------------------------------------------------
@@ -109,8 +109,7 @@ def _judge_sign_in_after_leaving(system: System) -> Judge:
     return judge
 
 
-def _without_employee(item: Linked) -> Result:
-    account, match = item.account, item.match
+def _without_employee(account: Account, match: Match) -> Result:
     cited = [match.person.record] if match.person else [p.record for p in match.candidates]
     if match.status == AMBIGUOUS:
         reason = f"{account.name} links to several employees ({match.describe()}): fix the HR emails or add an alias"
@@ -125,14 +124,13 @@ def _judge_without_employee(system: System) -> Judge:
     @or_nothing_to_judge(f"active {system.label} member accounts")
     def judge(ev: Evidence) -> Iterator[Result]:
         patterns = list(ev.param("exempt_accounts"))
-        for item in linked(ev, system.source):
-            account = item.account
+        for account, match in linked(ev, system.source):
             if not (account.active and account.owned):
                 continue
             if exempt(account.name, patterns):
                 yield Result.not_applicable(account.record, f"{account.name} is exempted by exempt_accounts")
             else:
-                yield _without_employee(item)
+                yield _without_employee(account, match)
 
     return judge
 

@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from agent.canonical import NotCanonicalisable, canonical_json, content_hash
+from agent.store.hashing import HASHED_TOGETHER, result_set_hash
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**60), 2**60) | st.text(max_size=20),
@@ -60,3 +61,19 @@ def test_canonical_form_is_compact_and_sorted():
 def test_values_json_cannot_hold_are_rejected(bad):
     with pytest.raises(NotCanonicalisable):
         canonical_json({"v": bad})
+
+
+@pytest.mark.parametrize("count", [0, 1, HASHED_TOGETHER, HASHED_TOGETHER + 1, 2 * HASHED_TOGETHER + 7])
+def test_a_result_set_hashed_in_batches_hashes_as_its_whole_list(count):
+    rows = [
+        {
+            "resource_id": f"r{n:05}",
+            "status": "fail",
+            "reason": f"é\u0301 {n}",
+            "evidence": [f"{n:064x}"],
+            "x": 1,
+        }
+        for n in range(count)
+    ]
+    whole = [{k: v for k, v in r.items() if k != "x"} for r in rows]  # other columns are not hashed
+    assert result_set_hash(iter(rows)) == result_set_hash(rows) == content_hash(whole)

@@ -17,7 +17,9 @@ from agent.plugin.registry import CheckSpec, CollectorSpec, Registry
 from agent.run.evaluate import Evaluator
 from agent.store import Store
 from agent.store.observations import EvidenceBuffer, write_observation
+from agent.store.results import results_of
 from agent.store.runs import start_run
+from agent.store.schema import ResultRow
 from agent.store.types import utcnow
 
 MAIN, EXTRA = "main.things.items", "side.things.items"
@@ -62,7 +64,9 @@ def store(tmp_path):
     s.close()
 
 
-def judged(store: Store, side_enabled: bool, side: list[Record] | None, error: str | None = None) -> Result:
+def judged(
+    store: Store, side_enabled: bool, side: list[Record] | None, error: str | None = None
+) -> ResultRow:
     settings = build_settings(
         {"main": {"enabled": True}, "side": {"enabled": side_enabled}},
         {"main": SystemSettings, "side": SystemSettings},
@@ -73,7 +77,7 @@ def judged(store: Store, side_enabled: bool, side: list[Record] | None, error: s
         observe(store, run, EXTRA, "side:9", side or [], error)
     reg = registry()
     [outcome] = Evaluator(store, settings, reg, run, utcnow()).evaluate([reg.checks["main.things.good"]])
-    [result] = outcome.results
+    [result] = results_of(store, outcome.result_set)
     return result
 
 

@@ -3,7 +3,11 @@ names what could not be read, and cites every record it tells of."""
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from datetime import UTC, datetime
+from typing import Any
+
+import pytest
 
 from agent.plugin.evidence import Evidence
 from agent.plugin.loader import load_plugins
@@ -125,3 +129,32 @@ def test_context_that_could_not_be_read_is_named_not_skipped() -> None:
     assert result.status == Status.PASS
     assert "Okta" not in result.reason.split("; not known: ")[0]
     assert result.reason.endswith(f"; not known: {gap}")
+
+
+@pytest.mark.parametrize("flag", [{}, {"accountEnabled": None}], ids=["absent", "null"])
+def test_an_entra_account_whose_enabled_flag_is_unknown_is_judged_enabled(flag: dict[str, None]) -> None:
+    """Fail closed: Graph not saying whether a leaver's account is enabled never passes the leaver."""
+    entra = Record("u-finn", {"id": "u-finn", "userPrincipalName": "finn.berg@acme.com",
+                              "employeeId": "E1042", "userType": "Member", **flag})  # fmt: skip
+    view = Evidence.of("entra:t1", {"entra.users": [entra], "hr.employees": [FINN]}, now=NOW)
+    spec = CHECKS["people.leaver.entra_account_enabled"]
+    [result] = spec.func(Evidence(view.scope, view.now, view.sources, spec.params))
+    assert result.status == Status.FAIL
+    assert "; Entra ID finn.berg@acme.com enabled, no sign-in recorded; " in result.reason
+
+
+def test_views_sharing_a_cache_share_only_what_was_built_from_the_same_evidence() -> None:
+    """The evaluator gives every view one cache: a directory or a timeline built from other records
+    (here Finn rehired, in another list of records) is never reused."""
+    spec = CHECKS["people.leaver.okta_account_active"]
+    shared: dict[Hashable, Any] = {}
+
+    def judged(hr: Record) -> list[Result]:
+        view = Evidence.of("okta:acme.okta.com", {**SOURCES, "hr.employees": [hr]}, now=NOW)
+        return list(spec.func(Evidence(view.scope, view.now, view.sources, spec.params, shared=shared)))
+
+    rehired = Record(FINN.resource_id, {**FINN.data, "status": "active", "termination_date": None})
+    [left] = judged(FINN)
+    [nobody] = judged(rehired)
+    assert left.status == Status.FAIL and nobody.status == Status.NOT_APPLICABLE
+    assert judged(FINN) == [left]

@@ -357,7 +357,7 @@ def results(store: Store, check_id: str) -> dict[str, tuple[str, str]]:
         latest = s.execute(
             select(CheckRun).where(CheckRun.check_id == check_id).order_by(CheckRun.id.desc()).limit(1)
         ).scalar_one()
-    return {r.resource_id: (r.status, r.reason) for r in results_of(store, latest)}
+    return {r.resource_id: (r.status, r.reason) for r in results_of(store, latest.result_set)}
 
 
 def findings(store: Store, wanted: dict[Finding, Any]) -> dict[Finding, tuple[str, str] | None]:

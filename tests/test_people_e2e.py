@@ -198,7 +198,7 @@ def failing_reasons(store: Store, check_id: str) -> dict[str, str]:
         latest = s.execute(
             select(CheckRun).where(CheckRun.check_id == check_id).order_by(CheckRun.id.desc()).limit(1)
         ).scalar_one()
-    return {r.resource_id: r.reason for r in results_of(store, latest) if r.status == "fail"}
+    return {r.resource_id: r.reason for r in results_of(store, latest.result_set) if r.status == "fail"}
 
 
 def people_ncs(config) -> dict[str, dict]:

@@ -17,6 +17,7 @@ from agent.plugin.registry import Registry
 from agent.run.evaluate import Evaluator
 from agent.store import Store
 from agent.store.observations import EvidenceBuffer, write_observation
+from agent.store.results import results_of
 from agent.store.runs import start_run
 from agent.store.types import utcnow
 
@@ -87,8 +88,9 @@ def test_every_check_reports_error_when_evidence_failed_or_is_missing(store, che
             write_observation(store, run, source, scope, utcnow(), EvidenceBuffer(source))
     [outcome] = Evaluator(store, _settings(), registry, run, utcnow()).evaluate([spec])
     assert outcome.status == Status.ERROR and outcome.scope == scope
-    assert all(r.status == Status.ERROR for r in outcome.results)
-    assert "access denied: x:Y" in outcome.results[0].reason
+    results = results_of(store, outcome.result_set)
+    assert all(r.status == Status.ERROR for r in results)
+    assert "access denied: x:Y" in results[0].reason
 
 
 def test_a_resolver_receives_its_own_section_and_those_it_uses():

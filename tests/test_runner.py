@@ -15,6 +15,7 @@ from agent.plugin.registry import CheckSpec, ScopeKindSpec
 from agent.run.evaluate import Evaluator, _ScopeIndex, related
 from agent.run.runner import Runner
 from agent.store.hashing import GENESIS
+from agent.store.results import results_of
 from agent.store.runs import start_run
 from agent.store.schema import Blob, NcTransition, Nonconformity, Observation, Run, TreeEntry
 from agent.store.types import utcnow
@@ -26,11 +27,16 @@ def store_url(request, tmp_path):
     return backend_url(request, tmp_path)
 
 
-def outcomes(summary):
+def outcomes(store, summary):
+    """Each outcome's status and its results as stored (the summary keeps counts only)."""
     return {
-        (o.check.id, o.scope): (o.status, {r.resource_id: r.status for r in o.results})
+        (o.check.id, o.scope): (o.status, {r.resource_id: r.status for r in results_of(store, o.result_set)})
         for o in summary.outcomes
     }
+
+
+def first_reason(store, outcome):
+    return results_of(store, outcome.result_set)[0].reason
 
 
 def nc_of(store, scope):
@@ -42,7 +48,7 @@ def test_a_clean_run_stores_evidence_judges_it_and_opens_a_draft(fake_store, fak
     summary = Runner(fake_store, fake_settings, fake_registry).collect([])
     assert summary.run.status == RunStatus.COMPLETE
     assert summary.run.prev_root_hash == GENESIS and len(summary.run.root_hash) == 64
-    got = outcomes(summary)
+    got = outcomes(fake_store, summary)
     assert got[("fake.things.good", "fake:a")] == (Status.PASS, {"x": Status.PASS, "y": Status.PASS})
     assert got[("fake.things.good", "fake:b")] == (Status.FAIL, {"x": Status.PASS, "y": Status.FAIL})
     nc = nc_of(fake_store, "fake:b")
@@ -74,11 +80,11 @@ def test_a_failing_collector_gives_error_and_keeps_the_nc_open(
     fake_world.broken.add("fake:b")
     summary = Runner(fake_store, fake_settings, fake_registry).collect([])
     assert summary.run.status == RunStatus.PARTIAL
-    status, results = outcomes(summary)[("fake.things.good", "fake:b")]
+    status, results = outcomes(fake_store, summary)[("fake.things.good", "fake:b")]
     assert status == Status.ERROR and results == {"x": Status.ERROR, "y": Status.ERROR}
-    reason = next(o for o in summary.outcomes if o.scope == "fake:b").results[0].reason
+    reason = first_reason(fake_store, next(o for o in summary.outcomes if o.scope == "fake:b"))
     assert "access denied: fake:ListItems in fake:b" in reason
-    assert outcomes(summary)[("fake.things.good", "fake:a")][0] == Status.PASS
+    assert outcomes(fake_store, summary)[("fake.things.good", "fake:a")][0] == Status.PASS
     nc = nc_of(fake_store, "fake:b")
     assert nc.state == "draft" and nc.failing_resources == ["y"]
     with fake_store.read() as s:
@@ -104,7 +110,7 @@ def test_unresolvable_targets_are_recorded_as_errors(fake_store, fake_settings, 
     assert summary.run.status == RunStatus.FAILED
     [outcome] = summary.outcomes
     assert outcome.scope == "fake" and outcome.status == Status.ERROR
-    assert "no credentials" in outcome.results[0].reason
+    assert "no credentials" in first_reason(fake_store, outcome)
 
 
 def test_stale_evidence_counts_as_missing(fake_store, fake_settings, fake_registry):
@@ -116,8 +122,18 @@ def test_stale_evidence_counts_as_missing(fake_store, fake_settings, fake_regist
         list(fake_registry.checks.values())
     )
     assert {o.status for o in judged} == {Status.ERROR}
-    assert "stale" in judged[0].results[0].reason
+    assert "stale" in first_reason(fake_store, judged[0])
     assert nc_of(fake_store, "fake:b").state == "draft"
+
+
+def test_records_are_let_go_once_no_later_check_reads_them(fake_store, fake_settings, fake_registry):
+    Runner(fake_store, fake_settings, fake_registry).collect([])
+    with fake_store.read() as s:
+        run = s.execute(select(Run)).scalars().first()
+    evaluator = Evaluator(fake_store, fake_settings, fake_registry, run, utcnow())
+    judged = evaluator.evaluate(list(fake_registry.checks.values()))
+    assert {o.status for o in judged} == {Status.PASS, Status.FAIL}
+    assert evaluator._records == {}
 
 
 def test_a_draft_closes_itself_when_the_check_passes_and_reopens_on_regression(
@@ -156,7 +172,7 @@ def test_a_crashing_check_gives_error_not_pass(fake_store, fake_settings, fake_r
     fake_registry.checks["fake.things.good"] = CheckSpec(**{**spec.__dict__, "func": crash})
     summary = Runner(fake_store, fake_settings, fake_registry).collect([])
     assert {o.status for o in summary.outcomes} == {Status.ERROR}
-    assert "ValueError: bad date" in summary.outcomes[0].results[0].reason
+    assert "ValueError: bad date" in first_reason(fake_store, summary.outcomes[0])
 
 
 def test_runs_left_running_by_a_dead_process_are_aborted_and_not_counted(
@@ -176,7 +192,8 @@ def test_a_check_with_nothing_to_judge_is_recorded(fake_store, fake_settings, fa
     fake_world.items["fake:a"] = {}
     summary = Runner(fake_store, fake_settings, fake_registry).collect([])
     empty = next(o for o in summary.outcomes if o.scope == "fake:a")
-    assert empty.status == Status.NOT_APPLICABLE and empty.results == []
+    assert empty.status == Status.NOT_APPLICABLE and empty.counts == {}
+    assert results_of(fake_store, empty.result_set) == []
 
 
 @given(

@@ -51,7 +51,7 @@ def _collect(config: Path, *args: str) -> subprocess.Popen[str]:
 
 def _results(store: Store) -> dict[tuple[str, str], dict[str, Status]]:
     return {
-        (cr.check_id, cr.scope): {r.resource_id: Status(r.status) for r in results_of(store, cr)}
+        (cr.check_id, cr.scope): {r.resource_id: Status(r.status) for r in results_of(store, cr.result_set)}
         for cr in latest_check_runs(store)
     }
 

@@ -117,7 +117,7 @@ def nc_show(
     spec = registry.checks.get(doc["check_id"])
     doc["rationale"] = spec.rationale if spec else ""
     doc["remediation"] = spec.remediation if spec else ""
-    reasons = {r.resource_id: r.reason for r in results_of(store, last)} if last else {}
+    reasons = {r.resource_id: r.reason for r in results_of(store, last.result_set)} if last else {}
     doc["reasons"] = {rid: reasons.get(rid, "") for rid in doc["failing_resources"]}
     _print(doc, json_out)
 

@@ -107,7 +107,7 @@ def summary_document(summary: RunSummary) -> dict[str, Any]:
                 "outcome": o.status.value,
                 "severity": o.check.severity.value,
                 "controls": list(o.check.controls),
-                "results": dict(Counter(r.status.value for r in o.results)),
+                "results": o.counts,
                 "nonconformity": o.nc,
             }
             for o in summary.outcomes
@@ -129,17 +129,17 @@ def print_summary(summary: RunSummary) -> None:
     for col in ("check", "scope", "severity", "outcome", "pass", "fail", "error", "n/a", "NC"):
         table.add_column(col, no_wrap=col in ("check", "scope", "NC"))
     for o in sorted(summary.outcomes, key=lambda o: (o.status.value != "fail", o.check.id, o.scope)):
-        counts = Counter(r.status.value for r in o.results)
+        counts = o.counts
         add_row(
             table,
             o.check.id,
             o.scope,
             o.check.severity.value,
             styled(o.status.value),
-            counts["pass"],
-            counts["fail"],
-            counts["error"],
-            counts["not_applicable"],
+            counts.get("pass", 0),
+            counts.get("fail", 0),
+            counts.get("error", 0),
+            counts.get("not_applicable", 0),
             o.nc or "",
         )
     console.print(table)

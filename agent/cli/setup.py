@@ -66,6 +66,7 @@ def demo(
     from agent.demo.people import SPOTLIGHT
     from agent.demo.setup import run_demo
     from agent.plugin.model import Status
+    from agent.store.results import results_of
 
     configure_logs(quiet=True)
     summary, settings, store, registry = run_demo(directory, progress(json_out))
@@ -73,6 +74,13 @@ def demo(
         statuses = control_statuses(store, settings, registry)
         with store.read() as s:
             ncs = [nc_document(nc) for nc in list_ncs(s)]
+        spotlight = [
+            (o.nc, SPOTLIGHT[o.check.id], r.reason)
+            for o in summary.outcomes
+            if o.check.id in SPOTLIGHT
+            for r in results_of(store, o.result_set)
+            if r.status == Status.FAIL
+        ]
     finally:
         store.close()
     if json_out:
@@ -87,13 +95,6 @@ def demo(
     print_summary(summary)
     print_controls(statuses, all_controls=False)
     print_ncs(ncs)
-    spotlight = [
-        (o.nc, SPOTLIGHT[o.check.id], r.reason)
-        for o in summary.outcomes
-        if o.check.id in SPOTLIGHT
-        for r in o.results
-        if r.status == Status.FAIL
-    ]
     for nc, title, reason in spotlight:
         say(f"{title} ({nc}): {reason}")
     first = spotlight[0][0] if spotlight else "NC-0001"

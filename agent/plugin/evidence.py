@@ -8,11 +8,13 @@ usable — fresh, successful — is decided before the check runs, never by the 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
+from agent.canonical import sha256_hex
 from agent.plugin.model import Record
 
 T = TypeVar("T")
@@ -78,11 +80,23 @@ class Evidence:
 
         For work several checks repeat on the same evidence (the HR directory people checks
         link accounts to): the evaluator gives all the views of one evaluation the same cache,
-        so `key` must name everything the result depends on, e.g. the records' scopes, ids, hashes.
+        so `key` must name everything the result depends on, e.g. the `fingerprint` of the records.
         """
         if key not in self.shared:
             self.shared[key] = build()
         return cast(T, self.shared[key])
+
+    def fingerprint(self, source: str) -> str:
+        """A digest of the scopes, ids and hashes of `source`'s records here: how a `memo` key names
+        them. Computed once per list of records, however many views and keys share it (the cache
+        holds the list, so its id is not reused while the digest is kept)."""
+        records = self.records(source)
+
+        def digest() -> tuple[list[Record], str]:
+            named = [field for r in records for field in (r.scope, r.resource_id, r.hash)]
+            return records, sha256_hex(json.dumps(named))
+
+        return self.memo(("evidence.fingerprint", id(records)), digest)[1]
 
     def param(self, name: str) -> Any:
         return self.params[name]

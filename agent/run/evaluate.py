@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from bisect import bisect_left
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -36,10 +36,15 @@ NC_ATTEMPTS = 3
 
 @dataclass(frozen=True)
 class Outcome:
+    """A check's verdict in one scope as recorded. Its results stay in the store (`results_of`
+    reads `result_set` back), not here: a large organisation's run judges hundreds of thousands of
+    resources, and keeping them until the run ends doubled the memory judging needs."""
+
     check: CheckSpec
     scope: str
     status: Status
-    results: list[Result]
+    counts: dict[str, int]  # results per status value, in the order the check first gave each
+    result_set: str
     nc: str | None
 
 
@@ -99,14 +104,25 @@ class Evaluator:
         self.owns = owns
         self.cancel = cancel
         self.judge_missing = judge_missing
-        self._records: dict[int, list[Record]] = {}
+        self._records: dict[tuple[int, ...], list[Record]] = {}  # by the ids of their observations
         self._shared: dict[Hashable, Any] = {}  # Evidence.memo's cache: one for every view judged here
 
-    def _records_of(self, obs: Observation) -> list[Record]:
-        key = id_of(obs)
+    def _records_in(self, observations: Sequence[Observation]) -> list[Record]:
+        """The records of these observations, one list per set of them: every view of the same
+        evidence gets the same list, whose `Evidence.fingerprint` is then computed once."""
+        key = tuple(id_of(o) for o in observations)
         if key not in self._records:
-            self._records[key] = load_records(self.store, obs)
+            if len(key) == 1:
+                self._records[key] = load_records(self.store, observations[0])
+            else:
+                self._records[key] = [r for o in observations for r in self._records_in([o])]
         return self._records[key]
+
+    def _release(self, observations: Iterable[Observation]) -> None:
+        """Let go of records no later check reads: a source's listing can be hundreds of MB."""
+        done = {id_of(o) for o in observations}
+        for key in [k for k in self._records if done.intersection(k)]:
+            del self._records[key]
 
     def _problems(self, source: str, observations: Sequence[Observation], scope: str) -> list[str]:
         if not observations:
@@ -130,7 +146,7 @@ class Evaluator:
         """The resources the last sealed evaluation judged here, to report each as `error`."""
         for last in latest_check_runs(self.store, check_id):
             if last.scope == scope:
-                return [row.resource_id for row in results_of(self.store, last)]
+                return [row.resource_id for row in results_of(self.store, last.result_set)]
         return []
 
     def _errors(self, spec: CheckSpec, scope: str, reason: str) -> list[Result]:
@@ -163,18 +179,25 @@ class Evaluator:
         for obs in latest_observations(self.store, needed, self.run.id):
             by_source[obs.source].append(obs)
         index = {source: _ScopeIndex(observations) for source, observations in by_source.items()}
+        last_use = {source: i for i, c in enumerate(checks) for source in (*c.needs, *c.context)}
         outcomes: list[Outcome] = []
-        for spec in checks:
+        for i, spec in enumerate(checks):
             if self.cancel is not None and self.cancel.is_set():
                 raise Cancelled
-            primary = index.get(spec.primary_source)
-            # No evidence of the source anywhere: an `error` at the system itself, unless that is
-            # another shard's to report (it owns the source's targets).
-            missing = [system_of(spec.primary_source)] if self.judge_missing(spec.primary_source) else []
-            scopes = primary.scopes() if primary else missing
-            judged = [(scope, self._results_in(spec, scope, index)) for scope in scopes if self.owns(scope)]
-            outcomes += self._record(spec, judged)
-            log.info("check_evaluated", check=spec.id, scopes=len(judged))
+            outcomes += self._evaluate_check(spec, index)
+            self._release(o for s, last in last_use.items() if last == i for o in by_source.get(s, ()))
+        return outcomes
+
+    def _evaluate_check(self, spec: CheckSpec, index: dict[str, _ScopeIndex]) -> list[Outcome]:
+        """Judge and record one check in every scope this agent owns; its results die with this call."""
+        primary = index.get(spec.primary_source)
+        # No evidence of the source anywhere: an `error` at the system itself, unless that is
+        # another shard's to report (it owns the source's targets).
+        missing = [system_of(spec.primary_source)] if self.judge_missing(spec.primary_source) else []
+        scopes = primary.scopes() if primary else missing
+        judged = [(scope, self._results_in(spec, scope, index)) for scope in scopes if self.owns(scope)]
+        outcomes = self._record(spec, judged)
+        log.info("check_evaluated", check=spec.id, scopes=len(judged))
         return outcomes
 
     def _record(self, spec: CheckSpec, judged: list[tuple[str, list[Result]]]) -> list[Outcome]:
@@ -186,11 +209,12 @@ class Evaluator:
                 outcomes = []
                 with self.store.write() as s:
                     for scope, results in judged:
-                        add_check_run(s, self.run, spec.id, scope, results, self.now)
+                        stored = add_check_run(s, self.run, spec.id, scope, results, self.now)
                         nc = record_outcome(s, spec, scope, results, self.run, self.now)
-                        status = outcome_of(results)
+                        counts = dict(Counter(r.status.value for r in results))
+                        ref = nc.ref if nc is not None else None
                         outcomes.append(
-                            Outcome(spec, scope, status, results, nc.ref if nc is not None else None)
+                            Outcome(spec, scope, outcome_of(results), counts, stored.result_set, ref)
                         )
                 return outcomes
             except IntegrityError:
@@ -209,21 +233,22 @@ class Evaluator:
         problems = [p for need, obs in chosen.items() for p in self._problems(need, obs, scope)]
         if problems:
             return self._errors(spec, scope, "; ".join(problems))
-        sources = {need: [r for o in obs for r in self._records_of(o)] for need, obs in chosen.items()}
+        sources = {need: self._records_in(obs) for need, obs in chosen.items()}
         gaps: list[str] = []
         for source in spec.context:
-            sources[source] = []
             if not self.registry.source_active(source, self.settings):
-                continue  # its system is not enabled here: nothing to tell, nothing missing
+                sources[source] = []  # its system is not enabled here: nothing to tell, nothing missing
+                continue
             observations = index.get(source, empty).related(scope, system_of(source) == primary_system)
             if not observations:
                 gaps.append(f"no evidence of {source}")
+            usable = []
             for obs in observations:
-                problem = self._problem(source, obs)
-                if problem:
+                if problem := self._problem(source, obs):
                     gaps.append(problem)
                 else:
-                    sources[source] += self._records_of(obs)
+                    usable.append(obs)
+            sources[source] = self._records_in(usable)
         return self._judge(spec, scope, sources, tuple(gaps))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,7 +15,7 @@ from agent.audit.asof import newest_of_each
 from agent.logs import get_logger
 from agent.plugin.model import Result, Status
 from agent.store.chain import read_counted
-from agent.store.db import Store, insert_missing, table_of
+from agent.store.db import Store, chunks, insert_missing, table_of
 from agent.store.hashing import check_run_hash, result_set_hash
 from agent.store.runs import newest_per_scope
 from agent.store.schema import CheckRun, ResultRow, ResultSet, Run, id_of
@@ -41,20 +42,14 @@ def add_check_run(
     session: Session, run: Run, check_id: str, scope: str, results: Sequence[Result], evaluated_at: datetime
 ) -> CheckRun:
     ordered = sorted(results, key=lambda r: r.resource_id)
-    rows = [
-        {
-            "resource_id": r.resource_id,
-            "status": r.status.value,
-            "reason": r.reason,
-            "evidence": list(r.evidence),
-        }
-        for r in ordered
-    ]
-    set_hash = result_set_hash(rows)
+    # Rows are made a batch at a time, for the hash and again for the insert: a check can judge tens
+    # of thousands of resources, and all their rows at once would double what judging holds.
+    set_hash = result_set_hash(_row(r) for r in ordered)
     # Only the writer that created the set adds its rows (see write_observation).
-    created = insert_missing(session, ResultSet, "hash", [{"hash": set_hash, "count": len(rows)}])
-    if created and rows:  # an empty list would be executed as one INSERT of default values
-        session.execute(table_of(ResultRow).insert(), [{"set_hash": set_hash, **r} for r in rows])
+    created = insert_missing(session, ResultSet, "hash", [{"hash": set_hash, "count": len(ordered)}])
+    if created:
+        for chunk in chunks(ordered):
+            session.execute(table_of(ResultRow).insert(), [{"set_hash": set_hash, **_row(r)} for r in chunk])
     counts = Counter(r.status for r in ordered)
     check_run = CheckRun(
         run_id=id_of(run),
@@ -72,6 +67,15 @@ def add_check_run(
     check_run.hash = check_run_hash(run.uid, check_run.model_dump())
     session.add(check_run)
     return check_run
+
+
+def _row(result: Result) -> dict[str, Any]:
+    return {
+        "resource_id": result.resource_id,
+        "status": result.status.value,
+        "reason": result.reason,
+        "evidence": list(result.evidence),
+    }
 
 
 def latest_check_runs(
@@ -106,12 +110,13 @@ def latest_check_runs(
     return latest
 
 
-def results_of(store: Store, check_run: CheckRun) -> list[ResultRow]:
+def results_of(store: Store, result_set: str) -> list[ResultRow]:
+    """The results of a check run (its `result_set`), by resource id."""
     with store.read() as s:
         return list(
             s.execute(
                 select(ResultRow)
-                .where(col(ResultRow.set_hash) == check_run.result_set)
+                .where(col(ResultRow.set_hash) == result_set)
                 .order_by(col(ResultRow.resource_id))
             ).scalars()
         )

@@ -152,8 +152,8 @@ def admins(ev: Evidence) -> Iterator[Result]:
 def members_unlinked(ev: Evidence) -> Iterator[Result]:
     """Each member must link to exactly one employee; an ambiguous link is an error, never a guess."""
     patterns = list(ev.param("exempt"))
-    for item in linked(ev, MEMBERS):
-        member, match, name = item.account.record, item.match, item.account.name
+    for account, match in linked(ev, MEMBERS):
+        member, name = account.record, account.name
         if exempt(name, patterns):
             yield Result.not_applicable(member, f"{name} is exempted by exempt")
         elif match.status == AMBIGUOUS:
@@ -190,14 +190,14 @@ def leaver_members(ev: Evidence) -> Iterator[Result]:
     days = int(ev.param("grace_days"))
     today = ev.now.date()
     timelines = Timelines(ev)
-    for item in linked(ev, MEMBERS):
-        person, member = item.match.person, item.account.record
+    for account, match in linked(ev, MEMBERS):
+        person, member = match.person, account.record
         if person is None:
             continue
         if not person.has_left(today):
-            reason = f"{item.account.name} ({person.label}): current employee"
+            reason = f"{account.name} ({person.label}): current employee"
             yield Result.of(member, person.record, passed=True, reason=reason)
             continue
-        told = timelines.of(person, item.account)
+        told = timelines.of(person, account)
         within, clause = in_grace(person, today, days)
         yield Result.of(member, *told.records, passed=within, reason=f"{told.text}; {clause}")
