@@ -198,26 +198,38 @@ def test_snapshots_and_images_the_account_owns_with_who_may_use_them(aws: str) -
                                   OperationType="add", UserIds=["210987654321"])  # fmt: skip
     ec2.modify_snapshot_attribute(SnapshotId=snaps["public"], Attribute="createVolumePermission",
                                   OperationType="add", GroupNames=["all"])  # fmt: skip
+    ec2.create_tags(Resources=[snaps["private"]], Tags=[{"Key": "owner", "Value": "dba"}])
     records = collected(ec2_exposure.snapshots, _region())
     assert records == {
-        f"arn:aws:ec2:{REGION}::snapshot/{sid}": {"SnapshotId": sid, "CreateVolumePermissions": perms}
-        for sid, perms in (
-            (snaps["private"], []),
-            (snaps["shared"], [{"UserId": "210987654321"}]),
-            (snaps["public"], [{"Group": "all"}]),
+        f"arn:aws:ec2:{REGION}::snapshot/{sid}": {
+            "SnapshotId": sid,
+            "CreateVolumePermissions": perms,
+            "Tags": tags,
+        }
+        for sid, perms, tags in (
+            (snaps["private"], [], {"owner": "dba"}),
+            (snaps["shared"], [{"UserId": "210987654321"}], {}),
+            (snaps["public"], [{"Group": "all"}], {}),
         )
     }
     instance = ec2.run_instances(ImageId="ami-12345678", MinCount=1, MaxCount=1)["Instances"][0]["InstanceId"]
     private = ec2.create_image(InstanceId=instance, Name="private-build")["ImageId"]
     public = ec2.create_image(InstanceId=instance, Name="public-build")["ImageId"]
     ec2.modify_image_attribute(ImageId=public, LaunchPermission={"Add": [{"Group": "all"}]})
+    ec2.create_tags(Resources=[public], Tags=[{"Key": "classification", "Value": "public"}])
     assert collected(ec2_exposure.images, _region()) == {
         f"arn:aws:ec2:{REGION}::image/{private}": {
             "ImageId": private,
             "Name": "private-build",
             "Public": False,
+            "Tags": {},
         },
-        f"arn:aws:ec2:{REGION}::image/{public}": {"ImageId": public, "Name": "public-build", "Public": True},
+        f"arn:aws:ec2:{REGION}::image/{public}": {
+            "ImageId": public,
+            "Name": "public-build",
+            "Public": True,
+            "Tags": {"classification": "public"},
+        },
     }
 
 
@@ -239,7 +251,8 @@ def test_manual_db_and_cluster_snapshots_with_who_may_restore_them(aws: str) -> 
     login = {"MasterUsername": "app", "MasterUserPassword": "not-a-real-password-1"}
     rds.create_db_instance(DBInstanceIdentifier="app", DBInstanceClass="db.t3.micro", Engine="postgres",
                            AllocatedStorage=20, BackupRetentionPeriod=7, **login)  # fmt: skip
-    rds.create_db_snapshot(DBInstanceIdentifier="app", DBSnapshotIdentifier="leaked")
+    rds.create_db_snapshot(DBInstanceIdentifier="app", DBSnapshotIdentifier="leaked",
+                           Tags=[{"Key": "owner", "Value": "dba"}])  # fmt: skip
     rds.modify_db_snapshot_attribute(
         DBSnapshotIdentifier="leaked", AttributeName="restore", ValuesToAdd=["all"]
     )
@@ -249,7 +262,8 @@ def test_manual_db_and_cluster_snapshots_with_who_may_restore_them(aws: str) -> 
                                              ValuesToAdd=["210987654321"])  # fmt: skip
     assert any(s["SnapshotType"] == "automated" for s in rds.describe_db_snapshots()["DBSnapshots"])
     assert collected(rds_snapshots.snapshots, _region()) == {
-        f"arn:aws:rds:{REGION}:{ACCOUNT}:snapshot:leaked": {"DBSnapshotIdentifier": "leaked", "restore": ["all"]},
+        f"arn:aws:rds:{REGION}:{ACCOUNT}:snapshot:leaked": {
+            "DBSnapshotIdentifier": "leaked", "restore": ["all"], "Tags": {"owner": "dba"}},
         f"arn:aws:rds:{REGION}:{ACCOUNT}:cluster-snapshot:nightly": {
-            "DBClusterSnapshotIdentifier": "nightly", "restore": ["210987654321"]},
+            "DBClusterSnapshotIdentifier": "nightly", "restore": ["210987654321"], "Tags": {}},
     }  # fmt: skip

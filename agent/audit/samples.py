@@ -188,16 +188,26 @@ def stored_rows(store: Store) -> RecordRows:
 
 def selected_period(store: Store, sel: Selection, first: date, last: date, sources: set[str]) -> Period:
     """The period view of what a bundle's selection holds, read from the store."""
-    from agent.bundle.layout import observation_doc
     from agent.bundle.selection import nc_register
+
+    return build_period(
+        first,
+        last,
+        counted_listings(selected_runs(sel), sources),
+        stored_rows(store),
+        plain_json(nc_register(sel)),
+    )
+
+
+def selected_runs(sel: Selection) -> list[tuple[str, list[dict[str, Any]]]]:
+    """Each run of a bundle's selection as (its status, its observations as runs.json holds them):
+    what `counted_listings` reads, from the store as from a bundle."""
+    from agent.bundle.layout import observation_doc
 
     observations: dict[int | None, list[dict[str, Any]]] = {}
     for o in sel.rows[Observation]:
         observations.setdefault(o.run_id, []).append(observation_doc(o))
-    runs = ((r.status, observations.get(r.id, [])) for r in sel.runs)
-    return build_period(
-        first, last, counted_listings(runs, sources), stored_rows(store), plain_json(nc_register(sel))
-    )
+    return [(r.status, observations.get(r.id, [])) for r in sel.runs]
 
 
 def period_days(

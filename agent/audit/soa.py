@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections import defaultdict
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from agent.audit.controls import control_statuses
 from agent.audit.status import evidence_states, worst_state
 from agent.config.settings import Settings
 from agent.errors import UsageError
-from agent.literal import spreadsheet_cell
 from agent.plugin.registry import Registry
 from agent.store import Store
 from agent.store.results import latest_check_runs
-
-if TYPE_CHECKING:
-    from openpyxl.cell import Cell
+from agent.tables import save_xlsx, table_csv
 
 COLUMNS = [
     "control",
@@ -84,18 +79,8 @@ def soa_rows(
     return rows
 
 
-def _flat(row: dict[str, Any]) -> list[Any]:
-    """The row's cells: text neutralised for spreadsheets (`spreadsheet_cell`), numbers and booleans kept."""
-    cells = (", ".join(v) if isinstance(v, list) else v for v in (row[k] for k in COLUMNS))
-    return [spreadsheet_cell(v) if isinstance(v, str) else v for v in cells]
-
-
 def render_csv(rows: list[dict[str, Any]]) -> str:
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow(COLUMNS)
-    writer.writerows(_flat(r) for r in rows)
-    return buf.getvalue()
+    return table_csv(COLUMNS, rows)
 
 
 def write_soa(rows: list[dict[str, Any]], fmt: str, out: Path | None) -> str | None:
@@ -107,22 +92,7 @@ def write_soa(rows: list[dict[str, Any]], fmt: str, out: Path | None) -> str | N
     else:
         if out is None:
             raise UsageError("--format xlsx needs --out FILE.xlsx")
-        from openpyxl import Workbook
-        from openpyxl.cell import WriteOnlyCell
-
-        def cell(value: Any) -> Cell:
-            """Text is stored as a string whatever it starts with: openpyxl makes `=...` a formula."""
-            out = WriteOnlyCell(sheet, value)
-            if isinstance(value, str):
-                out.data_type = "s"
-            return out
-
-        book = Workbook(write_only=True)
-        sheet = book.create_sheet("Statement of Applicability")
-        sheet.append(COLUMNS)
-        for r in rows:
-            sheet.append([cell(v) for v in _flat(r)])
-        book.save(out)
+        save_xlsx(COLUMNS, rows, "Statement of Applicability", out)
         return None
     if out is None:
         return text

@@ -3,8 +3,9 @@
 The zip holds the spine of seals from the first entry to the period's last, the period's runs with
 everything they wrote (enough to recompute each seal), the evidence as one NDJSON file per distinct
 listing, the result sets, the checks' metadata and logic, the NC register as sealed with its
-history, the SoA, attestations, a browsable index.html, and a manifest of every file's SHA-256 and
-size signed with the agent's Ed25519 key. Everything is streamed from the database: memory stays flat.
+history, the SoA, the asset inventory, attestations, a browsable index.html, and a manifest of every
+file's SHA-256 and size signed with the agent's Ed25519 key. Everything is streamed from the database:
+memory stays flat.
 """
 
 from __future__ import annotations
@@ -263,6 +264,9 @@ def export_bundle(
         from agent.bundle.samples import write_samples  # samples/, re-derived by verify
 
         write_samples(w, store, settings, registry, sel, start, end)
+        from agent.bundle.inventory_part import write_inventory  # inventory.json + .csv, re-derived by verify
+
+        write_inventory(w, store, settings, registry, sel)
         w.write(
             "index.html",
             render_index(

@@ -97,7 +97,7 @@ class _Unusable(EvidenceUnreadable):
     observation committed to (a context source's listing is not otherwise compared with it)."""
 
 
-def _bundle_rows(zf: zipfile.ZipFile, sizes: dict[str, int]) -> RecordRows:
+def bundle_rows(zf: zipfile.ZipFile, sizes: dict[str, int]) -> RecordRows:
     def rows(s: Seen) -> Iterable[tuple[str, str, dict[str, Any]]]:
         path = evidence_path(s.source, s.tree)
         if path not in sizes:
@@ -168,7 +168,7 @@ def check_samples(
             (_finished(d["identity"].get("finished_at")) for d in runs),
         )
         listed = counted_listings(((d["identity"].get("status"), d["observations"]) for d in runs), wanted)
-        period = build_period(first, last, listed, _bundle_rows(zf, sizes), docs[NCS])
+        period = build_period(first, last, listed, bundle_rows(zf, sizes), docs[NCS])
     except (KeyError, TypeError, ValueError, AnnexaError) as exc:
         r.problems.append(f"samples: cannot re-derive them: malformed runs ({exc})")
         return

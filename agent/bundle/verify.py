@@ -298,6 +298,9 @@ def _verify(b: _Opened, r: Report) -> tuple[list[dict[str, Any]], Any]:
     from agent.bundle.samples import check_samples  # re-derives samples/ from the bundle's evidence
 
     check_samples(b.zf, {f.path: f.size for f in b.manifest.files}, b.docs, m.head, r)
+    from agent.bundle.inventory_part import check_inventory  # inventory.json re-derived from the evidence
+
+    check_inventory(b.zf, b.manifest.files, b.docs, r)
     r.runs = len(runs)
     r.records = sum(x.count for x in b.listings.values())
     r.head = m.head

@@ -114,7 +114,7 @@ def check_period(zf: zipfile.ZipFile, files: list[Any], docs: dict[str, Any], r:
         if not problems:
             with without_cycle_collection():
                 derived = period_report(plan, _facts(plan, docs))
-            problems = list(_differences(declared, derived, PERIOD))
+            problems = list(differences(declared, derived, PERIOD))
     except ValidationError as exc:
         first = exc.errors()[0]
         problems = [f"{PERIOD}: {'.'.join(map(str, first['loc'])) or 'document'}: {first['msg']}"]
@@ -256,15 +256,15 @@ def _facts(plan: Plan, docs: dict[str, Any]) -> Facts:
     )
 
 
-def _differences(declared: Any, derived: Any, path: str) -> Iterator[str]:
+def differences(declared: Any, derived: Any, path: str) -> Iterator[str]:
     """Where period.json says other than the bundle's files give, by path (checks and controls by id)."""
     if isinstance(declared, dict) and isinstance(derived, dict):
         for key in sorted(set(declared) | set(derived)):
-            yield from _differences(declared.get(key), derived.get(key), f"{path}: {key}")
+            yield from differences(declared.get(key), derived.get(key), f"{path}: {key}")
     elif isinstance(declared, list) and isinstance(derived, list) and len(declared) == len(derived):
         for n, (a, b) in enumerate(zip(declared, derived, strict=True)):
             name = b.get("id") or b.get("scope") if isinstance(b, dict) else None
-            yield from _differences(a, b, f"{path} {name or n}")
+            yield from differences(a, b, f"{path} {name or n}")
     elif declared != derived or type(declared) is not type(derived):
         yield f"{path}: says {_short(declared)}, the bundle's own runs give {_short(derived)}"
 

@@ -44,6 +44,7 @@ COMMANDS = {
     "controls": ("agent.cli.reports", "controls"),
     "attest": ("agent.cli.attest", "attest"),
     "soa": ("agent.cli.reports", "soa"),
+    "inventory": ("agent.cli.reports", "inventory"),
     "period": ("agent.cli.period", "period"),
     "sample": ("agent.cli.sample", "sample"),
     "export": ("agent.cli.bundles", "export_cmd"),

@@ -1,5 +1,5 @@
-"""What the store says now, or as of a past moment (`--as-of`): `status`, `controls` and the
-Statement of Applicability (`soa`)."""
+"""What the store says now, or as of a past moment (`--as-of`): `status`, `controls`, the
+Statement of Applicability (`soa`) and the asset inventory (`inventory`)."""
 
 from __future__ import annotations
 
@@ -75,3 +75,32 @@ def soa(
         return
     with writing(path):
         write_soa(rows, fmt, path)
+
+
+def inventory(
+    fmt: Annotated[str, typer.Option("--format", help="json, csv or xlsx.")] = "json",
+    output: Annotated[
+        str | None, typer.Option("--output", "--out", "-o", help="Write to this file (needed for xlsx).")
+    ] = None,
+    json_out: JsonOpt = False,
+    as_of: AsOfOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Every collected resource (A.5.9): system, account, region, type, id, name, owner, classification."""
+    from agent.audit.asof import as_of_option
+    from agent.audit.inventory import store_inventory, write_inventory
+
+    fmt = "json" if json_out else fmt
+    if fmt not in ("json", "csv", "xlsx"):
+        raise UsageError(f"--format {fmt!r} is not one of json, csv, xlsx")
+    if fmt == "xlsx" and output is None:
+        raise UsageError("--format xlsx needs --output FILE.xlsx")
+    at = as_of_option(as_of)
+    path = out_file(output) if output is not None else None
+    settings, store, registry = open_config(config, plugins="checks")  # readers sit with the checks
+    doc = store_inventory(store, registry, settings.inventory, at)
+    if path is None:
+        sys.stdout.write(write_inventory(doc, fmt, None) or "")
+        return
+    with writing(path):
+        write_inventory(doc, fmt, path)

@@ -116,3 +116,23 @@ class SamplesSettings(Section):
         if bounds != sorted(set(bounds)):
             raise ValueError("sizes: each tier's up_to must be larger than the one before")
         return self
+
+
+class InventorySettings(Section):
+    """`annexa inventory` and every bundle's inventory.json: the tags that name each asset's owner
+    and classification (A.5.9, A.5.12), the first one a resource carries (in this order) winning."""
+
+    owner_tags: list[str] = ["owner", "Owner", "OWNER"]
+    classification_tags: list[str] = [
+        "classification",
+        "Classification",
+        "data-classification",
+        "DataClassification",
+    ]
+
+    @field_validator("owner_tags", "classification_tags")
+    @classmethod
+    def _named(cls, tags: list[str]) -> list[str]:
+        if any(not t.strip() for t in tags):
+            raise ValueError("a tag name cannot be empty")
+        return tags

@@ -29,6 +29,7 @@ from agent.config.sections import (
     ControlsSettings,
     DaemonSettings,
     ExportSettings,
+    InventorySettings,
     RunnerSettings,
     SamplesSettings,
     ScheduleSettings,
@@ -53,6 +54,7 @@ class Settings(BaseModel):
     controls: ControlsSettings = ControlsSettings()
     export: ExportSettings = ExportSettings()
     samples: SamplesSettings = SamplesSettings()
+    inventory: InventorySettings = InventorySettings()
 
     def systems(self) -> dict[str, SystemSettings]:
         """Every system's section, by system name."""

@@ -1,5 +1,6 @@
 """What a plugin imports: the decorators, the values collectors yield and checks return, the evidence
-view checks judge, the period view populations derive their members from, the errors a collector raises, and the base of a system's settings section with the
+view checks judge, the asset a record is to the inventory, the period view populations derive their
+members from, the errors a collector raises, and the base of a system's settings section with the
 secret resolver it uses.
 
 Each name is imported on first use: the CLI reads `Severity` from `agent.plugin.model` at start-up,
@@ -15,12 +16,20 @@ if TYPE_CHECKING:
     from agent.config.secrets import resolve_secret
     from agent.config.sections import SystemSettings
     from agent.errors import CollectorError, InputDataError
-    from agent.plugin.declare import check, collector, permissions_document, population, scope_kind
+    from agent.plugin.declare import (
+        asset_reader,
+        check,
+        collector,
+        permissions_document,
+        population,
+        scope_kind,
+    )
     from agent.plugin.evidence import Evidence
-    from agent.plugin.model import Record, Result, Severity, Status
+    from agent.plugin.model import Asset, Record, Result, Severity, Status
     from agent.plugin.period_view import Listing, Member, Period
 
 _WHERE = {
+    "Asset": "agent.plugin.model",
     "CollectorError": "agent.errors",
     "Evidence": "agent.plugin.evidence",
     "InputDataError": "agent.errors",
@@ -32,6 +41,7 @@ _WHERE = {
     "Severity": "agent.plugin.model",
     "Status": "agent.plugin.model",
     "SystemSettings": "agent.config.sections",
+    "asset_reader": "agent.plugin.declare",
     "check": "agent.plugin.declare",
     "collector": "agent.plugin.declare",
     "permissions_document": "agent.plugin.declare",
@@ -40,6 +50,7 @@ _WHERE = {
     "scope_kind": "agent.plugin.declare",
 }
 __all__ = [
+    "Asset",
     "CollectorError",
     "Evidence",
     "InputDataError",
@@ -51,6 +62,7 @@ __all__ = [
     "Severity",
     "Status",
     "SystemSettings",
+    "asset_reader",
     "check",
     "collector",
     "permissions_document",

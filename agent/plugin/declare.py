@@ -1,4 +1,5 @@
-"""The decorators a plugin module declares its collectors, checks, populations and target resolvers with.
+"""The decorators a plugin module declares its collectors, checks, populations, asset readers and target
+resolvers with.
 
 Declarations go to `DECLARED`, the process's catalogue of everything imported plugin modules
 declared; `load_plugins` copies the loaded systems' share of it into the registry it is given, so
@@ -13,9 +14,10 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from agent.errors import PluginError
-from agent.plugin.model import Record, Result, Severity
+from agent.plugin.model import Asset, Record, Result, Severity
 from agent.plugin.registry import (
     SOURCE_RE,
+    AssetReaderSpec,
     CheckSpec,
     CollectorSpec,
     PopulationSpec,
@@ -30,7 +32,8 @@ if TYPE_CHECKING:
 
 DECLARED = Registry()
 _Document = Callable[[list[str]], str]
-_Spec = TypeVar("_Spec", CollectorSpec, CheckSpec, PopulationSpec)
+_Spec = TypeVar("_Spec", CollectorSpec, CheckSpec, PopulationSpec, AssetReaderSpec)
+_AssetReader = Callable[[Record], Asset]
 _Population = Callable[["Period"], Iterable["Member"]]
 POPULATION_RE = re.compile(r"^[a-z][a-z0-9-]*(:[a-z0-9_.]+)?$")
 
@@ -139,6 +142,20 @@ def population(
             name, title, question, tuple(needs), func, tuple(s for s in context if s not in needs), family
         )
         _declare(DECLARED.populations, name, spec, "population")
+        return func
+
+    return register
+
+
+def asset_reader(source: str) -> Callable[[_AssetReader], _AssetReader]:
+    """Register how the asset inventory reads a record of `source`: a pure function returning its
+    `Asset` (type, name, tags). `annexa inventory` and every bundle's inventory.json use it, and
+    `annexa verify` reads the bundle's evidence with it again, so it reads only the record."""
+    if not SOURCE_RE.match(source):
+        raise PluginError(f"asset reader source {source!r} is not of the form system.service.dataset")
+
+    def register(func: _AssetReader) -> _AssetReader:
+        _declare(DECLARED.asset_readers, source, AssetReaderSpec(source, func), "asset reader")
         return func
 
     return register

@@ -4,7 +4,8 @@ Three entry-point groups, each named after a system or a check package:
 - `annexa.settings`: the system's settings section (a `SystemSettings` subclass); light, so the
   configuration can be validated before any SDK is imported;
 - `annexa.collectors`: the module whose import declares the system's collectors and target resolvers;
-- `annexa.checks`: a module of checks or populations (always loaded: they are pure and light).
+- `annexa.checks`: a module of checks, populations or asset readers (always loaded: they are pure
+  and light).
 
 A system with collectors but no settings entry point gets the base section (`enabled` only).
 """
@@ -23,7 +24,7 @@ from agent.plugin.registry import Registry
 
 _GROUPS = ("annexa.settings", "annexa.collectors", "annexa.checks")
 _CORE_SECTIONS = frozenset(
-    {"store", "runner", "schedule", "daemon", "checks", "controls", "export", "samples"}
+    {"store", "runner", "schedule", "daemon", "checks", "controls", "export", "samples", "inventory"}
 )
 
 
@@ -91,6 +92,7 @@ def _copy_declared(registry: Registry, systems: set[str]) -> None:
     )
     registry.checks.update(DECLARED.checks)
     registry.populations.update(DECLARED.populations)
+    registry.asset_readers.update(DECLARED.asset_readers)
 
 
 def installed_systems() -> dict[str, type[SystemSettings]]:

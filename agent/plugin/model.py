@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -43,6 +44,17 @@ class Record:
     source: str = ""
     scope: str = ""
     hash: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Asset:
+    """What a collected resource is, for the asset inventory (A.5.9): a type a person recognises
+    (`AWS::EC2::Instance`), the name people call it by, and its tags (owner and classification
+    are read from them). An asset reader (`@asset_reader`) makes one from one record."""
+
+    type: str
+    name: str
+    tags: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

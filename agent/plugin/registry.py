@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
-from agent.plugin.model import Record, Result, Severity
+from agent.plugin.model import Asset, Record, Result, Severity
 
 if TYPE_CHECKING:
     from agent.config.sections import SystemSettings
@@ -111,6 +111,17 @@ class PopulationSpec:
 
 
 @dataclass(frozen=True)
+class AssetReaderSpec:
+    """How the asset inventory reads one source's records: each record as an `Asset`.
+
+    Declared next to what it reads (a check package), so `agent/` names no system; a source
+    without one is still listed, each resource as its id under the source's name."""
+
+    source: str
+    func: Callable[[Record], Asset]
+
+
+@dataclass(frozen=True)
 class ScopeKindSpec:
     """How one kind of target is found from the system's own settings section.
 
@@ -133,6 +144,7 @@ class Registry:
     collectors: dict[str, CollectorSpec] = field(default_factory=dict)
     checks: dict[str, CheckSpec] = field(default_factory=dict)
     populations: dict[str, PopulationSpec] = field(default_factory=dict)
+    asset_readers: dict[str, AssetReaderSpec] = field(default_factory=dict)
     scope_kinds: dict[str, ScopeKindSpec] = field(default_factory=dict)
     systems: dict[str, type[SystemSettings]] = field(default_factory=dict)
     permission_documents: dict[str, Callable[[list[str]], str]] = field(default_factory=dict)

@@ -1,5 +1,6 @@
 """EC2 and VPC evidence, per region: security groups, volumes, EBS default encryption, VPCs with
-their flow logs, and instances' metadata-service settings.
+their flow logs, and instances' metadata-service settings; each resource with its tags (the
+listings return them).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from typing import Any
 
 from agent.plugin import collector
 from agent.plugin.model import Record
-from collectors.aws.session import Api, AwsRegion, fields, permissions
+from collectors.aws.session import Api, AwsRegion, fields, permissions, tags
 
 DAY = timedelta(hours=24)
 SECURITY_GROUPS = Api("describe_security_groups", "ec2:DescribeSecurityGroups", items="SecurityGroups")
@@ -42,6 +43,7 @@ def _security_group(sg: dict[str, Any]) -> dict[str, Any]:
         **fields(sg, "GroupName", "VpcId"),
         "Ingress": _rules(sg.get("IpPermissions", [])),
         "Egress": _rules(sg.get("IpPermissionsEgress", [])),
+        "Tags": tags(sg),
     }
 
 
@@ -62,6 +64,7 @@ def _volume(vol: dict[str, Any]) -> dict[str, Any]:
         "Encrypted": bool(vol.get("Encrypted")),
         **fields(vol, "KmsKeyId", "State"),
         "Attachments": [a["InstanceId"] for a in vol.get("Attachments", [])],
+        "Tags": tags(vol),
     }
 
 
@@ -113,6 +116,7 @@ def vpcs(ctx: AwsRegion) -> Iterator[Record]:
                 "VpcId": vpc["VpcId"],
                 "IsDefault": bool(vpc.get("IsDefault")),
                 "FlowLogs": flow_logs.get(vpc["VpcId"], []),
+                "Tags": tags(vpc),
             },
         )
 
@@ -128,5 +132,6 @@ def instances(ctx: AwsRegion) -> Iterator[Record]:
                     "InstanceId": inst["InstanceId"],
                     "State": inst.get("State", {}).get("Name"),
                     **fields(inst.get("MetadataOptions", {}), "HttpTokens", "HttpEndpoint"),
+                    "Tags": tags(inst),
                 },
             )

@@ -1,5 +1,5 @@
 """EC2 evidence on exposure, per region: network ACLs' inbound rules, and whether the account's
-own EBS snapshots and AMIs are shared with everyone.
+own EBS snapshots and AMIs are shared with everyone (with their tags, which the listings return).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 from agent.plugin import collector
 from agent.plugin.concurrency import ordered_map
 from agent.plugin.model import Record
-from collectors.aws.session import Api, AwsRegion, fields, permissions
+from collectors.aws.session import Api, AwsRegion, fields, permissions, tags
 
 DAY = timedelta(hours=24)
 NETWORK_ACLS = Api("describe_network_acls", "ec2:DescribeNetworkAcls", items="NetworkAcls")
@@ -48,7 +48,11 @@ def _snapshot(ctx: AwsRegion, snap: dict[str, Any]) -> Record:
     # Snapshot and image ARNs carry no account: the ids are unique across accounts.
     return Record(
         resource_id=f"arn:{ctx.account.partition}:ec2:{ctx.region}::snapshot/{sid}",
-        data={"SnapshotId": sid, "CreateVolumePermissions": answer.get("CreateVolumePermissions", [])},
+        data={
+            "SnapshotId": sid,
+            "CreateVolumePermissions": answer.get("CreateVolumePermissions", []),
+            "Tags": tags(snap),
+        },
     )
 
 
@@ -73,6 +77,10 @@ def images(ctx: AwsRegion) -> Iterator[Record]:
     yield from IMAGES.records(
         ctx.client("ec2"),
         lambda image: f"arn:{partition}:ec2:{ctx.region}::image/{image['ImageId']}",
-        lambda image: {**fields(image, "ImageId", "Name"), "Public": bool(image.get("Public"))},
+        lambda image: {
+            **fields(image, "ImageId", "Name"),
+            "Public": bool(image.get("Public")),
+            "Tags": tags(image),
+        },
         Owners=["self"],
     )

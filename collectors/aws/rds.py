@@ -1,5 +1,5 @@
 """RDS evidence, per region: database instances' encryption, exposure, backups (and their replicas
-in other regions) and protection."""
+in other regions), protection and tags."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 
 from agent.plugin import collector
 from agent.plugin.model import Record
-from collectors.aws.session import Api, AwsRegion, fields, flags, permissions
+from collectors.aws.session import Api, AwsRegion, fields, flags, permissions, tags
 
 DAY = timedelta(hours=24)
 DB_INSTANCES = Api("describe_db_instances", "rds:DescribeDBInstances", items="DBInstances")
@@ -52,6 +52,7 @@ def _instance(ctx: AwsRegion, db: dict[str, Any]) -> dict[str, Any]:
         **fields(db, "Engine", "KmsKeyId"),
         **flags(db, "StorageEncrypted", "PubliclyAccessible", "DeletionProtection", "MultiAZ"),
         "BackupReplications": _replications(ctx, db),
+        "Tags": tags(db, "TagList"),
     }
 
 

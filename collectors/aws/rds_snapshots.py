@@ -1,5 +1,5 @@
 """RDS snapshot evidence, per region: the account's manual DB and DB cluster snapshots and who
-may restore them. Automated snapshots cannot be shared, so only manual ones are listed.
+may restore them, with their tags. Automated snapshots cannot be shared, so only manual ones are listed.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 from agent.plugin import collector
 from agent.plugin.concurrency import ordered_map
 from agent.plugin.model import Record
-from collectors.aws.session import Api, AwsRegion, permissions
+from collectors.aws.session import Api, AwsRegion, permissions, tags
 
 DAY = timedelta(hours=24)
 DB_SNAPSHOTS = Api("describe_db_snapshots", "rds:DescribeDBSnapshots", items="DBSnapshots")
@@ -41,7 +41,7 @@ def _reader(ctx: AwsRegion, attributes: Api, kind: str) -> Callable[[dict[str, A
         )
         return Record(
             resource_id=snap[f"{kind}SnapshotArn"],
-            data={f"{kind}SnapshotIdentifier": name, "restore": restore},
+            data={f"{kind}SnapshotIdentifier": name, "restore": restore, "Tags": tags(snap, "TagList")},
         )
 
     return read

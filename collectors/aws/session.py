@@ -94,6 +94,14 @@ def flags(answer: Mapping[str, Any], *keys: str) -> dict[str, bool]:
     return {key: bool(answer.get(key)) for key in keys}
 
 
+def tags(answer: Mapping[str, Any], key: str = "Tags") -> dict[str, str]:
+    """AWS's tag list (`[{"Key": k, "Value": v}]`, under `Tags` or RDS's `TagList`) as {key: value},
+    sorted: the asset inventory reads owner and classification from it, `aws.tags.required` judges it.
+    Only where the listing already returns them: fetching tags would cost a call per resource."""
+    listed = sorted(answer.get(key) or [], key=lambda t: str(t["Key"]))
+    return {str(t["Key"]): str(t.get("Value") or "") for t in listed}
+
+
 def paginate(client: Any, operation: str, result_key: str, **kwargs: Any) -> Iterator[Any]:
     """Yield the items under `result_key` of every page, fetching pages only as they are consumed."""
     with aws_errors(client.meta.service_model.signing_name):
