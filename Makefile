@@ -50,6 +50,7 @@ bench: $(VENV)/.demo
 	$(BIN)/python bench/identity.py
 	$(BIN)/python bench/cli_startup.py
 	$(BIN)/python bench/period.py
+	$(BIN)/python bench/vs_prowler.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache annexa-demo
