@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -35,6 +34,8 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from agent.demo.setup import environment
 
 PROWLER_VERSION = "5.46.0"
 FRAMEWORK = "iso27001_2022_aws"
@@ -207,18 +208,8 @@ def moto_only(endpoint: str, proxy: str, tmp: Path) -> Iterator[None]:
               "NO_PROXY": "127.0.0.1", "no_proxy": "127.0.0.1",
               "AWS_CONFIG_FILE": str(tmp / "no-aws-config"), "AWS_SHARED_CREDENTIALS_FILE": str(tmp / "no-aws-config")}  # fmt: skip
     dropped = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_ROLE_ARN", "AWS_REGION")
-    saved = {k: os.environ.get(k) for k in (*values, *dropped)}
-    os.environ.update(values)
-    for key in dropped:
-        os.environ.pop(key, None)
-    try:
+    with environment(values, drop=dropped):
         yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def misses(ours: dict[str, set[str]], theirs: dict[str, set[str]]) -> dict[str, list[str]]:

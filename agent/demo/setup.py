@@ -37,7 +37,8 @@ _MARKER_TEXT = b"annexa demo directory: `annexa demo` deletes and recreates ever
 
 
 @contextmanager
-def _environment(values: dict[str, str], drop: tuple[str, ...]) -> Iterator[None]:
+def environment(values: dict[str, str], drop: tuple[str, ...]) -> Iterator[None]:
+    """`values` set and `drop` unset in os.environ for the block, as they were after it."""
     saved = {k: os.environ.get(k) for k in (*values, *drop)}
     os.environ.update(values)
     for key in drop:
@@ -59,7 +60,7 @@ def moto_endpoint(latency: float = 0.0) -> Iterator[str]:
     `latency` (seconds) delays every answer like a network round trip, for benchmarks whose
     subject is concurrency: moto itself answers in microseconds, real cloud APIs in tens of ms.
     """
-    with _environment(_DEMO_ENV, drop=("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL")):
+    with environment(_DEMO_ENV, drop=("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL")):
         try:
             from moto.server import ThreadedMotoServer
         except ImportError:
@@ -72,7 +73,7 @@ def moto_endpoint(latency: float = 0.0) -> Iterator[str]:
         host, port = server.get_host_and_port()
         endpoint = f"http://{host}:{port}"
         try:
-            with _environment({"AWS_ENDPOINT_URL": endpoint}, drop=()):
+            with environment({"AWS_ENDPOINT_URL": endpoint}, drop=()):
                 yield endpoint
         finally:
             server.stop()
