@@ -6,7 +6,7 @@ import re
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from itertools import islice
 from pathlib import Path
@@ -83,13 +83,13 @@ def insert_missing(session: Session, model: type[SQLModel], key: str, rows: list
     return inserted
 
 
-def _wal(cur: Any) -> None:
+def _wal(cur: Any, wait: float) -> None:
     """Switch the file to WAL (persistent: once done, every later connection finds it so).
 
     The switch needs the file to itself and SQLite does not wait for it: agents starting together
     on a new store find it locked while one of them creates the schema, so retry for as long as a
-    write would wait."""
-    deadline = time.monotonic() + SQLITE_TIMEOUT
+    write would wait (`wait`: the URL's `timeout`, else SQLITE_TIMEOUT)."""
+    deadline = time.monotonic() + wait
     while True:
         try:
             if cur.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
@@ -101,12 +101,23 @@ def _wal(cur: Any) -> None:
             time.sleep(0.05)
 
 
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-    cur = dbapi_conn.cursor()
-    _wal(cur)
-    cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute("PRAGMA foreign_keys=ON")
-    cur.close()
+def _sqlite_pragmas(wait: float) -> Callable[[Any, Any], None]:
+    def on_connect(dbapi_conn: Any, _record: Any) -> None:
+        cur = dbapi_conn.cursor()
+        _wal(cur, wait)
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    return on_connect
+
+
+def _sqlite_wait(query: Mapping[str, Any]) -> float:
+    """Seconds a connection waits for a lock: the URL's `timeout`, else SQLITE_TIMEOUT."""
+    try:
+        return float(query["timeout"]) if "timeout" in query else SQLITE_TIMEOUT
+    except (TypeError, ValueError):
+        return SQLITE_TIMEOUT
 
 
 def _first_line(exc: BaseException | None) -> str:
@@ -203,7 +214,7 @@ class Store:
         if database and "uri" not in parsed.query:
             _create_database_file(Path(database).expanduser())
         if self.is_sqlite:
-            event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "connect", _sqlite_pragmas(_sqlite_wait(parsed.query)))
         event.listen(self.engine, "handle_error", self._busy)
         self._write_lock = threading.RLock() if self.is_sqlite else None
         try:  # connecting first tells a bad host or option (exit 2) from a failing migration (exit 3)
