@@ -42,6 +42,7 @@ def seed(org: SeededOrg, acct: str, region: str, client: Any, good: bool) -> Non
     if not good:
         ec2.modify_image_attribute(ImageId=image, LaunchPermission={"Add": [{"Group": "all"}]})
     put("aws.ec2.snapshot_not_public", f"arn:aws:ec2:{region}::snapshot/{snapshot}")
+    org.put("aws.ec2.snapshot_encrypted", scope, f"arn:aws:ec2:{region}::snapshot/{snapshot}", FAIL)
     put("aws.ec2.image_not_public", f"arn:aws:ec2:{region}::image/{image}")
 
     rds = client("rds", region)

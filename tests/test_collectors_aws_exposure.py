@@ -203,6 +203,7 @@ def test_snapshots_and_images_the_account_owns_with_who_may_use_them(aws: str) -
     assert records == {
         f"arn:aws:ec2:{REGION}::snapshot/{sid}": {
             "SnapshotId": sid,
+            "Encrypted": False,
             "CreateVolumePermissions": perms,
             "Tags": tags,
         }

@@ -21,6 +21,7 @@ TABLES = "aws.dynamodb.tables"
 FILE_SYSTEMS = "aws.efs.file_systems"
 CLUSTERS = "aws.redshift.clusters"
 DOMAINS = "aws.opensearch.domains"
+EBS_SNAPSHOTS = "aws.ec2.snapshots"
 # The one condition of a Deny that refuses exactly the requests made without TLS (keys lower-cased).
 TLS_ONLY_CONDITIONS = [[(op, "aws:securetransport", ["false"])] for op in ("Bool", "BoolIfExists")]
 
@@ -183,6 +184,10 @@ AT_REST_FLAGS = (
     ("aws.opensearch.encryption_at_rest", "OpenSearch domains are encrypted at rest", DOMAINS, "EncryptionAtRest",
      "DomainName", "OpenSearch domains", "Search indexes hold copies of the documents and logs they index.",
      "Enable encryption at rest on the domain (OpenSearch or Elasticsearch 6.7 and later)."),
+    ("aws.ec2.snapshot_encrypted", "EBS snapshots are encrypted", EBS_SNAPSHOTS, "Encrypted", "SnapshotId",
+     "EBS snapshots", "A snapshot is a full copy of a disk, kept long after the volume, and shared or copied "
+     "more easily.", "Copy the snapshot with encryption on (a KMS key), delete the unencrypted one, and turn "
+     "on EBS encryption by default so new volumes and their snapshots are encrypted."),
 )  # fmt: skip
 
 

@@ -50,6 +50,7 @@ def _snapshot(ctx: AwsRegion, snap: dict[str, Any]) -> Record:
         resource_id=f"arn:{ctx.account.partition}:ec2:{ctx.region}::snapshot/{sid}",
         data={
             "SnapshotId": sid,
+            "Encrypted": bool(snap.get("Encrypted")),
             "CreateVolumePermissions": answer.get("CreateVolumePermissions", []),
             "Tags": tags(snap),
         },
@@ -63,7 +64,7 @@ def _snapshot(ctx: AwsRegion, snap: dict[str, Any]) -> Record:
     permissions=permissions(SNAPSHOTS, SNAPSHOT_ATTRIBUTE),
 )
 def snapshots(ctx: AwsRegion) -> Iterator[Record]:
-    """EBS snapshots the account owns, with their create-volume permissions."""
+    """EBS snapshots the account owns, with their encryption and create-volume permissions."""
     listing = SNAPSHOTS.pages(ctx.client("ec2"), OwnerIds=["self"])
     yield from ordered_map(
         listing, lambda snap: _snapshot(ctx, snap), ctx.account.settings.detail_concurrency, "ec2-snapshots"

@@ -9,6 +9,7 @@ from typing import Any
 
 from agent.plugin.model import Record, Status
 from tests.scenarios import ERROR, FAIL, NA, NOW, PASS, Scenario
+from tests.scenarios.aws_exposure import ebs_snapshot
 from tests.scenarios.aws_services import (
     ACCOUNT,
     ACCOUNT_SCOPE,
@@ -200,6 +201,9 @@ def account_level(check_id: str, name: str, records: dict[str, list[Record]], ex
     return Scenario(check_id, name, records, expected, scope=ACCOUNT_SCOPE, **kw)
 
 
+SNAP_SEALED = ebs_snapshot("snap-sealed")
+SNAP_PLAIN = ebs_snapshot("snap-plain", encrypted=False)
+
 SCENARIOS: list[Scenario] = [
     # ACM
     regional(
@@ -288,6 +292,12 @@ SCENARIOS: list[Scenario] = [
         ids((DOM_GOOD, PASS), (DOM_BAD, FAIL)),
     ),
     regional("aws.opensearch.encryption_at_rest", "none", {"aws.opensearch.domains": []}, {REGION_SCOPE: NA}),
+    regional(
+        "aws.ec2.snapshot_encrypted",
+        "encrypted or not",
+        {"aws.ec2.snapshots": [SNAP_SEALED, SNAP_PLAIN]},
+        ids((SNAP_SEALED, PASS), (SNAP_PLAIN, FAIL)),
+    ),
     # In transit, exposure, recovery
     regional(
         "aws.opensearch.encryption_in_transit",

@@ -95,8 +95,8 @@ def nacl(acl_id: str, *ingress: dict[str, Any], subnets: tuple[str, ...] = ("sub
     return Record(arn("ec2", f"network-acl/{acl_id}"), data)
 
 
-def ebs_snapshot(sid: str, *permissions: dict[str, str]) -> Record:
-    data = {"SnapshotId": sid, "CreateVolumePermissions": list(permissions)}
+def ebs_snapshot(sid: str, *permissions: dict[str, str], encrypted: bool = True) -> Record:
+    data = {"SnapshotId": sid, "Encrypted": encrypted, "CreateVolumePermissions": list(permissions)}
     return Record(f"arn:aws:ec2:{REGION}::snapshot/{sid}", data)
 
 
