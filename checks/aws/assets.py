@@ -107,9 +107,10 @@ def required_tags(ev: Evidence) -> Iterator[Result]:
     judged = False
     for source in CHECKED:
         for record in ev.records(source):
-            if "Tags" not in record.data:  # listed before the collector kept tags: nothing to judge
-                continue
             judged = True
+            if "Tags" not in record.data:  # listed before the collector kept tags: unknown, never a pass
+                yield Result.error(record.resource_id, f"{record.resource_id} was listed without its tags")
+                continue
             tags, asset = tags_of(record), read_asset(record)
             missing = [key for key in required if not tags.get(key, "").strip()]
             reason = (

@@ -149,9 +149,10 @@ def elbv2_tls_policy(ev: Evidence) -> Iterator[Result]:
 )
 @or_nothing_to_judge("load balancers")
 def elbv2_waf_web_acl(ev: Evidence) -> Iterator[Result]:
-    """Internet-facing ALBs need a web ACL; internal and non-HTTP load balancers are not judged."""
+    """Internet-facing ALBs need a web ACL; internal and non-HTTP load balancers are not judged (a
+    scheme AWS did not state is judged as Internet-facing)."""
     for lb in ev.records(LOAD_BALANCERS):
-        if not _application(lb) or lb.data.get("Scheme") != "internet-facing":
+        if not _application(lb) or lb.data.get("Scheme") == "internal":  # unknown scheme: judged
             yield Result.not_applicable(lb, f"{_lb(lb)} is not an Internet-facing application load balancer")
             continue
         yield _web_acl(lb, _lb(lb), lb.data.get("WebACLArn"))

@@ -7,7 +7,7 @@ from typing import Any
 
 from agent.plugin.model import Record
 from checks.aws.assets import CHECKED
-from tests.scenarios import FAIL, NA, PASS
+from tests.scenarios import ERROR, FAIL, NA, PASS
 from tests.scenarios.aws_services import REGION_SCOPE, arn, regional
 
 CHECK = "aws.tags.required"
@@ -54,6 +54,7 @@ SCENARIOS = [
             blank_owner.resource_id: FAIL,
             sound_snapshot.resource_id: PASS,
             unowned_snapshot.resource_id: FAIL,
+            before_tags.resource_id: ERROR,
         },
         params=REQUIRED,
     ),
@@ -65,9 +66,9 @@ SCENARIOS = [
     ),
     regional(
         CHECK,
-        "nothing with tags collected: not applicable",
+        "listed without tags: unknown, never a pass",
         evidence(ec2_instances=[before_tags]),
-        {REGION_SCOPE: NA},
+        {before_tags.resource_id: ERROR},
         params=REQUIRED,
     ),
 ]
