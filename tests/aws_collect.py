@@ -6,7 +6,9 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from collectors.aws.session import AwsAccount
+import boto3
+
+from collectors.aws.session import AwsAccount, AwsRegion
 from collectors.aws.settings import AwsSettings
 from collectors.aws.targets import aws_accounts
 
@@ -30,3 +32,19 @@ def collected(collector: Callable[[Any], Iterable[Any]], target: Any) -> dict[st
         json.dumps(rec.data)  # evidence must be JSON-able as collected
         out[rec.resource_id] = rec.data
     return out
+
+
+def seeder(target: AwsAccount | AwsRegion, service: str, **options: Any) -> Any:
+    """A client with every call of `service`, the target's credentials and region, to seed moto:
+    the target's own clients hold only the calls collectors declare (collectors/aws/models.py)."""
+    account = target.account if isinstance(target, AwsRegion) else target
+    region = target.region if isinstance(target, AwsRegion) else account.home_region
+    creds = account.session.get_credentials().get_frozen_credentials()
+    return boto3.client(
+        service,
+        region_name=region,
+        aws_access_key_id=creds.access_key,
+        aws_secret_access_key=creds.secret_key,
+        aws_session_token=creds.token,
+        **options,
+    )

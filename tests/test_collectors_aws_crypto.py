@@ -19,7 +19,7 @@ from cryptography.x509.oid import NameOID
 from agent.errors import CollectorError
 from collectors.aws import acm, dynamodb, efs, opensearch, redshift, s3, secretsmanager, sns, sqs
 from collectors.aws.session import AwsRegion
-from tests.aws_collect import collected, single_account
+from tests.aws_collect import collected, seeder, single_account
 
 ACCOUNT = "123456789012"
 REGION = "eu-west-1"
@@ -51,7 +51,7 @@ def _ec_certificate(domain: str, not_after: datetime) -> tuple[bytes, bytes]:
 def test_acm_lists_every_key_type_with_expiry(region: AwsRegion) -> None:
     """Real AWS lists only RSA-2048 certificates unless asked for more key types (moto lists all
     unasked, but applies the filter it is given: an EC certificate shows the filter names EC too)."""
-    client = region.client("acm")
+    client = seeder(region, "acm")
     rsa = client.request_certificate(DomainName="rsa.example.com")["CertificateArn"]
     body, key = _ec_certificate("ec.example.com", datetime(2027, 3, 1, tzinfo=UTC))
     ec_arn = client.import_certificate(Certificate=body, PrivateKey=key)["CertificateArn"]
@@ -80,7 +80,7 @@ def test_acm_in_use_and_expiry_as_aws_answers(region: AwsRegion) -> None:
 
 
 def test_secrets_rotation_settings(region: AwsRegion) -> None:
-    client = region.client("secretsmanager")
+    client = seeder(region, "secretsmanager")
     still = client.create_secret(Name="static", SecretString="x")["ARN"]
     rotating = client.create_secret(Name="db", SecretString="x")["ARN"]
     client.rotate_secret(SecretId="db", RotationRules={"AutomaticallyAfterDays": 30})
@@ -92,7 +92,7 @@ def test_secrets_rotation_settings(region: AwsRegion) -> None:
 
 
 def test_sqs_queues_sse_kms_sse_sqs_and_none(region: AwsRegion) -> None:
-    client = region.client("sqs")
+    client = seeder(region, "sqs")
     client.create_queue(QueueName="kms", Attributes={"KmsMasterKeyId": "alias/aws/sqs"})
     client.create_queue(QueueName="managed")  # SSE-SQS is on by default, as in AWS
     client.create_queue(QueueName="plain", Attributes={"SqsManagedSseEnabled": "false"})
@@ -107,7 +107,7 @@ def test_sqs_queues_sse_kms_sse_sqs_and_none(region: AwsRegion) -> None:
 
 
 def test_sns_topics_with_and_without_key(region: AwsRegion) -> None:
-    client = region.client("sns")
+    client = seeder(region, "sns")
     keyed = client.create_topic(Name="keyed", Attributes={"KmsMasterKeyId": "alias/aws/sns"})["TopicArn"]
     plain = client.create_topic(Name="plain")["TopicArn"]
     assert collected(sns.topics, region) == {
@@ -117,8 +117,8 @@ def test_sns_topics_with_and_without_key(region: AwsRegion) -> None:
 
 
 def test_dynamodb_tables_key_type_and_point_in_time_recovery(region: AwsRegion) -> None:
-    client = region.client("dynamodb")
-    key = region.client("kms").create_key()["KeyMetadata"]["Arn"]
+    client = seeder(region, "dynamodb")
+    key = seeder(region, "kms").create_key()["KeyMetadata"]["Arn"]
     common = {
         "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
         "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
@@ -145,7 +145,7 @@ def test_dynamodb_tables_key_type_and_point_in_time_recovery(region: AwsRegion) 
 
 
 def test_efs_encryption_and_backup_policy_absent_or_set(region: AwsRegion) -> None:
-    client = region.client("efs")
+    client = seeder(region, "efs")
     plain = client.create_file_system(CreationToken="plain")
     backed = client.create_file_system(CreationToken="backed", Encrypted=True, Backup=True)
     records = collected(efs.file_systems, region)
@@ -169,7 +169,7 @@ def test_efs_backup_policy_access_denied_fails_the_listing(region: AwsRegion) ->
 
 
 def test_redshift_clusters_encryption_and_exposure(region: AwsRegion) -> None:
-    client = region.client("redshift")
+    client = seeder(region, "redshift")
     common = {"NodeType": "dc2.large", "MasterUsername": "admin", "MasterUserPassword": "Passw0rd-not-real"}
     client.create_cluster(ClusterIdentifier="safe", Encrypted=True, PubliclyAccessible=False, **common)
     client.create_cluster(ClusterIdentifier="open", PubliclyAccessible=True, **common)
@@ -180,7 +180,7 @@ def test_redshift_clusters_encryption_and_exposure(region: AwsRegion) -> None:
 
 
 def test_opensearch_domains_in_batches_of_five(region: AwsRegion) -> None:
-    client = region.client("opensearch")
+    client = seeder(region, "opensearch")
     for n in range(6):
         client.create_domain(
             DomainName=f"dom{n}",

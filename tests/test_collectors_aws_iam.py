@@ -11,6 +11,7 @@ from urllib.parse import quote
 
 import boto3
 import pytest
+from botocore.config import Config
 from botocore.credentials import DeferredRefreshableCredentials
 from botocore.stub import Stubber
 
@@ -21,7 +22,7 @@ from agent.plugin.declare import DECLARED
 from collectors.aws import iam, session
 from collectors.aws.session import aws_errors, paginate
 from collectors.aws.targets import aws_accounts
-from tests.aws_collect import aws_settings, collected, single_account
+from tests.aws_collect import aws_settings, collected, seeder, single_account
 from tests.clock import FakeTime
 from tests.faultproxy import Fault, FaultProxy
 
@@ -86,6 +87,20 @@ def test_clients_are_cached_configured_and_created_once_across_threads(aws: str)
     assert f"annexa/{agent.__version__}" in config.user_agent_extra
 
 
+def test_clients_know_the_declared_calls_only_from_one_shared_model(aws: str) -> None:
+    """Service models are trimmed to what some `Api` declares (collectors/aws/models.py), once
+    per process: a call nobody declared is not there, declared ones work, documentation is gone."""
+    client = single_account().client("iam")
+    other = single_account().client("iam")
+    model = client.meta.service_model
+    assert other is not client and other.meta.service_model._service_description is model._service_description
+    assert hasattr(client, "get_account_summary") and hasattr(client, "get_credential_report")
+    assert not hasattr(client, "create_user") and not hasattr(client, "delete_account_password_policy")
+    assert model.documentation == "" and model.operation_model("GetAccountSummary").documentation == ""
+    assert "CreateUserRequest" not in model.shape_names  # reached by no declared call
+    assert iam.ACCOUNT_SUMMARY(client)["SummaryMap"]["Users"] == 0
+
+
 def test_default_region_without_one_configured(aws: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("AWS_DEFAULT_REGION")
     assert single_account().client("iam").meta.region_name == "us-east-1"
@@ -112,7 +127,7 @@ def test_listed_accounts_are_reached_through_an_assumed_role(aws: str) -> None:
     assert isinstance(first.session.get_credentials(), DeferredRefreshableCredentials)
     caller = first.client("sts").get_caller_identity()["Arn"]
     assert caller == "arn:aws:sts::111111111111:assumed-role/annexa-audit/annexa"
-    first.client("iam").create_user(UserName="only-in-member")
+    seeder(first, "iam").create_user(UserName="only-in-member")
     users = collected(iam.users, first)
     assert list(users) == ["arn:aws:iam::111111111111:user/only-in-member"]
     assert collected(iam.users, accounts[1]) == {}
@@ -361,7 +376,7 @@ def test_unreachable_endpoint(aws: str, monkeypatch: pytest.MonkeyPatch) -> None
 
 def test_html_error_page(aws: str) -> None:
     """moto answers operations it lacks with an HTML 500 page, which botocore cannot parse."""
-    client = single_account(max_attempts=1).client("iam")
+    client = seeder(single_account(), "iam", config=Config(retries={"total_max_attempts": 1}))
     client.create_user(UserName="bounded")
     unreadable = r"^iam: unreadable response from the endpoint"
     with pytest.raises(CollectorError, match=unreadable), aws_errors("iam"):

@@ -12,7 +12,7 @@ from botocore.stub import Stubber
 from agent.errors import CollectorError
 from collectors.aws import bedrock, cloudtrail, cloudwatch, eks, logs, route53resolver
 from collectors.aws.session import AwsRegion
-from tests.aws_collect import collected, single_account
+from tests.aws_collect import collected, seeder, single_account
 
 ACCOUNT = "123456789012"
 REGION = "eu-west-1"
@@ -25,8 +25,8 @@ def target(aws: str) -> AwsRegion:
 
 
 def test_log_groups_with_retention_key_and_their_metric_filters(target: AwsRegion) -> None:
-    client = target.client("logs")
-    key = target.client("kms").create_key()["KeyMetadata"]["Arn"]
+    client = seeder(target, "logs")
+    key = seeder(target, "kms").create_key()["KeyMetadata"]["Arn"]
     client.create_log_group(logGroupName="trail", kmsKeyId=key)
     client.put_retention_policy(logGroupName="trail", retentionInDays=400)
     client.create_log_group(logGroupName="app")
@@ -61,7 +61,7 @@ def test_a_denied_metric_filter_listing_fails_the_log_groups(target: AwsRegion) 
 
 
 def test_alarms_keep_the_watched_metric_and_actions(target: AwsRegion) -> None:
-    client = target.client("cloudwatch")
+    client = seeder(target, "cloudwatch")
     topic = f"arn:aws:sns:{REGION}:{ACCOUNT}:alerts"
     client.put_metric_alarm(
         AlarmName="root", MetricName="RootUse", Namespace="CIS", Statistic="Sum", Period=300,
@@ -86,8 +86,10 @@ def test_alarms_keep_the_watched_metric_and_actions(target: AwsRegion) -> None:
 
 def test_trails_name_their_cloudwatch_log_group(target: AwsRegion) -> None:
     group = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:trail:*"
-    target.client("s3").create_bucket(Bucket="logs", CreateBucketConfiguration={"LocationConstraint": REGION})
-    target.client("cloudtrail").create_trail(
+    seeder(target, "s3").create_bucket(
+        Bucket="logs", CreateBucketConfiguration={"LocationConstraint": REGION}
+    )
+    seeder(target, "cloudtrail").create_trail(
         Name="main", S3BucketName="logs", IsMultiRegionTrail=True, CloudWatchLogsLogGroupArn=group,
         CloudWatchLogsRoleArn=f"arn:aws:iam::{ACCOUNT}:role/trail",
     )  # fmt: skip
@@ -98,8 +100,8 @@ def test_trails_name_their_cloudwatch_log_group(target: AwsRegion) -> None:
 def test_query_log_associations_per_region(target: AwsRegion) -> None:
     resource = f"arn:aws:route53resolver:{REGION}:{ACCOUNT}:resolver-query-log-config-associations"
     assert collected(route53resolver.query_log_associations, target) == {resource: {"associations": []}}
-    vpc = target.client("ec2").describe_vpcs()["Vpcs"][0]["VpcId"]
-    client = target.client("route53resolver")
+    vpc = seeder(target, "ec2").describe_vpcs()["Vpcs"][0]["VpcId"]
+    client = seeder(target, "route53resolver")
     config = client.create_resolver_query_log_config(
         Name="dns", DestinationArn=f"arn:aws:s3:::dns-{ACCOUNT}", CreatorRequestId="seed"
     )["ResolverQueryLogConfig"]["Id"]
@@ -113,7 +115,7 @@ def test_query_log_associations_per_region(target: AwsRegion) -> None:
 
 
 def test_eks_clusters_logging_endpoint_and_encryption(target: AwsRegion) -> None:
-    client = target.client("eks")
+    client = seeder(target, "eks")
     role = f"arn:aws:iam::{ACCOUNT}:role/eks"
     client.create_cluster(
         name="prod", roleArn=role,
@@ -138,7 +140,7 @@ def test_bedrock_logging_is_read_only_where_models_are_invoked(target: AwsRegion
     resource = f"arn:aws:bedrock:{REGION}:{ACCOUNT}:model-invocation-logging"
     with Stubber(target.client("bedrock")):  # an unexpected call to Bedrock would fail here
         assert collected(bedrock.invocation_logging, target) == {resource: {"invoked": False}}
-    target.client("cloudwatch").put_metric_data(
+    seeder(target, "cloudwatch").put_metric_data(
         Namespace="AWS/Bedrock",
         MetricData=[{"MetricName": "Invocations", "Value": 1,
                      "Dimensions": [{"Name": "ModelId", "Value": "anthropic.claude"}]}],
@@ -146,7 +148,7 @@ def test_bedrock_logging_is_read_only_where_models_are_invoked(target: AwsRegion
     assert collected(bedrock.invocation_logging, target) == {
         resource: {"invoked": True, "loggingConfig": None}
     }
-    target.client("bedrock").put_model_invocation_logging_configuration(
+    seeder(target, "bedrock").put_model_invocation_logging_configuration(
         loggingConfig={"cloudWatchConfig": {"logGroupName": "bedrock", "roleArn": f"arn:aws:iam::{ACCOUNT}:role/b"},
                        "textDataDeliveryEnabled": True}
     )  # fmt: skip

@@ -30,7 +30,7 @@ from collectors.aws import (
     ssm,
 )
 from collectors.aws.session import AwsRegion
-from tests.aws_collect import collected, single_account
+from tests.aws_collect import collected, seeder, single_account
 
 ACCOUNT = "123456789012"
 REGION = "eu-west-1"
@@ -54,7 +54,7 @@ def _region() -> AwsRegion:
 
 def test_ecr_repositories_and_registry_scanning(aws: str) -> None:
     target = _region()
-    client = target.client("ecr")
+    client = seeder(target, "ecr")
     scanned = client.create_repository(
         repositoryName="team/app",
         imageTagMutability="IMMUTABLE",
@@ -104,7 +104,7 @@ def test_lambda_functions_with_their_runtime(aws: str) -> None:
     role = boto3.client("iam").create_role(RoleName="fn", AssumeRolePolicyDocument=json.dumps(TRUST))["Role"][
         "Arn"
     ]
-    fn = target.client("lambda").create_function(
+    fn = seeder(target, "lambda").create_function(
         FunctionName="old",
         Runtime="python3.9",
         Role=role,
@@ -298,7 +298,7 @@ def test_rds_backup_replicas_are_read_in_their_region(aws: str) -> None:
 
 def test_rds_instance_without_replication_in_moto(aws: str) -> None:
     target = _region()
-    target.client("rds").create_db_instance(
+    seeder(target, "rds").create_db_instance(
         DBInstanceIdentifier="solo", DBInstanceClass="db.t3.micro", Engine="postgres", MasterUsername="app",
         MasterUserPassword="not-a-real-password-1", AllocatedStorage=20,
     )  # fmt: skip

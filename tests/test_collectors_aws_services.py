@@ -15,7 +15,7 @@ from agent.errors import CollectorError
 from collectors.aws import guardduty, kms, s3, securityhub
 from collectors.aws.session import AwsRegion
 from collectors.aws.targets import aws_accounts, aws_organization, aws_regions
-from tests.aws_collect import aws_settings, collected, single_account
+from tests.aws_collect import aws_settings, collected, seeder, single_account
 from tests.faultproxy import Fault, FaultProxy
 
 ACCOUNT = "123456789012"
@@ -202,7 +202,7 @@ def test_guardduty_detectors_in_moto(aws: str) -> None:
     target = AwsRegion(single_account(), REGION)
     resource = f"arn:aws:guardduty:{REGION}:{ACCOUNT}:detector"
     assert collected(guardduty.detectors, target) == {resource: {"detectors": []}}
-    detector = target.client("guardduty").create_detector(Enable=True)["DetectorId"]
+    detector = seeder(target, "guardduty").create_detector(Enable=True)["DetectorId"]
     assert collected(guardduty.detectors, target)[resource]["detectors"] == [
         {"DetectorId": detector, "Status": "ENABLED", "Features": {}}
     ]
@@ -216,20 +216,20 @@ def test_security_hub_off_is_recorded_and_yields_no_findings(aws: str) -> None:
     hub = f"arn:aws:securityhub:{REGION}:{ACCOUNT}:hub/default"
     assert collected(securityhub.hub, target) == {hub: {"Enabled": False, "SubscribedAt": None}}
     assert collected(securityhub.findings, target) == {}
-    target.client("securityhub").enable_security_hub()
+    seeder(target, "securityhub").enable_security_hub()
     assert collected(securityhub.hub, target)[hub]["Enabled"] is True
 
 
 def test_kms_keys_skip_aws_managed_and_read_rotation(aws: str) -> None:
     target = AwsRegion(single_account(), REGION)
-    client = target.client("kms")
-    rotating = client.create_key()["KeyMetadata"]
-    client.enable_key_rotation(KeyId=rotating["KeyId"])
-    asymmetric = client.create_key(KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY")["KeyMetadata"]
+    seed = seeder(target, "kms")
+    rotating = seed.create_key()["KeyMetadata"]
+    seed.enable_key_rotation(KeyId=rotating["KeyId"])
+    asymmetric = seed.create_key(KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY")["KeyMetadata"]
     records = collected(kms.keys, target)
     assert records[rotating["Arn"]]["RotationEnabled"] is True
     assert records[asymmetric["Arn"]]["RotationEnabled"] is None  # cannot rotate: not asked
-    with Stubber(client) as stub:
+    with Stubber(target.client("kms")) as stub:
         stub.add_response(
             "list_keys", {"Keys": [{"KeyId": "aws-ebs", "KeyArn": "arn:aws:kms:eu-west-1:1:key/aws-ebs"}]}
         )

@@ -119,6 +119,10 @@ def _endpoint_overridden(client: Any) -> bool:
     return not _AWS_HOST.search(host)
 
 
+# The method of every `Api` made: the operations collectors/aws/models.py keeps in service models.
+DECLARED_METHODS: set[str] = set()
+
+
 @dataclass(frozen=True)
 class Api:
     """One AWS operation and the IAM action that allows it (not always the operation's name).
@@ -131,6 +135,9 @@ class Api:
     action: str
     absent: tuple[str, ...] = ()  # error codes that mean "nothing is configured"
     items: str = ""  # the result key a listing yields from every page
+
+    def __post_init__(self) -> None:
+        DECLARED_METHODS.add(self.method)
 
     def __call__(self, client: Any, **kwargs: Any) -> Any:
         """The answer; None when AWS answers an `absent` code. Access denied and all else raise."""
