@@ -12,6 +12,14 @@ FAKE_KEY_ID = "testing"
 FAKE_SECRET = "testing"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _cache_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """What the agent caches (trimmed AWS models) goes to the session's temp dir, not the user's home."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache-home")))
+        yield
+
+
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[str]:
     """One in-process moto server per process (so per xdist worker), on a free port."""

@@ -6,6 +6,7 @@ import json
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -19,7 +20,7 @@ import agent
 from agent.demo.organisation import seed_bulk_users, seed_demo_org
 from agent.errors import CollectorError
 from agent.plugin.declare import DECLARED
-from collectors.aws import iam, session
+from collectors.aws import iam, models, session
 from collectors.aws.session import aws_errors, paginate
 from collectors.aws.targets import aws_accounts
 from tests.aws_collect import aws_settings, collected, seeder, single_account
@@ -99,6 +100,29 @@ def test_clients_know_the_declared_calls_only_from_one_shared_model(aws: str) ->
     assert model.documentation == "" and model.operation_model("GetAccountSummary").documentation == ""
     assert "CreateUserRequest" not in model.shape_names  # reached by no declared call
     assert iam.ACCOUNT_SUMMARY(client)["SummaryMap"]["Users"] == 0
+
+
+def test_trimmed_models_are_kept_on_disk_and_read_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A later process reads the trimmed model from the cache; an unreadable one is made again."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    models.cache_dir.cache_clear()
+    try:
+        first = models.TrimmingLoader().load_service_model("sts", "service-2")
+        (kept,) = tmp_path.glob("annexa/aws-models/*/sts-*.json")
+        assert json.loads(kept.read_bytes()) == first and "GetCallerIdentity" in first["operations"]
+        assert "AssumeRoot" not in first["operations"]  # declared by no Api
+        kept.write_text(json.dumps({**first, "metadata": {**first["metadata"], "signingName": "from-disk"}}))
+        assert (
+            models.TrimmingLoader().load_service_model("sts", "service-2")["metadata"]["signingName"]
+            == "from-disk"
+        )
+        kept.write_text('{"truncated": ')
+        assert models.TrimmingLoader().load_service_model("sts", "service-2") == first
+        assert json.loads(kept.read_bytes()) == first
+    finally:
+        models.cache_dir.cache_clear()
 
 
 def test_default_region_without_one_configured(aws: str, monkeypatch: pytest.MonkeyPatch) -> None:

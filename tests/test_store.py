@@ -9,7 +9,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, func, inspect, select, text
 from sqlmodel import SQLModel
 
 from agent.errors import StoreError
@@ -62,11 +62,25 @@ def in_threads(n: int, work) -> list:
     return results
 
 
-def test_migrations_build_exactly_the_models(store):
+def test_migrations_build_exactly_the_models(store_url):
+    """A new store is built from the models at once (no Alembic); the migrations must build the same."""
+    engine = create_engine(store_url)
+    try:
+        with engine.begin() as conn:
+            command.upgrade(alembic_config(conn), "head")
+            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            assert context.get_current_revision() == head_revision()
+            assert compare_metadata(context, SQLModel.metadata) == []
+    finally:
+        engine.dispose()
+
+
+def test_a_new_store_is_built_from_the_models_and_stamped_at_head(store):
     with store.engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         assert context.get_current_revision() == head_revision()
         assert compare_metadata(context, SQLModel.metadata) == []
+        assert {"run", "observation", "nc_version", "alembic_version"} <= set(inspect(conn).get_table_names())
 
 
 def test_agents_starting_together_migrate_once(store_url):

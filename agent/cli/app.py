@@ -21,6 +21,7 @@ list` loads the `nc` group alone, `annexa --help` every command's module and not
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import importlib
 import logging
 import os
@@ -146,7 +147,21 @@ def run(argv: list[str] | None = None) -> int:
     return rv if isinstance(rv, int) else 0
 
 
+# glibc's mallopt parameter for how many malloc arenas threads may spread over (malloc.h).
+_M_ARENA_MAX = -8
+
+
+def _one_malloc_arena() -> None:
+    """glibc gives each thread that allocates its own malloc arena (up to 8 per core), each keeping
+    freed memory as its own: a collect's worker threads leave ~35 MB of RSS (a fifth of its peak)
+    spread over them. Python allocates under the GIL, so one arena costs no contention worth the
+    name. Elsewhere (musl, macOS) there is no such call, and nothing to do."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).mallopt(_M_ARENA_MAX, 1)
+
+
 def main() -> None:
+    _one_malloc_arena()
     # pydantic looks for its own plugins by reading every installed distribution's entry points
     # when the first model is built; Annexa uses none, and the scan costs each command ~30 ms.
     # Setting the variable (to anything, even empty) keeps pydantic's default.

@@ -5,7 +5,8 @@ file lock next to a SQLite database) while the others wait and then find nothing
 whose schema is newer than this agent knows is refused rather than written to.
 
 A store already at the head costs one plain query and no Alembic: importing Alembic alone takes
-longer than most commands that only read the store.
+longer than most commands that only read the store. A new store (an empty database) is built from
+the models in one go and stamped at the head, without Alembic either.
 """
 
 from __future__ import annotations
@@ -113,27 +114,49 @@ def upgrade(engine: Engine) -> None:
     _migrate(engine, head)
 
 
-def _migrate(engine: Engine, head: str) -> None:
-    from alembic import command
-    from alembic.script import ScriptDirectory
+def _create(conn: Connection, head: str) -> None:
+    """A new store gets the models' tables at once and is stamped at `head`: what the migrations
+    would build (tests/test_store.py compares the two), without importing Alembic."""
+    from sqlmodel import SQLModel
 
+    SQLModel.metadata.create_all(conn)
+    conn.execute(
+        text(
+            f"CREATE TABLE {VERSION_TABLE} (version_num VARCHAR(32) NOT NULL, "
+            f"CONSTRAINT {VERSION_TABLE}_pkc PRIMARY KEY (version_num))"
+        )
+    )
+    conn.execute(text(f"INSERT INTO {VERSION_TABLE} (version_num) VALUES (:head)"), {"head": head})
+    log.debug("store_created", revision=head)
+
+
+def _migrate(engine: Engine, head: str) -> None:
     is_sqlite = engine.dialect.name == "sqlite"
     with _sqlite_file_lock(engine) if is_sqlite else nullcontext(), engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _PG_LOCK_ID})
-        current = current_revision(conn)
-        if current == head:
-            return
-        if current is None and "run" in inspect(conn).get_table_names():
-            current = _adopt(conn)
-        known = {rev.revision for rev in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
-        if current is not None and current not in known:
-            raise StoreError(
-                f"the store's schema is at revision {current}, newer than this agent knows "
-                f"(head {head}): upgrade annexa"
-            )
-        command.upgrade(alembic_config(conn), "head")
-        # A new store is routine; upgrading an existing one is worth telling the operator.
-        (log.debug if current is None else log.info)(
-            "store_migrated", from_revision=current, to_revision=head
+        if not inspect(conn).get_table_names():
+            return _create(conn, head)
+        _upgrade(conn, head)
+
+
+def _upgrade(conn: Connection, head: str) -> None:
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
+    current = current_revision(conn)
+    if current == head:
+        return
+    if current is None and "run" in inspect(conn).get_table_names():
+        current = _adopt(conn)
+    known = {rev.revision for rev in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+    if current is not None and current not in known:
+        raise StoreError(
+            f"the store's schema is at revision {current}, newer than this agent knows "
+            f"(head {head}): upgrade annexa"
         )
+    command.upgrade(alembic_config(conn), "head")
+    # Building the schema beside other tables is routine; upgrading a store is worth telling the operator.
+    (log.debug if current is None else log.info)(
+        "store_migrated", from_revision=current, to_revision=head
+    )

@@ -13,18 +13,23 @@ made without an `Api` fails (AttributeError) as it would fail for want of the po
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import os
+import tempfile
 import threading
 from collections.abc import Iterator
 from functools import cache
+from pathlib import Path
 from typing import Any
 
+import botocore
 import botocore.session
 from botocore import xform_name
 from botocore.loaders import JSONFileLoader, Loader
 
-_TRIMMED = "annexaTrimmed"  # set on a model once trimmed: the loader hands the same dict to every session
+_FORMAT = 1  # bump when `trim` keeps something else: names the on-disk cache
 _lock = threading.Lock()
 
 
@@ -39,17 +44,33 @@ class _PlainJsonFileLoader(JSONFileLoader):
             return json.loads(fp.read())
 
 
-class _TrimmingLoader(Loader):
-    """botocore's loader, whose service models (cached by the base class, trimmed here in place)
-    keep only the declared operations."""
+class TrimmingLoader(Loader):
+    """botocore's loader, whose service models keep only the declared operations: trimmed in place
+    (the base class caches the same dict) and kept on disk, so later processes skip the full parse."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self._trimmed: dict[tuple[str, str], Any] = {}
 
     def load_service_model(self, service_name: str, type_name: str, api_version: str | None = None) -> Any:
-        model = super().load_service_model(service_name, type_name, api_version)
-        if type_name == "service-2":
-            with _lock:
-                if not model.get(_TRIMMED):
-                    trim(model, declared_methods())
-                    model[_TRIMMED] = True
+        if type_name != "service-2":
+            return super().load_service_model(service_name, type_name, api_version)
+        version = api_version or self.determine_latest_version(service_name, type_name)
+        with _lock:
+            if (service_name, version) not in self._trimmed:
+                self._trimmed[(service_name, version)] = self._load_trimmed(service_name, version)
+            return self._trimmed[(service_name, version)]
+
+    def _load_trimmed(self, service_name: str, version: str) -> Any:
+        path = cache_dir(tuple(self.search_paths)) / f"{service_name}-{version}.json"
+        with contextlib.suppress(OSError, ValueError):
+            kept = json.loads(path.read_bytes())
+            if isinstance(kept, dict) and {"metadata", "operations", "shapes"} <= kept.keys():
+                return kept
+        model = super().load_service_model(service_name, "service-2", version)
+        trim(model, declared_methods())
+        with contextlib.suppress(OSError):
+            _write_atomically(path, json.dumps(model).encode())
         return model
 
 
@@ -68,7 +89,32 @@ def _loader(data_path: str | None) -> Loader:
         if data_path
         else None
     )
-    return _TrimmingLoader(extra_search_paths=extra, file_loader=_PlainJsonFileLoader())
+    return TrimmingLoader(extra_search_paths=extra, file_loader=_PlainJsonFileLoader())
+
+
+@cache
+def cache_dir(search_paths: tuple[str, ...]) -> Path:
+    """Where trimmed models are kept: named by everything they depend on (botocore's version, where
+    models are searched, the declared calls, this module's trimming), so none is ever stale.
+
+    Trusting it is trusting the user's home, as botocore does: it reads ~/.aws/models first."""
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    key = json.dumps([botocore.__version__, _FORMAT, search_paths, sorted(declared_methods())])
+    return base / "annexa" / "aws-models" / hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+def _write_atomically(path: Path, content: bytes) -> None:
+    """Readers see the whole file or none: agents starting together may write the same one."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd, name = tempfile.mkstemp(dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as tmp:
+            tmp.write(content)
+        os.replace(name, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(name)
+        raise
 
 
 @cache
