@@ -1,8 +1,10 @@
 """Cryptography, secrets and data-protection resources for the seeded organization (tests/aws_org_seed.py):
 one good resource of each kind in region 0, one bad in region 1, and the verdicts they must get.
 
-Called once per account and region, after the account-level seeding (buckets, trails). ACM is not
-seeded: moto never marks a certificate in use, so the check would only say "not in use".
+Called once per account and region, after the account-level seeding (buckets, trails) and the RDS
+instances of tests/aws_org_seed.py. ACM is not seeded: moto never marks a certificate in use, so the
+check would only say "not in use". moto cannot change a Redshift parameter group, so every cluster
+keeps require_ssl false and fails aws.redshift.require_ssl in both regions.
 """
 
 from __future__ import annotations
@@ -53,17 +55,38 @@ def seed(org: SeededOrg, acct: str, region: str, client: Any, good: bool) -> Non
     put("aws.efs.encryption", fs["FileSystemArn"])
     put("aws.efs.backup_policy", fs["FileSystemArn"])
 
-    client("redshift", region).create_cluster(ClusterIdentifier="warehouse", NodeType="dc2.large",
-                                              MasterUsername="admin", MasterUserPassword="Not-a-real-1",
-                                              Encrypted=good, PubliclyAccessible=not good)  # fmt: skip
-    put("aws.redshift.cluster_encryption", arn("redshift", "cluster:warehouse"))
-    put("aws.redshift.not_publicly_accessible", arn("redshift", "cluster:warehouse"))
+    redshift = client("redshift", region)
+    redshift.create_cluster(ClusterIdentifier="warehouse", NodeType="dc2.large", MasterUsername="admin",
+                            MasterUserPassword="Not-a-real-1", Encrypted=good, PubliclyAccessible=not good)  # fmt: skip
+    if good:
+        redshift.enable_logging(ClusterIdentifier="warehouse", LogDestinationType="cloudwatch",
+                                LogExports=["connectionlog", "userlog"])  # fmt: skip
+    for check_id in ("aws.redshift.cluster_encryption", "aws.redshift.not_publicly_accessible",
+                     "aws.redshift.audit_logging"):  # fmt: skip
+        put(check_id, arn("redshift", "cluster:warehouse"))
+    put("aws.redshift.require_ssl", arn("redshift", "cluster:warehouse"), FAIL)  # default.redshift-1.0
 
+    log_group = arn("logs", "log-group:search-audit")
+    audited = {"LogPublishingOptions": {"AUDIT_LOGS": {"CloudWatchLogsLogGroupArn": log_group, "Enabled": True}},
+               "AdvancedSecurityOptions": {"Enabled": True, "InternalUserDatabaseEnabled": True, "MasterUserOptions":
+                                           {"MasterUserName": "admin", "MasterUserPassword": "Not-a-real-1!"}}}  # fmt: skip
     client("opensearch", region).create_domain(DomainName="search", EncryptionAtRestOptions={"Enabled": good},
                                                NodeToNodeEncryptionOptions={"Enabled": good},
-                                               DomainEndpointOptions={"EnforceHTTPS": good})  # fmt: skip
-    put("aws.opensearch.encryption_at_rest", arn("es", "domain/search"))
-    put("aws.opensearch.encryption_in_transit", arn("es", "domain/search"))
+                                               DomainEndpointOptions={"EnforceHTTPS": good},
+                                               **(audited if good else {}))  # fmt: skip
+    for check_id in ("aws.opensearch.encryption_at_rest", "aws.opensearch.encryption_in_transit",
+                     "aws.opensearch.audit_logging"):  # fmt: skip
+        put(check_id, arn("es", "domain/search"))
+
+    # The encrypted instance's manual snapshot (region 0); tests/aws_org_seed_exposure.py snapshots an
+    # unencrypted instance as "export" in both regions.
+    if good:
+        client("rds", region).create_db_snapshot(
+            DBInstanceIdentifier="db-good", DBSnapshotIdentifier="db-good-manual"
+        )
+        for check_id in ("aws.rds.snapshot_encrypted", "aws.rds.snapshot_not_public"):
+            put(check_id, arn("rds", "snapshot:db-good-manual"), PASS)
+    put("aws.rds.snapshot_encrypted", arn("rds", "snapshot:export"), FAIL)
 
     secrets = client("secretsmanager", region)
     secret = secrets.create_secret(Name="db-password", SecretString="not-a-real-secret")["ARN"]

@@ -1,12 +1,13 @@
 """Cryptography, secrets and data-protection collectors against moto in server mode; botocore's Stubber
 with the service model's real shapes only where moto cannot show what AWS answers (ACM's in-use flag,
-MFA delete, access denied mid-listing).
+MFA delete, a Redshift parameter group requiring SSL, access denied mid-listing).
 """
 
 from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 import boto3
 import pytest
@@ -17,7 +18,18 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from agent.errors import CollectorError
-from collectors.aws import acm, dynamodb, efs, opensearch, redshift, s3, secretsmanager, sns, sqs
+from collectors.aws import (
+    acm,
+    dynamodb,
+    efs,
+    opensearch,
+    rds_snapshots,
+    redshift,
+    s3,
+    secretsmanager,
+    sns,
+    sqs,
+)
 from collectors.aws.session import AwsRegion
 from tests.aws_collect import collected, seeder, single_account
 
@@ -168,15 +180,89 @@ def test_efs_backup_policy_access_denied_fails_the_listing(region: AwsRegion) ->
             list(efs.file_systems(region))
 
 
-def test_redshift_clusters_encryption_and_exposure(region: AwsRegion) -> None:
+def test_redshift_clusters_encryption_exposure_logging_and_parameter_groups(region: AwsRegion) -> None:
+    """moto cannot change a parameter group (ModifyClusterParameterGroup is not implemented): every
+    group says require_ssl false here; a group requiring SSL is shown through Stubber below."""
     client = seeder(region, "redshift")
     common = {"NodeType": "dc2.large", "MasterUsername": "admin", "MasterUserPassword": "Passw0rd-not-real"}
-    client.create_cluster(ClusterIdentifier="safe", Encrypted=True, PubliclyAccessible=False, **common)
+    client.create_cluster_parameter_group(
+        ParameterGroupName="strict", ParameterGroupFamily="redshift-1.0", Description="strict"
+    )
+    client.create_cluster(ClusterIdentifier="safe", Encrypted=True, PubliclyAccessible=False,
+                          ClusterParameterGroupName="strict", **common)  # fmt: skip
     client.create_cluster(ClusterIdentifier="open", PubliclyAccessible=True, **common)
+    client.enable_logging(
+        ClusterIdentifier="safe", LogDestinationType="cloudwatch", LogExports=["connectionlog"]
+    )
     records = collected(redshift.clusters, region)
     safe, open_ = records[_arn("redshift", "cluster:safe")], records[_arn("redshift", "cluster:open")]
     assert (safe["Encrypted"], safe["PubliclyAccessible"]) == (True, False)
-    assert (open_["Encrypted"], open_["PubliclyAccessible"]) == (False, True)
+    assert (safe["LoggingEnabled"], safe["LogDestinationType"]) == (True, "cloudwatch")
+    assert safe["ClusterParameterGroups"] == [
+        {"ParameterGroupName": "strict", "ParameterApplyStatus": "in-sync", "require_ssl": "false"}
+    ]
+    assert open_ == {
+        "ClusterIdentifier": "open", "ClusterStatus": "available", "KmsKeyId": None, "Encrypted": False,
+        "PubliclyAccessible": True, "LoggingEnabled": False, "LogDestinationType": None,
+        "ClusterParameterGroups": [
+            {"ParameterGroupName": "default.redshift-1.0", "ParameterApplyStatus": "in-sync", "require_ssl": "false"}],
+    }  # fmt: skip
+
+
+def _redshift_cluster(name: str, group: str, applied: str = "in-sync") -> dict[str, Any]:
+    return {"ClusterIdentifier": name, "ClusterStatus": "available", "Encrypted": True, "PubliclyAccessible": False,
+            "ClusterParameterGroups": [{"ParameterGroupName": group, "ParameterApplyStatus": applied}]}  # fmt: skip
+
+
+def _parameter(name: str, value: str) -> dict[str, Any]:
+    return {"ParameterName": name, "ParameterValue": value, "Source": "user", "DataType": "boolean",
+            "ApplyType": "static", "IsModifiable": True}  # fmt: skip
+
+
+def test_redshift_reads_each_parameter_group_once_through_its_pages(aws: str) -> None:
+    """Two clusters share a group whose require_ssl is on its second page, a third has its own group
+    pending a reboot: each group is read once (Stubber fails on any call it was not given), in order
+    with one worker."""
+    target = AwsRegion(single_account(detail_concurrency=1), REGION)
+    with Stubber(target.client("redshift")) as stub:
+        stub.add_response("describe_clusters", {"Clusters": [
+            _redshift_cluster("a", "shared"), _redshift_cluster("b", "shared"), _redshift_cluster("c", "new", "pending-reboot")]})  # fmt: skip
+        stub.add_response("describe_cluster_parameters", {"Parameters": [_parameter("require_ssl", "true")]},
+                          {"ParameterGroupName": "new"})  # fmt: skip
+        stub.add_response("describe_cluster_parameters", {"Parameters": [_parameter("auto_analyze", "true")],
+                          "Marker": "p2"}, {"ParameterGroupName": "shared"})  # fmt: skip
+        stub.add_response("describe_cluster_parameters", {"Parameters": [_parameter("require_ssl", "true")]},
+                          {"ParameterGroupName": "shared", "Marker": "p2"})  # fmt: skip
+        logging_off = {"LoggingEnabled": False}
+        for name, status in (("a", {"LoggingEnabled": True, "BucketName": "logs", "LogDestinationType": "s3"}),
+                             ("b", logging_off), ("c", logging_off)):  # fmt: skip
+            stub.add_response("describe_logging_status", status, {"ClusterIdentifier": name})
+        records = collected(redshift.clusters, target)
+        stub.assert_no_pending_responses()
+    by_name = {r["ClusterIdentifier"]: r for r in records.values()}
+    assert (
+        by_name["a"]["ClusterParameterGroups"]
+        == by_name["b"]["ClusterParameterGroups"]
+        == [{"ParameterGroupName": "shared", "ParameterApplyStatus": "in-sync", "require_ssl": "true"}]
+    )
+    assert by_name["c"]["ClusterParameterGroups"] == [
+        {"ParameterGroupName": "new", "ParameterApplyStatus": "pending-reboot", "require_ssl": "true"}
+    ]
+    assert [(by_name[n]["LoggingEnabled"], by_name[n]["LogDestinationType"]) for n in "abc"] == [
+        (True, "s3"),
+        (False, None),
+        (False, None),
+    ]
+
+
+def test_redshift_parameters_access_denied_fails_the_listing(aws: str) -> None:
+    """A parameter group that cannot be read is an error, never a cluster whose require_ssl is unset."""
+    target = AwsRegion(single_account(), REGION)
+    with Stubber(target.client("redshift")) as stub:
+        stub.add_response("describe_clusters", {"Clusters": [_redshift_cluster("a", "shared")]})
+        stub.add_client_error("describe_cluster_parameters", "AccessDenied", http_status_code=403)
+        with pytest.raises(CollectorError, match=r"^access denied: redshift:DescribeClusterParameters$"):
+            list(redshift.clusters(target))
 
 
 def test_opensearch_domains_in_batches_of_five(region: AwsRegion) -> None:
@@ -193,6 +279,49 @@ def test_opensearch_domains_in_batches_of_five(region: AwsRegion) -> None:
     first, other = records[_arn("es", "domain/dom0")], records[_arn("es", "domain/dom5")]
     assert (first["EncryptionAtRest"], first["NodeToNodeEncryption"], first["EnforceHTTPS"]) == (True,) * 3
     assert (other["EncryptionAtRest"], other["NodeToNodeEncryption"], other["EnforceHTTPS"]) == (False,) * 3
+
+
+def test_opensearch_domains_log_publishing_and_fine_grained_access_control(region: AwsRegion) -> None:
+    client = seeder(region, "opensearch")
+    group = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/opensearch/"
+    client.create_domain(
+        DomainName="audited",
+        AdvancedSecurityOptions={"Enabled": True, "InternalUserDatabaseEnabled": True,
+                                 "MasterUserOptions": {"MasterUserName": "admin", "MasterUserPassword": "Not-real-1!"}},
+        LogPublishingOptions={"AUDIT_LOGS": {"CloudWatchLogsLogGroupArn": f"{group}audit", "Enabled": True},
+                              "ES_APPLICATION_LOGS": {"CloudWatchLogsLogGroupArn": f"{group}app", "Enabled": False}},
+    )  # fmt: skip
+    client.create_domain(DomainName="quiet")
+    records = collected(opensearch.domains, region)
+    audited, quiet = records[_arn("es", "domain/audited")], records[_arn("es", "domain/quiet")]
+    assert audited["LogPublishing"] == {"AUDIT_LOGS": True, "ES_APPLICATION_LOGS": False}
+    assert audited["AdvancedSecurity"] is True
+    assert (quiet["LogPublishing"], quiet["AdvancedSecurity"]) == ({}, False)
+
+
+def test_rds_snapshots_encryption_under_each_kind_s_own_name(region: AwsRegion) -> None:
+    """AWS calls it `Encrypted` on DB snapshots and `StorageEncrypted` on DB cluster snapshots."""
+    rds = seeder(region, "rds")
+    login = {"MasterUsername": "app", "MasterUserPassword": "not-a-real-password-1"}
+    for name, encrypted in (("sealed", True), ("plain", False)):
+        rds.create_db_instance(DBInstanceIdentifier=name, DBInstanceClass="db.t3.micro", Engine="postgres",
+                               AllocatedStorage=20, StorageEncrypted=encrypted, **login)  # fmt: skip
+        rds.create_db_snapshot(DBInstanceIdentifier=name, DBSnapshotIdentifier=f"{name}-db")
+        rds.create_db_cluster(
+            DBClusterIdentifier=name, Engine="aurora-postgresql", StorageEncrypted=encrypted, **login
+        )
+        rds.create_db_cluster_snapshot(
+            DBClusterIdentifier=name, DBClusterSnapshotIdentifier=f"{name}-cluster"
+        )
+    records = collected(rds_snapshots.snapshots, region)
+    sealed = records[_arn("rds", "snapshot:sealed-db")]
+    assert sealed["Encrypted"] is True and sealed["KmsKeyId"] and "StorageEncrypted" not in sealed
+    assert records[_arn("rds", "snapshot:plain-db")] == {
+        "DBSnapshotIdentifier": "plain-db", "restore": [], "Encrypted": False, "KmsKeyId": None, "Tags": {}}  # fmt: skip
+    sealed_cluster = records[_arn("rds", "cluster-snapshot:sealed-cluster")]
+    assert sealed_cluster["StorageEncrypted"] is True and sealed_cluster["KmsKeyId"]
+    assert "Encrypted" not in sealed_cluster
+    assert records[_arn("rds", "cluster-snapshot:plain-cluster")]["StorageEncrypted"] is False
 
 
 def _tls_policy(bucket: str) -> str:

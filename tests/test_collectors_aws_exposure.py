@@ -264,7 +264,9 @@ def test_manual_db_and_cluster_snapshots_with_who_may_restore_them(aws: str) -> 
     assert any(s["SnapshotType"] == "automated" for s in rds.describe_db_snapshots()["DBSnapshots"])
     assert collected(rds_snapshots.snapshots, _region()) == {
         f"arn:aws:rds:{REGION}:{ACCOUNT}:snapshot:leaked": {
-            "DBSnapshotIdentifier": "leaked", "restore": ["all"], "Tags": {"owner": "dba"}},
+            "DBSnapshotIdentifier": "leaked", "restore": ["all"], "Tags": {"owner": "dba"},
+            "Encrypted": False, "KmsKeyId": None},
         f"arn:aws:rds:{REGION}:{ACCOUNT}:cluster-snapshot:nightly": {
-            "DBClusterSnapshotIdentifier": "nightly", "restore": ["210987654321"], "Tags": {}},
+            "DBClusterSnapshotIdentifier": "nightly", "restore": ["210987654321"], "Tags": {},
+            "StorageEncrypted": False, "KmsKeyId": "default_kms_key_id"},
     }  # fmt: skip

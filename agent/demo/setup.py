@@ -8,7 +8,7 @@ import logging
 import os
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -54,11 +54,12 @@ def environment(values: dict[str, str], drop: tuple[str, ...]) -> Iterator[None]
 
 
 @contextmanager
-def moto_endpoint(latency: float = 0.0) -> Iterator[str]:
+def moto_endpoint(latency: float = 0.0, wrap: Callable[[Any], Any] | None = None) -> Iterator[str]:
     """An in-process moto server on a free loopback port, with the demo's fake credentials.
 
     `latency` (seconds) delays every answer like a network round trip, for benchmarks whose
     subject is concurrency: moto itself answers in microseconds, real cloud APIs in tens of ms.
+    `wrap` takes the server's WSGI app and returns the one to serve (a benchmark's recorder).
     """
     with environment(_DEMO_ENV, drop=("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL")):
         try:
@@ -69,7 +70,9 @@ def moto_endpoint(latency: float = 0.0) -> Iterator[str]:
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         server.start()
         if latency:
-            _delay_answers(server, latency)
+            _wrap_app(server, lambda app: _delayed(app, latency))
+        if wrap is not None:
+            _wrap_app(server, wrap)
         host, port = server.get_host_and_port()
         endpoint = f"http://{host}:{port}"
         try:
@@ -79,15 +82,17 @@ def moto_endpoint(latency: float = 0.0) -> Iterator[str]:
             server.stop()
 
 
-def _delay_answers(server: Any, latency: float) -> None:
+def _wrap_app(server: Any, wrap: Callable[[Any], Any]) -> None:
     wsgi = server._server  # the werkzeug server moto started
-    inner = wsgi.app
+    wsgi.app = wrap(wsgi.app)
 
+
+def _delayed(inner: Any, latency: float) -> Callable[[Any, Any], Any]:
     def delayed(environ: Any, start_response: Any) -> Any:
         time.sleep(latency)  # sleeping releases the GIL: waiting, not work, as on a network
         return inner(environ, start_response)
 
-    wsgi.app = delayed
+    return delayed
 
 
 def _is_demo_dir(directory: Path) -> bool:

@@ -157,6 +157,4 @@ def _upgrade(conn: Connection, head: str) -> None:
         )
     command.upgrade(alembic_config(conn), "head")
     # Building the schema beside other tables is routine; upgrading a store is worth telling the operator.
-    (log.debug if current is None else log.info)(
-        "store_migrated", from_revision=current, to_revision=head
-    )
+    (log.debug if current is None else log.info)("store_migrated", from_revision=current, to_revision=head)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 
 from agent.plugin.evidence import Evidence
@@ -12,6 +12,8 @@ from checks._dates import age_days
 WORLD = frozenset({"0.0.0.0/0", "::/0"})
 CREDENTIAL_REPORT = "aws.iam.credential_report"
 ROOT_ROW = "<root_account>"
+IN_TRANSIT = "Plain HTTP sends the users' data and credentials readable to anyone on the path."
+WAF = "A web application firewall filters the Internet's requests before they reach the application."
 
 
 def arn_account(arn: str) -> str:
@@ -28,6 +30,16 @@ def scope_account(scope: str) -> str:
     """`123456789012` for `aws:123456789012` and `aws:123456789012:eu-west-1`."""
     parts = scope.split(":")
     return parts[1] if len(parts) > 1 else scope
+
+
+def judge_faults(rec: Record, name: str, faults: Sequence[str], fine: str) -> Result:
+    """Fail naming every fault, else pass saying what was found fine."""
+    return Result.of(rec, passed=not faults, reason=f"{name}: {'; '.join(faults) if faults else fine}")
+
+
+def web_acl(rec: Record, name: str, acl: str | None) -> Result:
+    """Pass when a WAF web ACL is associated with the resource."""
+    return judge_faults(rec, name, [] if acl else ["no WAF web ACL is associated"], f"web ACL {acl}")
 
 
 def report_users(ev: Evidence) -> Iterator[Record]:

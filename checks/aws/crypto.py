@@ -1,8 +1,12 @@
-"""AWS checks on cryptography and secrets: certificates, secret rotation, encryption at rest and in transit."""
+"""AWS checks on cryptography and secrets: certificates, secret rotation, encryption at rest and in transit.
+
+Data stores with more to judge than encryption (Redshift, OpenSearch, RDS snapshots) are in
+checks/aws/datastores.py, which registers its encryption-at-rest checks through `register_at_rest`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from agent.plugin import check
@@ -19,14 +23,13 @@ QUEUES = "aws.sqs.queues"
 TOPICS = "aws.sns.topics"
 TABLES = "aws.dynamodb.tables"
 FILE_SYSTEMS = "aws.efs.file_systems"
-CLUSTERS = "aws.redshift.clusters"
-DOMAINS = "aws.opensearch.domains"
 EBS_SNAPSHOTS = "aws.ec2.snapshots"
 # The one condition of a Deny that refuses exactly the requests made without TLS (keys lower-cased).
 TLS_ONLY_CONDITIONS = [[(op, "aws:securetransport", ["false"])] for op in ("Bool", "BoolIfExists")]
+REFUSE_CLEAR_TEXT = "A network service should refuse clear-text connections rather than rely on clients."
 
 
-def _flagged(
+def flagged(
     key: str, name: str, what: str = "encrypted at rest", good: bool = True
 ) -> Callable[[Record], Result]:
     """Judge a resource by one yes/no setting, naming it by its `name` field."""
@@ -171,19 +174,14 @@ def table_encryption(ev: Evidence) -> Iterator[Result]:
 
 
 # Resources judged by one encryption flag: check id, title, source, flag, name field, what, rationale, remediation.
-AT_REST_FLAGS = (
+AtRestRow = tuple[str, str, str, str, str, str, str, str]
+AT_REST_FLAGS: tuple[AtRestRow, ...] = (
     ("aws.sns.topic_encryption", "SNS topics encrypt messages at rest", TOPICS, "KmsMasterKeyId", "TopicName",
      "SNS topics", "SNS stores messages until delivered; without a KMS key they are kept unencrypted.",
      "Set a KMS key on the topic (server-side encryption); grant publishing services use of the key."),
     ("aws.efs.encryption", "EFS file systems are encrypted at rest", FILE_SYSTEMS, "Encrypted", "FileSystemId",
      "EFS file systems", "Shared file systems hold whatever applications write; unencrypted, their storage "
      "is exposed.", "Create an encrypted file system and move the data (encryption cannot be turned on later)."),
-    ("aws.redshift.cluster_encryption", "Redshift clusters are encrypted at rest", CLUSTERS, "Encrypted",
-     "ClusterIdentifier", "Redshift clusters", "A data warehouse concentrates the organisation's data; its "
-     "storage and snapshots must be encrypted.", "Modify the cluster to enable encryption with a KMS key."),
-    ("aws.opensearch.encryption_at_rest", "OpenSearch domains are encrypted at rest", DOMAINS, "EncryptionAtRest",
-     "DomainName", "OpenSearch domains", "Search indexes hold copies of the documents and logs they index.",
-     "Enable encryption at rest on the domain (OpenSearch or Elasticsearch 6.7 and later)."),
     ("aws.ec2.snapshot_encrypted", "EBS snapshots are encrypted", EBS_SNAPSHOTS, "Encrypted", "SnapshotId",
      "EBS snapshots", "A snapshot is a full copy of a disk, kept long after the volume, and shared or copied "
      "more easily.", "Copy the snapshot with encryption on (a KMS key), delete the unencrypted one, and turn "
@@ -195,57 +193,22 @@ def _at_rest(source: str, key: str, name: str, what: str) -> Callable[[Evidence]
     @or_nothing_to_judge(what)
     def judge(ev: Evidence) -> Iterator[Result]:
         """Every resource must have the flag on."""
-        yield from map(_flagged(key, name), ev.records(source))
+        yield from map(flagged(key, name), ev.records(source))
 
     return judge
 
 
-for check_id, title, source, key, name, what, rationale, remediation in AT_REST_FLAGS:
-    check(check_id, title=title, controls={"A.8.24": ENCRYPTION_AT_REST}, severity="minor", needs=[source],
-          rationale=rationale, remediation=remediation)(_at_rest(source, key, name, what))  # fmt: skip
+def register_at_rest(rows: Iterable[AtRestRow]) -> None:
+    """One A.8.24 check per row: every resource of its source must have the row's flag on."""
+    for check_id, title, source, key, name, what, rationale, remediation in rows:
+        check(check_id, title=title, controls={"A.8.24": ENCRYPTION_AT_REST}, severity="minor",
+              needs=[source], rationale=rationale, remediation=remediation)(_at_rest(source, key, name, what))  # fmt: skip
 
 
-# --- In transit, exposure and recovery ------------------------------------------------------------
+register_at_rest(AT_REST_FLAGS)
 
 
-@check(
-    "aws.opensearch.encryption_in_transit",
-    title="OpenSearch domains encrypt traffic between nodes and require HTTPS",
-    controls={"A.8.24": "Cryptography protects the domain's data in transit, between clients and nodes."},
-    severity="minor",
-    needs=[DOMAINS],
-    rationale="Without node-to-node encryption and enforced HTTPS, queries and indexed data cross the "
-    "network in clear text.",
-    remediation="Enable node-to-node encryption and 'Require HTTPS for all traffic' on the domain.",
-)
-@or_nothing_to_judge("OpenSearch domains")
-def opensearch_encryption_in_transit(ev: Evidence) -> Iterator[Result]:
-    """Both node-to-node encryption and HTTPS enforcement must be on."""
-    wanted = {"NodeToNodeEncryption": "node-to-node encryption", "EnforceHTTPS": "HTTPS enforcement"}
-    for domain in ev.records(DOMAINS):
-        off = [text for key, text in wanted.items() if not domain.data.get(key)]
-        name = domain.data["DomainName"]
-        reason = f"{name} lacks {' and '.join(off)}" if off else f"{name} encrypts all traffic in transit"
-        yield Result.of(domain, passed=not off, reason=reason)
-
-
-@check(
-    "aws.redshift.not_publicly_accessible",
-    title="Redshift clusters are not publicly accessible",
-    controls={
-        "A.8.20": "A public endpoint exposes the warehouse directly to the Internet.",
-        "A.8.22": "Data warehouses belong in private subnets, segregated from Internet-facing tiers.",
-    },
-    severity="major",
-    needs=[CLUSTERS],
-    rationale="A publicly accessible cluster is one weak password away from a bulk data breach.",
-    remediation="Modify the cluster to turn off public accessibility and reach it through private networking.",
-)
-@or_nothing_to_judge("Redshift clusters")
-def redshift_not_public(ev: Evidence) -> Iterator[Result]:
-    """Every cluster must have public accessibility off."""
-    judge = _flagged("PubliclyAccessible", "ClusterIdentifier", "publicly accessible", good=False)
-    yield from map(judge, ev.records(CLUSTERS))
+# --- Recovery -------------------------------------------------------------------------------------
 
 
 @check(
@@ -320,7 +283,7 @@ def _tls_deny_covers(statement: dict[str, Any], bucket_arn: str) -> set[str]:
     controls={
         "A.5.14": "Data transferred to and from the bucket is protected in transit, whoever the client is.",
         "A.8.24": "Requiring TLS makes cryptography protect every transfer to and from the bucket.",
-        "A.8.20": "A network service should refuse clear-text connections rather than rely on clients.",
+        "A.8.20": REFUSE_CLEAR_TEXT,
     },
     severity="minor",
     needs=["aws.s3.bucket_protection"],

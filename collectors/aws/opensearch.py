@@ -1,5 +1,5 @@
 """OpenSearch Service evidence, per region: each domain's (OpenSearch or legacy Elasticsearch)
-encryption at rest, node-to-node encryption and HTTPS enforcement.
+encryption at rest, node-to-node encryption and HTTPS enforcement, and which logs it publishes.
 
 The service's IAM prefix is `es`, its name before the rename.
 """
@@ -21,7 +21,11 @@ DESCRIBE_BATCH = 5  # DescribeDomains takes at most five names
 
 
 def _domain(domain: dict[str, Any]) -> dict[str, Any]:
+    """`LogPublishing`: each log type AWS lists for the domain (AUDIT_LOGS, ES_APPLICATION_LOGS,
+    INDEX_SLOW_LOGS, SEARCH_SLOW_LOGS) and whether its publishing to CloudWatch Logs is enabled;
+    `AdvancedSecurity`: fine-grained access control, without which AWS publishes no audit logs."""
     at_rest = domain.get("EncryptionAtRestOptions") or {}
+    published = domain.get("LogPublishingOptions") or {}
     endpoint = domain.get("DomainEndpointOptions") or {}
     return {
         "DomainName": domain["DomainName"],
@@ -31,6 +35,8 @@ def _domain(domain: dict[str, Any]) -> dict[str, Any]:
         "NodeToNodeEncryption": bool((domain.get("NodeToNodeEncryptionOptions") or {}).get("Enabled")),
         "EnforceHTTPS": bool(endpoint.get("EnforceHTTPS")),
         "TLSSecurityPolicy": endpoint.get("TLSSecurityPolicy"),
+        "LogPublishing": {kind: bool(option.get("Enabled")) for kind, option in sorted(published.items())},
+        "AdvancedSecurity": bool((domain.get("AdvancedSecurityOptions") or {}).get("Enabled")),
     }
 
 
@@ -41,7 +47,8 @@ def _domain(domain: dict[str, Any]) -> dict[str, Any]:
     permissions=permissions(DOMAIN_NAMES, DESCRIBE_DOMAINS),
 )
 def domains(ctx: AwsRegion) -> Iterator[Record]:
-    """Domains with encryption at rest and in transit (between nodes, and HTTPS for clients)."""
+    """Domains with encryption at rest and in transit (between nodes, and HTTPS for clients) and
+    the logs they publish."""
     client = ctx.client("opensearch")
     names = [d["DomainName"] for d in DOMAIN_NAMES(client)["DomainNames"]]
     for start in range(0, len(names), DESCRIBE_BATCH):

@@ -1,5 +1,6 @@
 """Scenarios for the AWS cryptography, secrets and data-protection checks, with records shaped exactly
-as the acm, secretsmanager, sqs, sns, dynamodb, efs, redshift, opensearch and s3 collectors emit them.
+as the acm, secretsmanager, sqs, sns, dynamodb, efs, ec2 and s3 collectors emit them (Redshift,
+OpenSearch and RDS snapshots: aws_datastores.py).
 """
 
 from __future__ import annotations
@@ -85,30 +86,6 @@ def file_system(fid: str, encrypted: bool = True, backup: str = "ENABLED") -> Re
     return Record(arn("elasticfilesystem", f"file-system/{fid}"), data)
 
 
-def cluster(name: str, encrypted: bool = True, public: bool = False) -> Record:
-    data = {
-        "ClusterIdentifier": name,
-        "ClusterStatus": "available",
-        "KmsKeyId": "k" if encrypted else None,
-        "Encrypted": encrypted,
-        "PubliclyAccessible": public,
-    }
-    return Record(arn("redshift", f"cluster:{name}"), data)
-
-
-def domain(name: str, at_rest: bool = True, n2n: bool = True, https: bool = True) -> Record:
-    data = {
-        "DomainName": name,
-        "EngineVersion": "OpenSearch_2.13",
-        "EncryptionAtRest": at_rest,
-        "KmsKeyId": "k" if at_rest else None,
-        "NodeToNodeEncryption": n2n,
-        "EnforceHTTPS": https,
-        "TLSSecurityPolicy": "Policy-Min-TLS-1-2-2019-07",
-    }
-    return Record(arn("es", f"domain/{name}"), data)
-
-
 def tls_deny(name: str, resource: Any = None, **overrides: Any) -> dict[str, Any]:
     statement = {
         "Sid": "DenyInsecureTransport",
@@ -152,12 +129,6 @@ SSE_KMS, SSE_SQS, PLAIN_Q = queue("kms", "alias/q"), queue("sqs", sse_sqs=True),
 OWNED, KMS_TABLE, DISABLING = table("owned", None), table("kms"), table("moving", status="UPDATING")
 NO_PITR = table("nopitr", pitr="DISABLED")
 FS_GOOD, FS_BAD = file_system("fs-good"), file_system("fs-bad", False, "DISABLED")
-CL_GOOD, CL_BAD = cluster("good"), cluster("bad", encrypted=False, public=True)
-DOM_GOOD, DOM_BAD, DOM_HTTP = (
-    domain("good"),
-    domain("bad", at_rest=False, n2n=False),
-    domain("http", https=False),
-)
 TLS_OK = protection("tls", tls_deny("tls"))
 TLS_BUCKET_ONLY = protection("half", tls_deny("half", "arn:aws:s3:::half"))
 TLS_NARROWED = protection(
@@ -280,37 +251,12 @@ SCENARIOS: list[Scenario] = [
         ids((FS_GOOD, PASS), (FS_BAD, FAIL)),
     ),
     regional(
-        "aws.redshift.cluster_encryption",
-        "encrypted or not",
-        {"aws.redshift.clusters": [CL_GOOD, CL_BAD]},
-        ids((CL_GOOD, PASS), (CL_BAD, FAIL)),
-    ),
-    regional(
-        "aws.opensearch.encryption_at_rest",
-        "encrypted or not",
-        {"aws.opensearch.domains": [DOM_GOOD, DOM_BAD]},
-        ids((DOM_GOOD, PASS), (DOM_BAD, FAIL)),
-    ),
-    regional("aws.opensearch.encryption_at_rest", "none", {"aws.opensearch.domains": []}, {REGION_SCOPE: NA}),
-    regional(
         "aws.ec2.snapshot_encrypted",
         "encrypted or not",
         {"aws.ec2.snapshots": [SNAP_SEALED, SNAP_PLAIN]},
         ids((SNAP_SEALED, PASS), (SNAP_PLAIN, FAIL)),
     ),
-    # In transit, exposure, recovery
-    regional(
-        "aws.opensearch.encryption_in_transit",
-        "both, neither, no https",
-        {"aws.opensearch.domains": [DOM_GOOD, DOM_BAD, DOM_HTTP]},
-        ids((DOM_GOOD, PASS), (DOM_BAD, FAIL), (DOM_HTTP, FAIL)),
-    ),
-    regional(
-        "aws.redshift.not_publicly_accessible",
-        "private or public",
-        {"aws.redshift.clusters": [CL_GOOD, CL_BAD]},
-        ids((CL_GOOD, PASS), (CL_BAD, FAIL)),
-    ),
+    # Recovery
     regional(
         "aws.dynamodb.point_in_time_recovery",
         "on or off",
