@@ -130,6 +130,11 @@ def main() -> None:
     )
     print(f"ratio collect/sequential: {collect_s / sequential_s:8.3f}   (target <= 0.15)")
     print(
+        f"moto's own CPU answering:  {recorder.server_cpu:8.2f} s: one core's worth, so no client could take less; "
+        f"the ratio's floor here is {recorder.server_cpu / sequential_s:.3f}"
+    )
+    print(f"requests per service:     {', '.join(f'{s} {n}' for s, n in recorder.served.most_common())}")
+    print(
         f"most in flight, per AWS service: {busiest} (allowed: {allowed} = per_service x detail_concurrency)"
     )
     print(

@@ -3,7 +3,9 @@
 The baseline of bench/aws_org.py is "the same calls, made one after the other": not a hand-written
 list of calls that drifts from what the collectors do, but every request `annexa collect` sent,
 replayed in order over one kept-alive connection. It also records, per AWS service (read from the
-SigV4 credential scope), how many requests were in flight at once.
+SigV4 credential scope), how many requests were in flight at once, and the CPU time moto spent
+answering: moto answers on one core (its threads share one GIL), so that time is a floor under any
+client's wall time, however concurrent.
 """
 
 from __future__ import annotations
@@ -31,11 +33,14 @@ class Request:
 
 @dataclass
 class Recorder:
-    """WSGI middleware: while `on`, keeps every request and the peak in flight per service."""
+    """WSGI middleware: while `on`, keeps every request, the peak in flight per service and the
+    server's CPU seconds (thread time: the simulated latency's sleep is not CPU)."""
 
     on: bool = False
     requests: list[Request] = field(default_factory=list)
     peak: Counter[str] = field(default_factory=Counter)
+    served: Counter[str] = field(default_factory=Counter)
+    server_cpu: float = 0.0
     _in_flight: Counter[str] = field(default_factory=Counter)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -48,13 +53,16 @@ class Recorder:
             service = _service(environ.get("HTTP_AUTHORIZATION", ""))
             with self._lock:
                 self.requests.append(_request(environ, body))
+                self.served[service] += 1
                 self._in_flight[service] += 1
                 self.peak[service] = max(self.peak[service], self._in_flight[service])
+            started = time.thread_time()
             try:
                 return list(app(environ, start_response))
             finally:
                 with self._lock:
                     self._in_flight[service] -= 1
+                    self.server_cpu += time.thread_time() - started
 
         return recorded
 

@@ -4,6 +4,8 @@ each bucket protects its objects (TLS-only policy, Object Lock, MFA delete).
 
 Each bucket's settings are read from the bucket's own region. A "not configured" answer is
 evidence (recorded as absent); access denied or any other failure fails the whole listing.
+The two per-bucket collectors share, through `AwsAccount.once`, what both read: the bucket
+listing, each bucket's location and its versioning, sent once per run however they interleave.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ ACCOUNT_PUBLIC_ACCESS_BLOCK = Api(
 )
 LIST_BUCKETS = Api("list_buckets", "s3:ListAllMyBuckets", items="Buckets")
 BUCKET_LOCATION = Api("get_bucket_location", "s3:GetBucketLocation")
+BUCKET_VERSIONING = Api("get_bucket_versioning", "s3:GetBucketVersioning")
 # Every read of one bucket's settings, made in this order; None where a setting is absent.
 BUCKET_DETAILS = (
     Api("get_public_access_block", "s3:GetBucketPublicAccessBlock", absent=NO_PUBLIC_ACCESS_BLOCK),
@@ -39,7 +42,7 @@ BUCKET_DETAILS = (
         "s3:GetEncryptionConfiguration",
         absent=("ServerSideEncryptionConfigurationNotFoundError",),
     ),
-    Api("get_bucket_versioning", "s3:GetBucketVersioning"),
+    BUCKET_VERSIONING,
     Api("get_bucket_logging", "s3:GetBucketLogging"),
     Api("get_bucket_acl", "s3:GetBucketAcl"),
 )
@@ -51,8 +54,10 @@ PROTECTION_DETAILS = (
         "s3:GetBucketObjectLockConfiguration",
         absent=("ObjectLockConfigurationNotFoundError",),
     ),
-    Api("get_bucket_versioning", "s3:GetBucketVersioning"),
+    BUCKET_VERSIONING,
 )
+# The reads both collectors make of every bucket: sent once per run (`AwsAccount.once`).
+SHARED_DETAILS = frozenset(BUCKET_DETAILS) & frozenset(PROTECTION_DETAILS)
 # GetBucketLocation's legacy answers for the two oldest regions.
 LEGACY_LOCATIONS = {None: "us-east-1", "": "us-east-1", "EU": "eu-west-1"}
 
@@ -73,11 +78,16 @@ def account_public_access_block(ctx: AwsAccount) -> Iterator[Record]:
 def _region(ctx: AwsAccount, bucket: dict[str, Any]) -> str:
     if bucket.get("BucketRegion"):
         return str(bucket["BucketRegion"])
-    location = BUCKET_LOCATION(ctx.client("s3"), Bucket=bucket["Name"])
+    location = ctx.once(BUCKET_LOCATION, ctx.client("s3"), Bucket=bucket["Name"])
     constraint: str | None = location.get("LocationConstraint")
     if constraint is None:
         return LEGACY_LOCATIONS[None]
     return LEGACY_LOCATIONS.get(constraint, constraint)
+
+
+def _detail(ctx: AwsAccount, s3: Any, api: Api, name: str) -> Any:
+    """One setting of bucket `name`, read once per run when the other collector reads it too."""
+    return ctx.once(api, s3, Bucket=name) if api in SHARED_DETAILS else api(s3, Bucket=name)
 
 
 def _public_grants(acl: dict[str, Any]) -> list[str]:
@@ -93,7 +103,9 @@ def _bucket(ctx: AwsAccount, bucket: dict[str, Any]) -> dict[str, Any]:
     name = bucket["Name"]
     region = _region(ctx, bucket)
     s3 = ctx.client("s3", region)
-    pab, status, encryption, versioning, logging, acl = (api(s3, Bucket=name) for api in BUCKET_DETAILS)
+    pab, status, encryption, versioning, logging, acl = (
+        _detail(ctx, s3, api, name) for api in BUCKET_DETAILS
+    )
     rules = (encryption or {}).get("ServerSideEncryptionConfiguration", {}).get("Rules", [])
     logging_enabled = logging.get("LoggingEnabled")
     return {
@@ -124,7 +136,7 @@ def _bucket(ctx: AwsAccount, bucket: dict[str, Any]) -> dict[str, Any]:
 )
 def buckets(ctx: AwsAccount) -> Iterator[Record]:
     """Every bucket with its public access settings, default encryption, versioning and logging."""
-    listing = LIST_BUCKETS.pages(ctx.client("s3"))
+    listing = ctx.once_pages(LIST_BUCKETS, ctx.client("s3"))
     for data in ordered_map(
         listing, lambda bucket: _bucket(ctx, bucket), ctx.settings.detail_concurrency, "s3"
     ):
@@ -147,7 +159,7 @@ def _secure_transport_statements(policy: dict[str, Any] | None) -> list[dict[str
 def _protection(ctx: AwsAccount, bucket: dict[str, Any]) -> dict[str, Any]:
     name = bucket["Name"]
     s3 = ctx.client("s3", _region(ctx, bucket))
-    policy, lock, versioning = (api(s3, Bucket=name) for api in PROTECTION_DETAILS)
+    policy, lock, versioning = (_detail(ctx, s3, api, name) for api in PROTECTION_DETAILS)
     lock_config = (lock or {}).get("ObjectLockConfiguration") or {}
     return {
         "Name": name,
@@ -166,7 +178,7 @@ def _protection(ctx: AwsAccount, bucket: dict[str, Any]) -> dict[str, Any]:
 )
 def bucket_protection(ctx: AwsAccount) -> Iterator[Record]:
     """Every bucket's policy statements on aws:SecureTransport, Object Lock and MFA delete."""
-    listing = LIST_BUCKETS.pages(ctx.client("s3"))
+    listing = ctx.once_pages(LIST_BUCKETS, ctx.client("s3"))
     for data in ordered_map(
         listing, lambda bucket: _protection(ctx, bucket), ctx.settings.detail_concurrency, "s3"
     ):

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -175,7 +177,11 @@ GET_CREDENTIAL_REPORT = Api("get_credential_report", "iam:GetCredentialReport")
 
 @dataclass
 class AwsAccount:
-    """The target of scope kind `aws_account`: one account, reached through one boto3 session."""
+    """The target of scope kind `aws_account`: one account, reached through one boto3 session.
+
+    It lives for one run (the runner resolves targets afresh each time), so what `once` and
+    `once_pages` remember is remembered for that run only.
+    """
 
     account_id: str
     partition: str
@@ -184,6 +190,9 @@ class AwsAccount:
     scope: str = field(init=False)
     _clients: dict[tuple[str, str], Any] = field(default_factory=dict, init=False, repr=False, compare=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
+    _answers: dict[tuple[str, ...], Future[Any]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         self.scope = f"aws:{self.account_id}"
@@ -207,6 +216,35 @@ class AwsAccount:
                     client.meta.events.register("before-send.s3-control", _strip_account_host_prefix)
                 self._clients[key] = client
             return self._clients[key]
+
+    def once(self, api: Api, client: Any, **kwargs: Any) -> Any:
+        """`api(client, **kwargs)`, sent once while this account lives: "list once per run" when
+        several collectors of the account read the same thing (S3's buckets). The answer is shared,
+        so callers must not change it; so is a failure, which every caller raises (fail closed)."""
+        return self._once(client, api.method, kwargs, lambda: api(client, **kwargs))
+
+    def once_pages(self, api: Api, client: Any, **kwargs: Any) -> list[Any]:
+        """Every item `api.pages(client, **kwargs)` yields, listed once while this account lives."""
+        items: list[Any] = self._once(
+            client, f"{api.method}#pages", kwargs, lambda: list(api.pages(client, **kwargs))
+        )
+        return items
+
+    def _once(self, client: Any, call: str, kwargs: dict[str, Any], read: Callable[[], Any]) -> Any:
+        """`read()` for the first caller of (service, region, call, arguments); later and concurrent
+        callers wait for its answer rather than send the same request again."""
+        meta = client.meta
+        args = json.dumps(kwargs, sort_keys=True, default=str)
+        key = (meta.service_model.service_name, meta.region_name, call, args)
+        with self._lock:
+            first = key not in self._answers
+            answer = self._answers.setdefault(key, Future())
+        if first:
+            try:
+                answer.set_result(read())
+            except BaseException as exc:  # waiters must never hang, whatever stopped the first caller
+                answer.set_exception(exc)
+        return answer.result()
 
     def arn(self, service: str, region: str, resource: str) -> str:
         """An ARN in this account, for evidence about a setting rather than a listed resource."""
