@@ -28,6 +28,12 @@ def _unstated(rec: Record, key: str, name: str, what: str) -> Result | None:
     return None if key in rec.data else Result.error(rec.resource_id, f"{name} was listed without its {what}")
 
 
+def _setting(rec: Record, key: str, name: str, what: str, on: bool, passed: str, failed: str) -> Result:
+    """Pass with `passed` when the setting under `key` is `on`, else fail with `failed`; an error
+    when the record does not state it."""
+    return _unstated(rec, key, name, what) or Result.of(rec, passed=on, reason=passed if on else failed)
+
+
 # --- Encryption at rest ---------------------------------------------------------------------------
 
 AT_REST_FLAGS: tuple[AtRestRow, ...] = (
@@ -62,14 +68,10 @@ def rds_snapshot_encrypted(ev: Evidence) -> Iterator[Result]:
         cluster = snap.data.get("DBClusterSnapshotIdentifier")
         name = str(cluster or snap.data.get("DBSnapshotIdentifier"))
         key = "StorageEncrypted" if cluster else "Encrypted"
-        unknown = _unstated(snap, key, name, "encryption")
-        if unknown:
-            yield unknown
-        elif snap.data[key]:
-            kms = snap.data.get("KmsKeyId")
-            yield Result.of(snap, passed=True, reason=f"{name} is encrypted with KMS key {kms}")
-        else:
-            yield Result.of(snap, passed=False, reason=f"{name} is not encrypted")
+        passed = f"{name} is encrypted with KMS key {snap.data.get('KmsKeyId')}"
+        yield _setting(
+            snap, key, name, "encryption", bool(snap.data.get(key)), passed, f"{name} is not encrypted"
+        )
 
 
 # --- OpenSearch -----------------------------------------------------------------------------------
@@ -118,15 +120,14 @@ def opensearch_audit_logging(ev: Evidence) -> Iterator[Result]:
     control, which audit logs require, is off."""
     for domain in ev.records(DOMAINS):
         name = domain.data["DomainName"]
-        unknown = _unstated(domain, "LogPublishing", name, "log publishing")
-        if unknown:
-            yield unknown
-        elif (domain.data["LogPublishing"] or {}).get(AUDIT_LOGS):
-            yield Result.of(domain, passed=True, reason=f"{name} publishes audit logs to CloudWatch Logs")
-        else:
-            fgac = domain.data.get("AdvancedSecurity")
-            why = "" if fgac else " (fine-grained access control, which AWS requires for them, is off)"
-            yield Result.of(domain, passed=False, reason=f"{name} does not publish audit logs{why}")
+        on = bool((domain.data.get("LogPublishing") or {}).get(AUDIT_LOGS))
+        fgac = domain.data.get("AdvancedSecurity")
+        why = "" if fgac else " (fine-grained access control, which AWS requires for them, is off)"
+        passed, failed = (
+            f"{name} publishes audit logs to CloudWatch Logs",
+            f"{name} does not publish audit logs{why}",
+        )
+        yield _setting(domain, "LogPublishing", name, "log publishing", on, passed, failed)
 
 
 # --- Redshift -------------------------------------------------------------------------------------
@@ -170,14 +171,10 @@ def redshift_audit_logging(ev: Evidence) -> Iterator[Result]:
     """DescribeLoggingStatus must say LoggingEnabled."""
     for cluster in ev.records(CLUSTERS):
         name = cluster.data["ClusterIdentifier"]
-        unknown = _unstated(cluster, "LoggingEnabled", name, "logging status")
-        if unknown:
-            yield unknown
-        elif cluster.data["LoggingEnabled"]:
-            where = cluster.data.get("LogDestinationType") or "a destination AWS did not name"
-            yield Result.of(cluster, passed=True, reason=f"{name} writes audit logs to {where}")
-        else:
-            yield Result.of(cluster, passed=False, reason=f"{name} has audit logging off")
+        where = cluster.data.get("LogDestinationType") or "a destination AWS did not name"
+        on = bool(cluster.data.get("LoggingEnabled"))
+        passed, failed = f"{name} writes audit logs to {where}", f"{name} has audit logging off"
+        yield _setting(cluster, "LoggingEnabled", name, "logging status", on, passed, failed)
 
 
 def _ssl_fault(group: dict[str, Any]) -> str | None:
