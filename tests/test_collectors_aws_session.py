@@ -4,6 +4,7 @@ service models trimmed to the declared calls (collectors/aws/models.py), against
 from __future__ import annotations
 
 import json
+import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -113,3 +114,20 @@ def test_listed_accounts_are_reached_through_an_assumed_role(aws: str) -> None:
     assert list(users) == ["arn:aws:iam::111111111111:user/only-in-member"]
     assert collected(iam.users, accounts[1]) == {}
     assert collected(iam.users, single_account()) == {}
+
+
+def test_without_a_home_models_are_trimmed_and_kept_nowhere(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A user with no home directory (a container's uid without a passwd entry): "~" stays "~", and
+    nothing may be written under a relative "~/.cache" in the working directory."""
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setattr(os.path, "expanduser", lambda path: path)
+    monkeypatch.chdir(tmp_path)
+    models.cache_dir.cache_clear()
+    try:
+        model = models.TrimmingLoader().load_service_model("sts", "service-2")
+        assert "GetCallerIdentity" in model["operations"] and "AssumeRoot" not in model["operations"]
+        assert list(tmp_path.iterdir()) == []
+    finally:
+        models.cache_dir.cache_clear()

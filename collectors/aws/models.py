@@ -62,15 +62,17 @@ class TrimmingLoader(Loader):
             return self._trimmed[(service_name, version)]
 
     def _load_trimmed(self, service_name: str, version: str) -> Any:
-        path = cache_dir(tuple(self.search_paths)) / f"{service_name}-{version}.json"
+        directory = cache_dir(tuple(self.search_paths))
+        path = directory / f"{service_name}-{version}.json" if directory else None
         with contextlib.suppress(OSError, ValueError):
-            kept = json.loads(path.read_bytes())
+            kept = json.loads(path.read_bytes()) if path else None
             if isinstance(kept, dict) and {"metadata", "operations", "shapes"} <= kept.keys():
                 return kept
         model = super().load_service_model(service_name, "service-2", version)
         trim(model, declared_methods())
-        with contextlib.suppress(OSError):
-            _write_atomically(path, json.dumps(model).encode())
+        if path:
+            with contextlib.suppress(OSError):
+                _write_atomically(path, json.dumps(model).encode())
         return model
 
 
@@ -93,12 +95,15 @@ def _loader(data_path: str | None) -> Loader:
 
 
 @cache
-def cache_dir(search_paths: tuple[str, ...]) -> Path:
+def cache_dir(search_paths: tuple[str, ...]) -> Path | None:
     """Where trimmed models are kept: named by everything they depend on (botocore's version, where
-    models are searched, the declared calls, this module's trimming), so none is ever stale.
+    models are searched, the declared calls, this module's trimming), so none is ever stale. None
+    without a home to keep them in: models are then trimmed afresh in every process.
 
     Trusting it is trusting the user's home, as botocore does: it reads ~/.aws/models first."""
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    base = Path(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"))
+    if not base.is_absolute():  # no HOME: "~" was left as it is
+        return None
     key = json.dumps([botocore.__version__, _FORMAT, search_paths, sorted(declared_methods())])
     return base / "annexa" / "aws-models" / hashlib.sha256(key.encode()).hexdigest()[:32]
 
