@@ -309,7 +309,10 @@ def test_rds_instance_without_replication_in_moto(aws: str) -> None:
 def test_roles_and_groups_with_trust_and_policies(aws: str) -> None:
     client = boto3.client("iam")
     pol = client.create_policy(PolicyName="star", PolicyDocument=json.dumps(STAR_DOC))["Policy"]["Arn"]
-    client.create_role(RoleName="vendor", Path="/ext/", AssumeRolePolicyDocument=json.dumps(TRUST))
+    client.create_role(
+        RoleName="vendor", Path="/ext/", AssumeRolePolicyDocument=json.dumps(TRUST),
+        Tags=[{"Key": "owner", "Value": "vendor-management"}, {"Key": "classification", "Value": "internal"}],
+    )  # fmt: skip
     client.attach_role_policy(RoleName="vendor", PolicyArn=pol)
     client.put_role_policy(RoleName="vendor", PolicyName="inline", PolicyDocument=json.dumps(STAR_DOC))
     client.create_group(GroupName="ops")
@@ -323,6 +326,7 @@ def test_roles_and_groups_with_trust_and_policies(aws: str) -> None:
         "AssumeRolePolicyDocument": TRUST,
         "AttachedManagedPolicies": [{"PolicyName": "star", "PolicyArn": pol}],
         "RolePolicyList": [{"PolicyName": "inline", "PolicyDocument": STAR_DOC}],
+        "Tags": {"classification": "internal", "owner": "vendor-management"},
     }
     assert collected(iam.groups, account) == {
         f"arn:aws:iam::{ACCOUNT}:group/ops": {

@@ -73,6 +73,23 @@ def test_a_source_without_a_reader_still_lists_each_resource_and_owner_tags_appl
     assert [entry["resources"] for entry in doc["listings"]] == [1, 1]
 
 
+def test_iam_roles_show_their_owner_and_users_their_name_only() -> None:
+    """A role's tags name its owner; a user's are not collected (they describe a person)."""
+    readers = load_plugins(systems=()).asset_readers
+    listings = [
+        Seen(source, f"aws:{ACCOUNT}", T0, f"o-{source}", source)
+        for source in ("aws.iam.roles", "aws.iam.users")
+    ]
+    rows = {
+        "aws.iam.roles": [("arn:role/ci", "h1", {"RoleName": "ci", "Tags": {"owner": "platform"}})],
+        "aws.iam.users": [("arn:user/bob", "h2", {"UserName": "bob"})],
+    }
+    doc = inventory_document(listings, lambda s: rows[s.tree], readers, TagNames(("owner",), ()))
+    assert [(a["type"], a["name"], a["owner"]) for a in doc["assets"]] == [
+        ("AWS::IAM::Role", "ci", "platform"), ("AWS::IAM::User", "bob", ""),
+    ]  # fmt: skip
+
+
 def test_required_tags_reasons_name_the_missing_keys() -> None:
     reasons = {r.resource_id: r.reason for r in evaluate(SCENARIOS[0])}
     assert (

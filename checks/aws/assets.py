@@ -27,7 +27,9 @@ TAGGED: dict[str, tuple[str, str]] = {
     "aws.ec2.images": ("AWS::EC2::Image", "Name"),
     "aws.rds.instances": ("AWS::RDS::DBInstance", "DBInstanceIdentifier"),
 }
-# Sources read for type and name only: their evidence has no tags (yet).
+# Sources the inventory lists but `aws.tags.required` does not judge: buckets' and IAM users' evidence
+# has no tags (a call per bucket; a user's tags describe a person), and IAM roles are identities,
+# whose tags the inventory shows (owner, classification) without holding them to the tag policy.
 UNTAGGED: dict[str, tuple[str, str]] = {
     "aws.s3.buckets": ("AWS::S3::Bucket", "Name"),
     "aws.iam.users": ("AWS::IAM::User", "UserName"),

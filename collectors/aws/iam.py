@@ -23,6 +23,7 @@ from collectors.aws.session import (
     iso,
     paginate,
     permissions,
+    tags,
 )
 
 DAY = timedelta(hours=24)
@@ -93,7 +94,8 @@ def password_policy(ctx: AwsAccount) -> Iterator[Record]:
 
 @collector("aws.iam.users", scope="aws_account", freshness=DAY, permissions=permissions(AUTH_DETAILS))
 def users(ctx: AwsAccount) -> Iterator[Record]:
-    """IAM users with their groups, directly attached and inline policies, and permissions boundary."""
+    """IAM users with their groups, directly attached and inline policies, and permissions boundary.
+    Not their tags: on a user they describe a person (names, e-mail addresses), and no check needs them."""
     for user in _authorization_details(ctx, "User", "UserDetailList"):
         yield Record(
             resource_id=user["Arn"],
@@ -111,7 +113,8 @@ def users(ctx: AwsAccount) -> Iterator[Record]:
 
 @collector("aws.iam.roles", scope="aws_account", freshness=DAY, permissions=permissions(AUTH_DETAILS))
 def roles(ctx: AwsAccount) -> Iterator[Record]:
-    """IAM roles with their trust policy (who may assume them), attached and inline policies."""
+    """IAM roles with their trust policy (who may assume them), attached and inline policies, and
+    tags (the inventory reads a role's owner and classification from them)."""
     for role in _authorization_details(ctx, "Role", "RoleDetailList"):
         trust = role.get("AssumeRolePolicyDocument")
         yield Record(
@@ -122,6 +125,7 @@ def roles(ctx: AwsAccount) -> Iterator[Record]:
                 "Path": role.get("Path", "/"),
                 "AssumeRolePolicyDocument": _document(trust) if trust else None,
                 **_grants(role, "RolePolicyList"),
+                "Tags": tags(role),
             },
         )
 
