@@ -116,9 +116,15 @@ def upgrade(engine: Engine) -> None:
 
 def _create(conn: Connection, head: str) -> None:
     """A new store gets the models' tables at once and is stamped at `head`: what the migrations
-    would build (tests/test_store.py compares the two), without importing Alembic."""
+    would build (tests/test_store.py compares the two), without importing Alembic.
+
+    All or nothing: Python's sqlite3 opens a transaction only before a data change, so each CREATE
+    would commit alone and a process killed half-way would leave a schema with no version. An
+    explicit BEGIN makes SQLite's DDL transactional, as PostgreSQL's already is."""
     from sqlmodel import SQLModel
 
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN")
     SQLModel.metadata.create_all(conn)
     conn.execute(
         text(
