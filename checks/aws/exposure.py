@@ -3,7 +3,7 @@ and snapshots and images shared with everyone (CloudFront and API Gateway: edge.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from fnmatch import fnmatchcase
 from typing import Any
 
@@ -23,11 +23,6 @@ WORLD_FAMILIES = (("0.0.0.0/0", "CidrBlock"), ("::/0", "Ipv6CidrBlock"))
 
 PUBLIC = "Anyone with an AWS account can copy it and read every byte of data it holds."
 LEAK = "Public snapshots and images are a known route for data to leak out of an account."
-
-
-def _public(rec: Record, name: str, public: bool, who: str) -> Result:
-    """Public when `who` ("anyone may launch it") holds; shared with named accounts is not public."""
-    return judge_faults(rec, name, [who] if public else [], "not public")
 
 
 def _lb(rec: Record) -> str:
@@ -244,54 +239,55 @@ def network_acl_admin_ports(ev: Evidence) -> Iterator[Result]:
 # --- snapshots and images -------------------------------------------------------------------------
 
 
-@check(
-    "aws.ec2.snapshot_not_public",
-    title="No EBS snapshot is public",
-    controls={"A.8.3": PUBLIC, "A.8.12": LEAK},
-    severity="major",
-    needs=[EBS_SNAPSHOTS],
-    rationale="A public snapshot lets any AWS account create a volume holding a full copy of the disk.",
-    remediation="Remove the 'all' group from the snapshot's create-volume permissions (and turn on EBS "
-    "block public access for snapshots in the region).",
-)
-@or_nothing_to_judge("EBS snapshots")
-def snapshot_not_public(ev: Evidence) -> Iterator[Result]:
-    """A snapshot fails when its create-volume permissions include the group `all`."""
-    for snap in ev.records(EBS_SNAPSHOTS):
-        public = any(p.get("Group") == "all" for p in snap.data.get("CreateVolumePermissions") or [])
-        yield _public(snap, snap.data["SnapshotId"], public, "anyone may create volumes from it")
+def _ebs_snapshot(rec: Record) -> tuple[str, bool]:
+    """Public when its create-volume permissions include the group `all`."""
+    grants = rec.data.get("CreateVolumePermissions") or []
+    return str(rec.data["SnapshotId"]), any(p.get("Group") == "all" for p in grants)
 
 
-@check(
-    "aws.rds.snapshot_not_public",
-    title="No RDS snapshot is public",
-    controls={"A.8.3": PUBLIC, "A.8.12": LEAK},
-    severity="major",
-    needs=[RDS_SNAPSHOTS],
-    rationale="A public DB snapshot lets any AWS account restore a full copy of the database.",
-    remediation="Remove 'all' from the snapshot's restore attribute; share with named accounts if needed.",
-)
-@or_nothing_to_judge("manual RDS snapshots")
-def rds_snapshot_not_public(ev: Evidence) -> Iterator[Result]:
-    """A DB or DB cluster snapshot fails when `all` may restore it."""
-    for snap in ev.records(RDS_SNAPSHOTS):
-        name = snap.data.get("DBSnapshotIdentifier") or snap.data.get("DBClusterSnapshotIdentifier")
-        yield _public(snap, str(name), "all" in (snap.data.get("restore") or []), "anyone may restore it")
+def _rds_snapshot(rec: Record) -> tuple[str, bool]:
+    """A DB or DB cluster snapshot is public when `all` may restore it."""
+    name = rec.data.get("DBSnapshotIdentifier") or rec.data.get("DBClusterSnapshotIdentifier")
+    return str(name), "all" in (rec.data.get("restore") or [])
 
 
-@check(
-    "aws.ec2.image_not_public",
-    title="No AMI owned by the account is public",
-    controls={"A.8.3": PUBLIC, "A.8.12": LEAK},
-    severity="major",
-    needs=[IMAGES],
-    rationale="A public AMI lets anyone launch a copy of the server, with whatever secrets and data it holds.",
-    remediation="Remove the public launch permission from the image (and turn on block public access for "
-    "AMIs in the region).",
-)
-@or_nothing_to_judge("AMIs")
-def image_not_public(ev: Evidence) -> Iterator[Result]:
-    """An image fails when it has public launch permissions."""
-    for image in ev.records(IMAGES):
-        name = f"{image.data['ImageId']} ({image.data.get('Name')})"
-        yield _public(image, name, bool(image.data.get("Public")), "anyone may launch it")
+def _image(rec: Record) -> tuple[str, bool]:
+    """An image is public when it has public launch permissions."""
+    return f"{rec.data['ImageId']} ({rec.data.get('Name')})", bool(rec.data.get("Public"))
+
+
+# Copies anyone may take: check id, title, source, what, read (name, public), who may, rationale, remediation.
+NOT_PUBLIC = (
+    ("aws.ec2.snapshot_not_public", "No EBS snapshot is public", EBS_SNAPSHOTS, "EBS snapshots", _ebs_snapshot,
+     "anyone may create volumes from it",
+     "A public snapshot lets any AWS account create a volume holding a full copy of the disk.",
+     "Remove the 'all' group from the snapshot's create-volume permissions (and turn on EBS block public "
+     "access for snapshots in the region)."),
+    ("aws.rds.snapshot_not_public", "No RDS snapshot is public", RDS_SNAPSHOTS, "manual RDS snapshots",
+     _rds_snapshot, "anyone may restore it",
+     "A public DB snapshot lets any AWS account restore a full copy of the database.",
+     "Remove 'all' from the snapshot's restore attribute; share with named accounts if needed."),
+    ("aws.ec2.image_not_public", "No AMI owned by the account is public", IMAGES, "AMIs", _image,
+     "anyone may launch it",
+     "A public AMI lets anyone launch a copy of the server, with whatever secrets and data it holds.",
+     "Remove the public launch permission from the image (and turn on block public access for AMIs in the "
+     "region)."),
+)  # fmt: skip
+
+
+def _not_public(
+    source: str, what: str, read: Callable[[Record], tuple[str, bool]], who: str
+) -> Callable[[Evidence], Iterator[Result]]:
+    @or_nothing_to_judge(what)
+    def judge(ev: Evidence) -> Iterator[Result]:
+        for rec in ev.records(source):
+            name, public = read(rec)
+            yield judge_faults(rec, name, [who] if public else [], "not public")
+
+    judge.__doc__ = read.__doc__
+    return judge
+
+
+for check_id, title, source, what, read, who, rationale, remediation in NOT_PUBLIC:
+    check(check_id, title=title, controls={"A.8.3": PUBLIC, "A.8.12": LEAK}, severity="major",
+          needs=[source], rationale=rationale, remediation=remediation)(_not_public(source, what, read, who))  # fmt: skip
