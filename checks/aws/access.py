@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Hashable, Iterator, Mapping
+from fnmatch import fnmatchcase
 from typing import Any
 
 from agent.plugin import check
@@ -25,7 +26,8 @@ GROUPS = "aws.iam.groups"
 POLICIES = "aws.iam.policies"
 EXTERNAL_ACCESS = frozenset({"ACCOUNT", "ORGANIZATION"})
 AWS_MANAGED_POLICY = re.compile(r"^arn:[\w-]+:iam::aws:policy/")
-ASSUME = re.compile(r"^(\*|sts:\*|sts:AssumeRole\w*)$", re.IGNORECASE)
+# The actions that assume a role; a statement's action (a glob, matched without case) allows one of them.
+ASSUME_ACTIONS = ("sts:assumerole", "sts:assumerolewithwebidentity", "sts:assumerolewithsaml")
 # Condition keys that bind a cross-account trust to the caller's own organization or to a secret
 # the trusted party must present (the confused-deputy guard AWS prescribes for third parties).
 ORG_BOUND = frozenset({"aws:principalorgid", "aws:principalorgpaths"})
@@ -98,6 +100,8 @@ def external_access_findings(ev: Evidence) -> Iterator[Result]:
         yield Result.of(f, passed=False, reason=reason)
     if findings:
         return
+    if not ev.records(ANALYZERS):  # one record per region, analyzers or none: without it nothing is known
+        yield Result.error(ev.scope, f"no Access Analyzer record was collected for {ev.scope}")
     for rec in ev.records(ANALYZERS):
         where = arn_region(rec.resource_id)
         if _external_analyzers(rec):
@@ -120,7 +124,9 @@ def _admin_grants(
     for attached in entity.get("AttachedManagedPolicies") or []:
         arn = attached.get("PolicyArn", "")
         policy = customer.get(arn)
-        if policy is not None:
+        if policy is not None and not isinstance(policy.data.get("DefaultVersionDocument"), Mapping):
+            uncollected.append(arn)  # listed without its document: unknown, never "grants nothing"
+        elif policy is not None:
             cited.append(policy)
             if allows_everything(policy.data.get("DefaultVersionDocument")):
                 names.append(f"customer managed policy '{policy.data.get('PolicyName', arn)}'")
@@ -181,12 +187,35 @@ def _condition_keys(statement: Mapping[str, Any]) -> set[str]:
     }
 
 
+def _allows_assume(statement: Mapping[str, Any]) -> bool:
+    """Whether the statement allows assuming the role: an `Action` glob matching one of the assume
+    actions (`sts:Assume*`, `*:*`, `*`), or any `NotAction` (it allows all but what it names)."""
+    if "NotAction" in statement:
+        return True
+    return any(
+        fnmatchcase(name, str(a).lower()) for a in each(statement.get("Action")) for name in ASSUME_ACTIONS
+    )
+
+
+def _wildcard_subject(statement: Mapping[str, Any], key: str) -> bool:
+    """Whether every value the statement's conditions give `key` matches any subject (`*`, `repo:*`)."""
+    values = [
+        str(v)
+        for block in (statement.get("Condition") or {}).values()
+        if isinstance(block, Mapping)
+        for k, value in block.items()
+        if k.lower() == key
+        for v in each(value)
+    ]
+    return bool(values) and all(v.split(":", 1)[-1].strip("*") == "" for v in values)
+
+
 def _trust_faults(doc: Mapping[str, Any] | None, own: str, trusted: set[str]) -> list[str]:
     """What in a trust policy lets in principals beyond services, the own account, `trusted`
     accounts, accounts that must present an ExternalId, and bound federated identities."""
     faults = []
     for s in statements(doc):
-        if s.get("Effect") != "Allow" or not any(ASSUME.match(str(a)) for a in each(s.get("Action"))):
+        if s.get("Effect") != "Allow" or not _allows_assume(s):
             continue
         keys = _condition_keys(s)
         principal = s.get("Principal")
@@ -209,8 +238,11 @@ def _trust_faults(doc: Mapping[str, Any] | None, own: str, trusted: set[str]) ->
             if SAML_PROVIDER.match(str(value)):
                 continue
             claim = "aud" if provider == "cognito-identity.amazonaws.com" else "sub"
-            if f"{provider}:{claim}".lower() not in keys:
+            key = f"{provider}:{claim}".lower()
+            if key not in keys:
                 faults.append(f"any identity of {provider} (no condition on {provider}:{claim})")
+            elif _wildcard_subject(s, key):
+                faults.append(f"any identity of {provider} ({provider}:{claim} matches anything)")
     return faults
 
 
@@ -238,9 +270,11 @@ def role_trust(ev: Evidence) -> Iterator[Result]:
     trusted = set(as_list(ev.param("trusted_accounts"), "trusted_accounts"))
     for role in ev.records(ROLES):
         name = role.data.get("RoleName")
-        faults = _trust_faults(
-            role.data.get("AssumeRolePolicyDocument"), arn_account(role.resource_id), trusted
-        )
+        document = role.data.get("AssumeRolePolicyDocument")
+        if not isinstance(document, Mapping):  # every role has one: without it the evidence is incomplete
+            yield Result.error(role.resource_id, f"role {name}: its trust policy was not collected")
+            continue
+        faults = _trust_faults(document, arn_account(role.resource_id), trusted)
         reason = (
             f"role {name} can be assumed by {'; '.join(faults)}"
             if faults

@@ -69,6 +69,7 @@ PATCH_FAULTS = {
 # Engines whose backups are kept per cluster, or that cannot replicate automated backups.
 CLUSTER_ENGINES = re.compile(r"^(aurora|docdb|neptune)")
 LIVE_REPLICA = frozenset({"replicating", "active"})
+SCANNING_RULES = frozenset({"SCAN_ON_PUSH", "CONTINUOUS_SCAN"})  # the frequencies that scan without a person
 
 
 # --- ECR ------------------------------------------------------------------------------------------
@@ -111,10 +112,10 @@ def ecr_image_scan_on_push(ev: Evidence) -> Iterator[Result]:
     for repo in repositories:
         name = repo.data.get("repositoryName")
         rules = _scanning_rules(registry, str(name))
-        if not enhanced:  # basic scanning: registry rules scan on push only, the repository's own flag counts
-            rules = [r for r in rules if r == "SCAN_ON_PUSH"]
-            if repo.data.get("scanOnPush"):
-                rules.append("the repository's scan on push")
+        # Enhanced scanning by a rule that scans (MANUAL does not); basic: on-push rules and the repository's flag.
+        rules = [r for r in rules if r in SCANNING_RULES and (enhanced or r == "SCAN_ON_PUSH")]
+        if not enhanced and repo.data.get("scanOnPush"):
+            rules.append("the repository's scan on push")
         reason = f"{name}: {kind} scanning " + (f"by {', '.join(rules)}" if rules else "does not cover it")
         yield Result.of(repo, registry, passed=bool(rules), reason=reason)
 

@@ -135,6 +135,12 @@ SCENARIOS = [
     ),
     regional(
         SCAN,
+        "enhanced: a MANUAL rule scans nothing by itself",
+        {REPOS: [APP], REGISTRY: [registry("ENHANCED", ("MANUAL", ["*"]))]},
+        ids((APP, FAIL)),
+    ),
+    regional(
+        SCAN,
         "basic continuous rules do not exist: not counted",
         {REPOS: [UNSCANNED], REGISTRY: [registry("BASIC", ("CONTINUOUS_SCAN", ["*"]))]},
         ids((UNSCANNED, FAIL)),

@@ -122,6 +122,12 @@ SCENARIOS = [
     ),
     regional(
         AA_FINDINGS,
+        "no findings and no analyzers record: unknown",
+        {ANALYZERS: [], FINDINGS: []},
+        {REGION_SCOPE: ERROR},
+    ),
+    regional(
+        AA_FINDINGS,
         "no analyzer: judged elsewhere",
         {ANALYZERS: [UNUSED_ONLY], FINDINGS: []},
         ids((UNUSED_ONLY, NA)),
@@ -139,6 +145,9 @@ R_STAR, R_SCOPED, R_INLINE, R_AWS = (
     role("r-inline", inline=ALLOW_ALL),
     role("r-aws", attached=(AWS_ADMIN,)),
 )
+UNREAD = policy("unread", {})
+UNREAD.data["DefaultVersionDocument"] = None  # listed, its default version's document not collected
+R_UNREAD = role("r-unread", attached=(UNREAD.resource_id,))
 G_STAR, G_SCOPED, G_LOST = (
     group("g-star", attached=(STAR.resource_id,)),
     group("g-scoped", inline=READ_ONLY),
@@ -161,6 +170,12 @@ SCENARIOS += [
             (G_SCOPED, PASS),
             (G_LOST, ERROR),
         ),
+    ),
+    account_scoped(
+        ADMIN_POLICY,
+        "a customer policy listed without its document is unknown, not harmless",
+        {ROLES: [R_UNREAD], GROUPS: [], POLICIES: [UNREAD]},
+        ids((R_UNREAD, ERROR)),
     ),
     account_scoped(
         ADMIN_POLICY, "only AWS managed policies", {ROLES: [R_AWS], GROUPS: [], POLICIES: []}, {ORG_SCOPE: NA}
@@ -201,8 +216,24 @@ TRUSTED_ROLES = {
         PASS,
     ),
     "deny-only": ({"Statement": [{"Effect": "Deny", "Principal": "*", "Action": "sts:AssumeRole"}]}, PASS),
+    "vendor-glob": (trust({"AWS": f"arn:aws:iam::{OTHER}:root"}, action="sts:Assume*"), FAIL),
+    "vendor-star-star": (trust({"AWS": f"arn:aws:iam::{OTHER}:root"}, action="*:*"), FAIL),
+    "vendor-not-action": (
+        {"Statement": [{"Effect": "Allow", "Principal": {"AWS": OTHER}, "NotAction": "s3:*"}]},
+        FAIL,
+    ),
+    "github-any-subject": (
+        trust(
+            {"Federated": OIDC},
+            action="sts:AssumeRoleWithWebIdentity",
+            condition={"StringLike": {"token.actions.githubusercontent.com:sub": "repo:*"}},
+        ),
+        FAIL,
+    ),
 }
 ROLE_RECORDS = {name: role(name, doc) for name, (doc, _) in TRUSTED_ROLES.items()}
+NO_TRUST = role("no-trust")
+NO_TRUST.data["AssumeRolePolicyDocument"] = None
 SCENARIOS += [
     account_scoped(
         TRUST,
@@ -216,6 +247,12 @@ SCENARIOS += [
         {ROLES: [ROLE_RECORDS["bare-account-id"]]},
         ids((ROLE_RECORDS["bare-account-id"], PASS)),
         params={"trusted_accounts": [OTHER]},
+    ),
+    account_scoped(
+        TRUST,
+        "a role listed without its trust policy is unknown",
+        {ROLES: [NO_TRUST]},
+        ids((NO_TRUST, ERROR)),
     ),
     account_scoped(TRUST, "no roles", {ROLES: []}, {ORG_SCOPE: NA}),
 ]
