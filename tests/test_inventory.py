@@ -15,7 +15,7 @@ from typing import Any
 import boto3
 import pytest
 
-from agent.audit.inventory import TagNames, inventory_document, newest_listings, scope_parts
+from agent.audit.inventory import TagNames, inventory_document, newest_listings, scope_parts, write_inventory
 from agent.audit.samples import Seen
 from agent.bundle.signing import create_key_pair
 from agent.plugin.loader import load_plugins
@@ -88,6 +88,17 @@ def test_iam_roles_show_their_owner_and_users_their_name_only() -> None:
     assert [(a["type"], a["name"], a["owner"]) for a in doc["assets"]] == [
         ("AWS::IAM::Role", "ci", "platform"), ("AWS::IAM::User", "bob", ""),
     ]  # fmt: skip
+
+
+def test_json_on_the_terminal_escapes_controls_from_collected_strings() -> None:
+    readers = load_plugins(systems=()).asset_readers
+    listings = [Seen("aws.ec2.instances", f"aws:{ACCOUNT}:{REGION}", T0, "o1", "t1")]
+    hostile = "api\x1b[2J\x9b31m\u202eevil"
+    rows = {"t1": [("arn:i-1", "h1", {"InstanceId": "i-1", "Tags": {"Name": hostile, "owner": hostile}})]}
+    doc = inventory_document(listings, lambda s: rows[s.tree], readers, TagNames(("owner",), ()))
+    text = write_inventory(doc, "json", None)
+    assert text is not None and text.isascii() and "\\u009b31m\\u202eevil" in text
+    assert json.loads(text)["assets"][0]["name"] == hostile  # escaped on screen, the same value when read
 
 
 def test_required_tags_reasons_name_the_missing_keys() -> None:

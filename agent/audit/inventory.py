@@ -130,7 +130,7 @@ def read_asset(readers: Mapping[str, AssetReaderSpec], record: Record) -> Asset:
         return Asset(record.source, record.resource_id)
     try:
         asset = spec.func(record)
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+    except (LookupError, TypeError, ValueError, AttributeError) as exc:
         raise InventoryFailed(
             f"{record.source} in {record.scope}: {record.resource_id} cannot be read as an asset ({exc!r})"
         ) from None
@@ -224,7 +224,9 @@ def write_inventory(doc: Mapping[str, Any], fmt: str, out: Path | None) -> str |
             raise UsageError("--format xlsx needs --output FILE.xlsx")
         save_xlsx(COLUMNS, _table(doc), "Asset inventory", out)
         return None
-    text = render_csv(doc) if fmt == "csv" else json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    # JSON keeps to ASCII: a name or tag holding a terminal control or a bidi override reaches the
+    # terminal escaped (\u009b), never as the control itself.
+    text = render_csv(doc) if fmt == "csv" else json.dumps(doc, indent=2) + "\n"
     if out is None:
         return text
     out.write_text(text, encoding="utf-8")

@@ -68,7 +68,7 @@ def check_inventory(zf: zipfile.ZipFile, files: list[Any], docs: dict[str, Any],
     except EvidenceUnreadable as exc:
         r.problems.append(f"{INVENTORY}: cannot be re-derived: {exc}")
         return
-    except (KeyError, TypeError, ValueError, AttributeError, RecursionError, AnnexaError) as exc:
+    except (LookupError, TypeError, ValueError, AttributeError, RecursionError, AnnexaError) as exc:
         r.problems.append(f"{INVENTORY}: cannot be re-derived from the bundle ({type(exc).__name__}: {exc})")
         return
     problems = list(_changes(declared, derived))
