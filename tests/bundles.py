@@ -29,16 +29,20 @@ def forge(
     key: Path,
     change: dict[str, Callable[[bytes], bytes]],
     declare: Callable[[dict], None] = lambda files: None,
+    drop: tuple[str, ...] = (),
 ) -> Path:
     """Change members, record their new hashes and sizes in the manifest (then let `declare` edit
-    its file list), put `key`'s public half in and sign the manifest with `key`: what that key's
-    holder can do."""
+    its file list), leave out the members in `drop` (from the zip and the manifest), put `key`'s
+    public half in and sign the manifest with `key`: what that key's holder can do."""
     private = load_private_key(key)
     items = members(src)
     items["public_key.pem"] = key.with_suffix(".pub").read_bytes()
     for name, fn in change.items():
         items[name] = fn(items[name])
+    for name in drop:
+        del items[name]
     manifest = json.loads(items["manifest.json"])
+    manifest["files"] = [f for f in manifest["files"] if f["path"] not in drop]
     for entry in manifest["files"]:
         data = items[entry["path"]]
         entry["sha256"], entry["size"] = hashlib.sha256(data).hexdigest(), len(data)

@@ -304,3 +304,11 @@ def test_verify_names_an_inventory_edited_and_re_signed(bundle, collected) -> No
     assert annexa_json("verify", str(table))["problems"] == [
         "inventory.csv: differs from the inventory the bundle's evidence gives"
     ]
+    gone = forge(bundle, tmp / "gone.zip", key, {}, drop=("inventory.json", "inventory.csv"))
+    assert annexa_json("verify", str(gone))["problems"] == [
+        "inventory.json, inventory.csv: not in the manifest, which format annexa-bundle/3 requires"
+    ]
+    no_table = forge(bundle, tmp / "no-table.zip", key, {}, drop=("inventory.csv",))
+    assert annexa_json("verify", str(no_table))["problems"] == [
+        "inventory.csv: not in the manifest, which format annexa-bundle/3 requires"
+    ]

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from agent.audit.inventory import TagNames, inventory_document, newest_listings, render_csv
 from agent.audit.samples import counted_listings, selected_runs, stored_rows
 from agent.audit.sampling import EvidenceUnreadable
-from agent.bundle.layout import RUNS
+from agent.bundle.layout import FORMAT, RUNS
 from agent.bundle.selection import Selection
 from agent.bundle.zipsafe import read_bounded
 from agent.config.settings import Settings
@@ -50,11 +50,16 @@ def write_inventory(w: _Writer, store: Store, settings: Settings, registry: Regi
     w.write(INVENTORY_CSV, render_csv(doc))
 
 
-def check_inventory(zf: zipfile.ZipFile, files: list[Any], docs: dict[str, Any], r: Report) -> None:
-    """Re-derive inventory.json (and its CSV) from the bundle's runs and evidence, when listed."""
-    listed = {f.path: f for f in files}
-    if INVENTORY not in listed:  # made before bundles carried one
-        r.notes.append(f"no {INVENTORY} in this bundle: its asset inventory was not exported")
+def check_inventory(zf: zipfile.ZipFile, manifest: Any, docs: dict[str, Any], r: Report) -> None:
+    """Re-derive inventory.json and its CSV from the bundle's runs and evidence. Both are required
+    since format 3; a format 2 bundle may predate them (a note, then)."""
+    listed = {f.path: f for f in manifest.files}
+    absent = [name for name in (INVENTORY, INVENTORY_CSV) if name not in listed]
+    if absent and manifest.format == FORMAT:
+        r.problems.append(f"{', '.join(absent)}: not in the manifest, which format {FORMAT} requires")
+    if INVENTORY not in listed:
+        if manifest.format != FORMAT:
+            r.notes.append(f"no {INVENTORY} in this bundle: its asset inventory was not exported")
         return
     if listed[INVENTORY].size > MAX_INVENTORY:
         r.problems.append(f"{INVENTORY} is larger than the {MAX_INVENTORY} bytes this verifier parses")

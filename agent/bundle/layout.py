@@ -12,7 +12,8 @@ from typing import Any
 from agent.store.hashing import run_identity
 from agent.store.schema import Attestation, CheckRun, NcTransition, NcVersion, Observation, Run
 
-FORMAT = "annexa-bundle/2"
+FORMAT = "annexa-bundle/3"  # 3: every bundle carries its asset inventory (inventory.json, .csv)
+READABLE_FORMATS = frozenset({"annexa-bundle/2", FORMAT})  # 2: the same, the inventory optional
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.sig"
 PUBLIC_KEY = "public_key.pem"

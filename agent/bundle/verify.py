@@ -22,7 +22,16 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from agent.bundle.layout import ATTESTATIONS, CHAIN, FORMAT, MANIFEST, NCS, PUBLIC_KEY, RUNS, SIGNATURE
+from agent.bundle.layout import (
+    ATTESTATIONS,
+    CHAIN,
+    MANIFEST,
+    NCS,
+    PUBLIC_KEY,
+    READABLE_FORMATS,
+    RUNS,
+    SIGNATURE,
+)
 from agent.bundle.shapes import shape_problem
 from agent.bundle.signing import fingerprint, load_public_key, signature_valid
 from agent.bundle.streams import Listing, ResultSet, check_listing, check_results
@@ -162,8 +171,9 @@ def _open_signed(
         first = exc.errors()[0]
         r.problems.append(f"{MANIFEST}: {'.'.join(map(str, first['loc'])) or 'document'}: {first['msg']}")
         return None
-    if manifest.format != FORMAT:
-        r.problems.append(f"{MANIFEST}: unknown format {manifest.format!r} (this verifier reads {FORMAT})")
+    if manifest.format not in READABLE_FORMATS:
+        readable = ", ".join(sorted(READABLE_FORMATS))
+        r.problems.append(f"{MANIFEST}: unknown format {manifest.format!r} (this verifier reads {readable})")
         return None
     if manifest.signer.get("fingerprint") != r.fingerprint:
         r.problems.append(f"{MANIFEST} names signer {manifest.signer}, the bundle's key is {r.fingerprint}")
@@ -300,7 +310,7 @@ def _verify(b: _Opened, r: Report) -> tuple[list[dict[str, Any]], Any]:
     check_samples(b.zf, {f.path: f.size for f in b.manifest.files}, b.docs, m.head, r)
     from agent.bundle.inventory_part import check_inventory  # inventory.json re-derived from the evidence
 
-    check_inventory(b.zf, b.manifest.files, b.docs, r)
+    check_inventory(b.zf, b.manifest, b.docs, r)
     r.runs = len(runs)
     r.records = sum(x.count for x in b.listings.values())
     r.head = m.head
