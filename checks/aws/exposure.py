@@ -38,6 +38,8 @@ def _application(rec: Record) -> bool:
 
 def _plaintext(listener: Mapping[str, Any]) -> list[str]:
     """What an HTTP listener's rules do other than redirect to HTTPS or answer a fixed response."""
+    if not listener.get("Actions"):  # every listener has a default action: none listed is unknown
+        return ["actions not collected"]
     done = set()
     for action in listener.get("Actions") or []:
         kind, to = action.get("Type"), action.get("RedirectProtocol")

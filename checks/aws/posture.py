@@ -169,10 +169,13 @@ def lambda_supported_runtime(ev: Evidence) -> Iterator[Result]:
     today = ev.now.date()
     for fn in ev.records(FUNCTIONS):
         name, runtime = fn.data.get("FunctionName"), fn.data.get("Runtime")
-        if not runtime:
-            yield Result.not_applicable(
-                fn, f"{name} is a container image: its runtime is judged in the image"
-            )
+        if not runtime:  # only an image has none: a Zip function listed without one is unknown
+            if fn.data.get("PackageType") == "Image":
+                yield Result.not_applicable(
+                    fn, f"{name} is a container image: its runtime is judged in the image"
+                )
+            else:
+                yield Result.error(fn.resource_id, f"{name}: listed without its runtime")
             continue
         ends = RUNTIME_DEPRECATION.get(runtime)
         if runtime in extra:

@@ -126,6 +126,7 @@ def nothing(check_id: str, source: str, scope: str = REGION_SCOPE) -> Scenario:
 
 
 GOOD_ALB = lb("good")
+NO_ACTIONS = lb("unread", "application", listener("HTTP", 80))
 FORWARDS = lb(
     "plain",
     "application",
@@ -198,6 +199,10 @@ SCENARIOS: list[Scenario] = [
     regional(
         "aws.elbv2.http_redirects_to_https", "redirects, forwards, fixed responses", LB, ALL_LBS,
         (GOOD_ALB, PASS), (FORWARDS, FAIL), (INTERNAL, PASS), (NLB, NA), (NLB_TLS, NA), (NLB_FS, NA),
+    ),
+    regional(
+        "aws.elbv2.http_redirects_to_https", "an HTTP listener listed without its actions", LB, [NO_ACTIONS],
+        (NO_ACTIONS, FAIL),
     ),
     nothing("aws.elbv2.http_redirects_to_https", LB),
     regional(

@@ -182,6 +182,7 @@ CURRENT, OLD, SOON, IMAGE, NEW = (
     function("image", None, "Image"),
     function("new", "python3.14"),
 )
+NO_RUNTIME = function("no-runtime", None)
 SCENARIOS += [
     regional(
         RUNTIME,
@@ -195,6 +196,12 @@ SCENARIOS += [
         {FUNCTIONS: [NEW]},
         ids((NEW, FAIL)),
         params={"extra_deprecated": ["python3.14"]},
+    ),
+    regional(
+        RUNTIME,
+        "a Zip function listed without its runtime is unknown",
+        {FUNCTIONS: [NO_RUNTIME]},
+        ids((NO_RUNTIME, ERROR)),
     ),
     regional(RUNTIME, "no functions", {FUNCTIONS: []}, {f"aws:{ACCOUNT}:{REGION}": NA}),
 ]
