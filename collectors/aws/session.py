@@ -204,9 +204,15 @@ class AwsAccount:
         return first or self.session.region_name or DEFAULT_REGION
 
     def client(self, service: str, region: str | None = None) -> Any:
-        """A cached client; created under a lock because boto3 sessions are not thread-safe."""
+        """A cached client; created under a lock because boto3 sessions are not thread-safe.
+
+        A client already made is returned without the lock (a dict read is atomic): otherwise every
+        request of every worker would queue behind whichever client is being created, ~6 ms each."""
         region = region or self.home_region
         key = (service, region)
+        made = self._clients.get(key)
+        if made is not None:
+            return made
         with self._lock:
             if key not in self._clients:
                 # types-boto3 overloads Session.client on Literal service names; `service` is a runtime str.
