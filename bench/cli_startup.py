@@ -14,7 +14,6 @@ PYTHONDONTWRITEBYTECODE would otherwise recompile every module on every run).
 from __future__ import annotations
 
 import argparse
-import compileall
 import os
 import statistics
 import subprocess
@@ -24,7 +23,7 @@ import time
 from pathlib import Path
 
 from agent.bundle.signing import create_key_pair
-from bench.measure import ANNEXA
+from bench.measure import ANNEXA, compiled
 
 
 def wall(args: list[str], env: dict[str, str], runs: int) -> float:
@@ -44,8 +43,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     env = {k: v for k, v in os.environ.items() if not k.startswith("ANNEXA_")}
-    for package in ("agent", "collectors", "checks"):
-        compileall.compile_dir(Path(__file__).parents[1] / package, quiet=1)
+    compiled()
     with tempfile.TemporaryDirectory() as tmp:
         key = Path(tmp) / "annexa-signing.key"
         create_key_pair(key)

@@ -4,7 +4,9 @@ Installs Prowler from PyPI into a venv of its own under --cache (reused when pre
 account in a loopback moto server (eu-west-1 set up well, us-east-1 badly), then runs
 `annexa collect` and `prowler aws --compliance iso27001_2022_aws` one after the other on the same
 state and prints:
-  - wall time and peak RSS of each (targets: Annexa <= 0.1x Prowler's wall time, <= 150 MB)
+  - wall time and peak RSS of each (targets: Annexa <= 0.1x Prowler's wall time, <= 150 MB): the
+    median wall time and the largest peak of --runs runs each, the two tools taking turns so that
+    a machine whose speed drifts (a shared VM's) slows both alike
   - the Annex A controls each reports failing, and the difference
   - the failing resources each finds that the other misses, by check id: Prowler's only in the
     services Annexa collects, Annexa's all
@@ -24,6 +26,7 @@ import csv
 import json
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -143,21 +146,31 @@ def prowler_side(out: Path, wall: float, rss: int, services: set[str]) -> tuple[
 # --- Annexa --------------------------------------------------------------------------------------
 
 
-def annexa_side(config: Path) -> Side:
-    """`annexa collect` measured; failing controls from `annexa controls`, resources from the store."""
-    from agent.config.settings import load_settings
-    from agent.store import Store
-    from agent.store.results import latest_check_runs, results_of
-    from bench.measure import ANNEXA, measured_alone, run_annexa
+def run_annexa_collect(config: Path, store: Path) -> tuple[float, int]:
+    """`annexa collect` measured, into a fresh store (`store`, the file the config names)."""
+    from bench.measure import ANNEXA, measured_alone
 
+    for stale in store.parent.glob(f"{store.name}*"):
+        stale.unlink()
     with (config.parent / "annexa.stderr").open("w") as err:
         wall, rss, out = measured_alone(
             [ANNEXA, "collect", "--json", "--config", str(config)], stderr=err, ok=(0, 1)
         )
     summary = json.loads(out)
     print(
-        f"annexa collect: run {summary['run']['status']}, observations {summary['observations']}", flush=True
+        f"annexa collect: {wall:.1f} s, run {summary['run']['status']}, observations {summary['observations']}",
+        flush=True,
     )
+    return wall, rss
+
+
+def annexa_side(config: Path, wall: float, rss: int) -> Side:
+    """Failing controls from `annexa controls`, failing resources from the store of the last collect."""
+    from agent.config.settings import load_settings
+    from agent.store import Store
+    from agent.store.results import latest_check_runs, results_of
+    from bench.measure import run_annexa
+
     _, _, controls = run_annexa(["controls", "--json", "--config", str(config)], ok=(0,))
     side = Side(
         wall,
@@ -210,6 +223,11 @@ def moto_only(endpoint: str, proxy: str, tmp: Path) -> Iterator[None]:
     dropped = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_ROLE_ARN", "AWS_REGION")
     with environment(values, drop=dropped):
         yield
+
+
+def _typical(runs: list[tuple[float, int]]) -> tuple[float, int]:
+    """The median wall time and the largest peak RSS of a tool's runs."""
+    return statistics.median(wall for wall, _ in runs), max(rss for _, rss in runs)
 
 
 def misses(ours: dict[str, set[str]], theirs: dict[str, set[str]]) -> dict[str, list[str]]:
@@ -276,6 +294,9 @@ def main() -> None:
         "--keep", type=Path, help="a new or empty directory to keep both tools' outputs and report.json in"
     )
     parser.add_argument("--tool-retries", action="store_true", help="each tool's own retry policy")
+    parser.add_argument(
+        "--runs", type=int, default=3, help="runs of each tool, taking turns (median wall time)"
+    )
     args = parser.parse_args()
 
     from bench.measure import served_in_child
@@ -295,11 +316,16 @@ def main() -> None:
         print(f"seeded one account in {', '.join(REGIONS)} at {endpoint} "
               f"in {time.perf_counter() - started:.1f} s", flush=True)  # fmt: skip
         services = annexa_services()
-        annexa = annexa_side(annexa_config(tmp, REGIONS, args.tool_retries))
-        out = tmp / "prowler"
-        out.mkdir()
-        wall, rss = run_prowler(python, out, REGIONS, args.tool_retries)
-        prowler, service_of = prowler_side(out, wall, rss, services)
+        config = annexa_config(tmp, REGIONS, args.tool_retries)
+        annexa_runs, prowler_runs = [], []
+        for n in range(1, max(args.runs, 1) + 1):
+            annexa_runs.append(run_annexa_collect(config, tmp / "annexa.db"))
+            out = tmp / f"prowler-{n}"
+            out.mkdir()
+            prowler_runs.append(run_prowler(python, out, REGIONS, args.tool_retries))
+            print(f"prowler: {prowler_runs[-1][0]:.1f} s", flush=True)
+        annexa = annexa_side(config, *_typical(annexa_runs))
+        prowler, service_of = prowler_side(out, *_typical(prowler_runs), services)
         summary = report(annexa, prowler, service_of, services)
         summary["refused_destinations"] = sorted(set(refused))
         print(f"\nrequests for anything but moto, refused: {len(refused)} {sorted(set(refused))}")

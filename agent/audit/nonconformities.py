@@ -19,6 +19,7 @@ from sqlmodel import col
 
 from agent.plugin.model import Result, Status
 from agent.plugin.registry import CheckSpec
+from agent.store.db import chunks
 from agent.store.hashing import nc_hash, transition_hash
 from agent.store.schema import NcTransition, NcVersion, Nonconformity, Run, id_of
 
@@ -96,7 +97,8 @@ def nc_record(nc: Nonconformity) -> dict[str, Any]:
 def commit_version(session: Session, nc: Nonconformity, run: Run) -> None:
     """Record the NC as it now stands, for the seal of `run` to commit to."""
     nc.version += 1
-    session.flush()
+    if nc.id is None:  # a new NC gets its id here; a known one needs no round trip before its version
+        session.flush()
     document = nc_record(nc)
     session.add(
         NcVersion(
@@ -129,17 +131,34 @@ def _by_checks(
     transition(session, nc, to, actor=SYSTEM_ACTOR, reason=reason, at=at, run=run)
 
 
+def ncs_of(session: Session, check_id: str, scopes: Sequence[str]) -> dict[str, Nonconformity]:
+    """The NCs of a check in these scopes, by scope, locked for this transaction (in id order, so
+    two agents judging overlapping scopes never wait on each other's rows in opposite orders)."""
+    found: dict[str, Nonconformity] = {}
+    for chunk in chunks(sorted(set(scopes))):
+        rows = session.execute(
+            select(Nonconformity)
+            .where(col(Nonconformity.check_id) == check_id, col(Nonconformity.scope).in_(chunk))
+            .order_by(col(Nonconformity.id))
+            .with_for_update()
+        ).scalars()
+        found.update((nc.scope, nc) for nc in rows)
+    return found
+
+
 def record_outcome(
-    session: Session, spec: CheckSpec, scope: str, results: Sequence[Result], run: Run, at: datetime
+    session: Session,
+    spec: CheckSpec,
+    scope: str,
+    results: Sequence[Result],
+    run: Run,
+    at: datetime,
+    nc: Nonconformity | None,
 ) -> Nonconformity | None:
-    """Apply one (check, scope) evaluation to its NC; returns the NC if there is one."""
+    """Apply one (check, scope) evaluation to its NC (`nc`, from `ncs_of`, None if it has none yet);
+    returns the NC if there is one."""
     failing = sorted((r for r in results if r.status == Status.FAIL), key=lambda r: r.resource_id)
     errored = {r.resource_id for r in results if r.status == Status.ERROR}
-    nc = session.execute(
-        select(Nonconformity)
-        .where(col(Nonconformity.check_id) == spec.id, col(Nonconformity.scope) == scope)
-        .with_for_update()
-    ).scalar_one_or_none()
 
     if failing:
         if nc is None:

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from agent.audit.nonconformities import record_outcome
+from agent.audit.nonconformities import ncs_of, record_outcome
 from agent.config.settings import Settings
 from agent.logs import get_logger
 from agent.plugin.evidence import Evidence
@@ -106,6 +106,7 @@ class Evaluator:
         self.judge_missing = judge_missing
         self._records: dict[tuple[int, ...], list[Record]] = {}  # by the ids of their observations
         self._shared: dict[Hashable, Any] = {}  # Evidence.memo's cache: one for every view judged here
+        self._previous: dict[tuple[str, str], str] | None = None  # (check, scope): its last result set
 
     def _records_in(self, observations: Sequence[Observation]) -> list[Record]:
         """The records of these observations, one list per set of them: every view of the same
@@ -143,11 +144,14 @@ class Evaluator:
         return ""
 
     def _previous_resources(self, check_id: str, scope: str) -> list[str]:
-        """The resources the last sealed evaluation judged here, to report each as `error`."""
-        for last in latest_check_runs(self.store, check_id):
-            if last.scope == scope:
-                return [row.resource_id for row in results_of(self.store, last.result_set)]
-        return []
+        """The resources the last sealed evaluation judged here, to report each as `error`.
+
+        Every check's last evaluations are read once, at the first error: one query, not one per
+        check and scope that errs (a region that could not be listed errs in dozens of checks)."""
+        if self._previous is None:
+            self._previous = {(c.check_id, c.scope): c.result_set for c in latest_check_runs(self.store)}
+        result_set = self._previous.get((check_id, scope))
+        return [row.resource_id for row in results_of(self.store, result_set)] if result_set else []
 
     def _errors(self, spec: CheckSpec, scope: str, reason: str) -> list[Result]:
         resources = [r for r in self._previous_resources(spec.id, scope) if r != scope] or [scope]
@@ -208,9 +212,10 @@ class Evaluator:
             try:
                 outcomes = []
                 with self.store.write() as s:
+                    ncs = ncs_of(s, spec.id, [scope for scope, _ in judged])
                     for scope, results in judged:
                         stored = add_check_run(s, self.run, spec.id, scope, results, self.now)
-                        nc = record_outcome(s, spec, scope, results, self.run, self.now)
+                        nc = record_outcome(s, spec, scope, results, self.run, self.now, ncs.get(scope))
                         counts = dict(Counter(r.status.value for r in results))
                         ref = nc.ref if nc is not None else None
                         outcomes.append(

@@ -16,7 +16,7 @@ from agent.canonical import canonical_json, sha256_hex
 from agent.errors import InputDataError
 from agent.plugin.model import Record, RunStatus
 from agent.store.chain import read_counted
-from agent.store.db import Store, chunks, insert_missing, table_of
+from agent.store.db import Store, chunks, insert_ignoring_duplicates, insert_missing, table_of
 from agent.store.hashing import observation_hash, tree_hash
 from agent.store.runs import newest_per_scope
 from agent.store.schema import Blob, Observation, Run, Tree, TreeEntry, id_of
@@ -89,8 +89,9 @@ def write_observation(
             tree_hash, items = buffer.tree()
             insert_missing(s, Blob, "hash", [{"hash": h, "data": d} for h, d in buffer.blobs.items()])
             # Only the writer that created the tree adds its entries: a concurrent agent storing
-            # the same listing waits for ours to commit and then finds it complete.
-            if insert_missing(s, Tree, "hash", [{"hash": tree_hash, "count": len(items)}]):
+            # the same listing waits for ours to commit and then finds it complete. (One small row:
+            # the conflict clause says whether it is new, no SELECT first.)
+            if insert_ignoring_duplicates(s, Tree, [{"hash": tree_hash, "count": len(items)}]):
                 for chunk in chunks(items):
                     s.execute(
                         table_of(TreeEntry).insert(),

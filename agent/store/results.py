@@ -15,7 +15,7 @@ from agent.audit.asof import newest_of_each
 from agent.logs import get_logger
 from agent.plugin.model import Result, Status
 from agent.store.chain import read_counted
-from agent.store.db import Store, chunks, insert_missing, table_of
+from agent.store.db import Store, chunks, insert_ignoring_duplicates, table_of
 from agent.store.hashing import check_run_hash, result_set_hash
 from agent.store.runs import newest_per_scope
 from agent.store.schema import CheckRun, ResultRow, ResultSet, Run, id_of
@@ -45,8 +45,9 @@ def add_check_run(
     # Rows are made a batch at a time, for the hash and again for the insert: a check can judge tens
     # of thousands of resources, and all their rows at once would double what judging holds.
     set_hash = result_set_hash(_row(r) for r in ordered)
-    # Only the writer that created the set adds its rows (see write_observation).
-    created = insert_missing(session, ResultSet, "hash", [{"hash": set_hash, "count": len(ordered)}])
+    # Only the writer that created the set adds its rows (see write_observation). One small row:
+    # the conflict clause alone says whether it is new, no SELECT first.
+    created = insert_ignoring_duplicates(session, ResultSet, [{"hash": set_hash, "count": len(ordered)}])
     if created:
         for chunk in chunks(ordered):
             session.execute(table_of(ResultRow).insert(), [{"set_hash": set_hash, **_row(r)} for r in chunk])
