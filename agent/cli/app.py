@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import gc
 import importlib
 import logging
 import os
@@ -160,8 +161,23 @@ def _one_malloc_arena() -> None:
         ctypes.CDLL(None).mallopt(_M_ARENA_MAX, 1)
 
 
+# Allocations (net of frees) between two collections of the youngest generation; Python's default is 700.
+YOUNG_COLLECTION_THRESHOLD = 5000
+
+
+def _fewer_young_collections() -> None:
+    """Annexa allocates in bursts that live briefly (a parsed API answer, a page of rows, the ORM's
+    objects for one check's outcome). At Python's default a collect ran ~480 young collections,
+    ~44 middle and 4 full ones: some 0.4 s, a tenth of its time. Collecting the youngest generation
+    every 5,000 allocations instead keeps cyclic garbage collected, by the same rule for the older
+    generations, for a third of that."""
+    _, middle, oldest = gc.get_threshold()
+    gc.set_threshold(YOUNG_COLLECTION_THRESHOLD, middle, oldest)
+
+
 def main() -> None:
     _one_malloc_arena()
+    _fewer_young_collections()
     # pydantic looks for its own plugins by reading every installed distribution's entry points
     # when the first model is built; Annexa uses none, and the scan costs each command ~30 ms.
     # Setting the variable (to anything, even empty) keeps pydantic's default.
