@@ -259,10 +259,17 @@ def eks_control_plane_logging(ev: Evidence) -> Iterator[Result]:
 )
 @or_nothing_to_judge("EKS clusters")
 def eks_endpoint_not_public(ev: Evidence) -> Iterator[Result]:
-    """A public endpoint passes only when its allowed CIDRs exclude anywhere."""
+    """A public endpoint passes only when its allowed CIDRs exclude anywhere; a cluster listed
+    without saying whether its endpoint is public is an error, not a pass."""
     for cluster in ev.records(CLUSTERS):
         name = cluster.data["name"]
-        if not cluster.data.get("endpointPublicAccess"):
+        public = cluster.data.get("endpointPublicAccess")
+        if public is None:
+            yield Result.error(
+                cluster.resource_id, f"{name} was listed without saying whether its endpoint is public"
+            )
+            continue
+        if not public:
             yield Result.of(cluster, passed=True, reason=f"{name} has no public endpoint")
             continue
         cidrs = cluster.data.get("publicAccessCidrs") or []

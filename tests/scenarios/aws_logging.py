@@ -322,13 +322,14 @@ SCENARIOS: list[Scenario] = [
     regional("aws.eks.control_plane_logging", "none", {CLUSTERS: []}, {REGION_SCOPE: NA}),
     regional(
         "aws.eks.endpoint_not_public",
-        "private, allow-listed, open, default",
+        "private, allow-listed, open, default, unstated",
         {
             CLUSTERS: [
                 cluster("private"),
                 cluster("listed", endpointPublicAccess=True, publicAccessCidrs=["203.0.113.0/24"]),
                 cluster("open", endpointPublicAccess=True, publicAccessCidrs=["203.0.113.0/24", "0.0.0.0/0"]),
                 cluster("default", endpointPublicAccess=True, publicAccessCidrs=None),
+                cluster("unstated", endpointPublicAccess=None),
             ]
         },
         {
@@ -336,6 +337,7 @@ SCENARIOS: list[Scenario] = [
             cluster("listed").resource_id: PASS,
             cluster("open").resource_id: FAIL,
             cluster("default").resource_id: FAIL,
+            cluster("unstated").resource_id: ERROR,
         },
     ),
     regional(
