@@ -23,8 +23,10 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from bench.loopback import loopback_server
 
 # SigV4: Credential=<key id>/<date>/<region>/<service>/aws4_request
 _SCOPE = re.compile(r"Credential=([^/]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
@@ -205,16 +207,8 @@ def _handler(replayer: Replayer) -> type[BaseHTTPRequestHandler]:
 def replaying(answers: dict[Key, list[Answer]], latency: float) -> Iterator[tuple[str, Replayer]]:
     """A loopback server answering from `answers` after `latency` seconds; yields its URL and state."""
     replayer = Replayer(answers, latency)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(replayer))
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", replayer
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with loopback_server(_handler(replayer)) as url:
+        yield url, replayer
 
 
 def replay(endpoint: str, requests: list[Request]) -> float:

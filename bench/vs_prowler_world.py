@@ -15,7 +15,7 @@ import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from multiprocessing.connection import Connection
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 import boto3
 
 from agent.demo.setup import moto_endpoint
+from bench.loopback import loopback_server
 from tests import aws_org_seed as seed
 from tests import aws_org_seed_crypto, aws_org_seed_exposure, aws_org_seed_logging, aws_org_seed_posture
 
@@ -126,14 +127,8 @@ def gate(endpoint: str) -> Iterator[tuple[str, list[str]]]:
     parts = urlsplit(endpoint)
     refused: list[str] = []
     handler = type("Gate", (_Gate,), {"moto": (parts.hostname, parts.port), "refused": refused})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", refused
-    finally:
-        server.shutdown()
-        server.server_close()
+    with loopback_server(handler) as url:
+        yield url, refused
 
 
 def main() -> None:
