@@ -35,6 +35,7 @@ from agent.run.runner import Runner
 from agent.store import Store
 from bench.measure import ANNEXA, measured_alone
 from bench.replay import Recorder, Traffic, replay, replaying
+from collectors.aws.settings import AwsSettings
 
 REGIONS = ("eu-west-1", "us-east-1", "eu-central-1")
 ROLE, EXTERNAL_ID = "annexa-audit", "bench-external-id"
@@ -154,7 +155,7 @@ def _report(
     settings: Settings,
 ) -> None:
     collect_s, sequential_s = timed
-    allowed = settings.runner.per_service * settings.aws.detail_concurrency
+    allowed = settings.runner.per_service * settings.section(AwsSettings).detail_concurrency
     busiest = ", ".join(f"{service} {n}" for service, n in traffic.peak.most_common(5))
     print(f"observations:             {summary['observations']} (run {summary['run']['status']})")
     print(

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from agent.bundle.signing import create_key_pair, seal_keys
 from agent.plugin.model import Record, RunStatus
@@ -66,9 +67,9 @@ def read_rows(db: Path) -> int:
     count = 0
     with store.read() as s:
         rows = s.execute(
-            select(TreeEntry.resource_id, Blob.hash, Blob.data)
-            .join(Blob, Blob.hash == TreeEntry.blob_hash)
-            .order_by(TreeEntry.tree_hash, TreeEntry.resource_id)
+            select(col(TreeEntry.resource_id), col(Blob.hash), col(Blob.data))
+            .join(Blob, col(Blob.hash) == col(TreeEntry.blob_hash))
+            .order_by(col(TreeEntry.tree_hash), col(TreeEntry.resource_id))
             .execution_options(yield_per=5000)
         )
         for _rid, _digest, data in rows:

@@ -23,14 +23,14 @@ from pathlib import Path
 from typing import Any
 
 from agent import logs
-from agent.audit.nonconformities import record_outcome
+from agent.audit.nonconformities import record_outcomes
 from agent.bundle.signing import create_key_pair, seal_keys
 from agent.plugin.loader import load_plugins
 from agent.plugin.model import Result, RunStatus, Status
 from agent.plugin.registry import CheckSpec, Registry
 from agent.store import Store
 from agent.store.observations import write_observation
-from agent.store.results import add_check_run
+from agent.store.results import Verdict, add_check_runs
 from agent.store.runs import finish_run, start_run
 from bench.measure import ANNEXA, measured, run_annexa
 from tests.period_store import frozen
@@ -65,22 +65,26 @@ def build(root: Path, days: int, checks: list[CheckSpec], accounts: int) -> None
                     failed = (source, a) == (broken, BROKEN[1]) and day in BROKEN[2]
                     error = f"{source}: access denied" if failed else None
                     write_observation(store, run, source, account(a), day_at(day), error=error)
+            verdicts: list[Verdict] = []
+            failing: list[tuple[CheckSpec, str, list[Result]]] = []  # the only check and scope with an NC
+            for n, spec in enumerate(checks):
+                for a in range(accounts):
+                    story = (n, a)
+                    if story == MISSING[:2] and day in MISSING[2]:
+                        continue
+                    scope = account(a)
+                    if broken in spec.needs and a == BROKEN[1] and day in BROKEN[2]:
+                        results = [Result.error(scope, f"{broken} at {scope} could not be collected")]
+                    elif story == FAILING[:2] and day in FAILING[2]:
+                        results = [Result(f"{scope}:thing", Status.FAIL, "not good")]
+                    else:
+                        results = [Result(f"{scope}:thing", Status.PASS, "")]
+                    verdicts.append(Verdict(spec.id, scope, results))
+                    if story == FAILING[:2]:
+                        failing.append((spec, scope, results))
             with store.write() as s:
-                for n, spec in enumerate(checks):
-                    for a in range(accounts):
-                        story = (n, a)
-                        if story == MISSING[:2] and day in MISSING[2]:
-                            continue
-                        scope = account(a)
-                        if broken in spec.needs and a == BROKEN[1] and day in BROKEN[2]:
-                            results = [Result.error(scope, f"{broken} at {scope} could not be collected")]
-                        elif story == FAILING[:2] and day in FAILING[2]:
-                            results = [Result(f"{scope}:thing", Status.FAIL, "not good")]
-                        else:
-                            results = [Result(f"{scope}:thing", Status.PASS, "")]
-                        add_check_run(s, run, spec.id, scope, results, day_at(day))
-                        if story == FAILING[:2]:  # the only check and scope with an NC to open and close
-                            record_outcome(s, spec, scope, results, run, day_at(day))
+                add_check_runs(s, run, verdicts, day_at(day))
+                record_outcomes(s, failing, run, day_at(day))
             finish_run(store, run.id, RunStatus.COMPLETE)
     store.close()
 

@@ -17,9 +17,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from export import PER_SCOPE, build
-
 from agent.bundle.signing import create_key_pair, seal_keys
+from bench.export import PER_SCOPE, build
 from bench.measure import ANNEXA
 
 

@@ -9,17 +9,18 @@ changes an NC: missing evidence proves nothing either way.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from agent.plugin.model import Result, Status
 from agent.plugin.registry import CheckSpec
-from agent.store.db import chunks
+from agent.store.db import chunks, insert_all
 from agent.store.hashing import nc_hash, transition_hash
 from agent.store.schema import NcTransition, NcVersion, Nonconformity, Run, id_of
 
@@ -51,7 +52,16 @@ def transition(
     run: Run,
 ) -> None:
     """One step of the NC's history, hashed for the seal of `run` (None: the NC is being opened)."""
-    step = NcTransition(
+    step = _step(nc, to, actor, reason, at, run)
+    session.add(step)
+    session.flush()
+    _sealed(step, nc, run)
+
+
+def _step(
+    nc: Nonconformity, to: NcState | None, actor: str, reason: str, at: datetime, run: Run
+) -> NcTransition:
+    return NcTransition(
         nc_id=id_of(nc),
         at=at,
         actor=actor,
@@ -60,10 +70,13 @@ def transition(
         reason=reason,
         run_id=run.id,
     )
-    session.add(step)
-    session.flush()
+
+
+def _sealed(step: NcTransition, nc: Nonconformity, run: Run) -> None:
+    """Hash a stored step (its id fixes its place) and move the NC to where it leads."""
     step.hash = transition_hash(step.model_dump(), run.uid)
-    nc.state = step.to_state
+    if nc.state != step.to_state:
+        nc.state = step.to_state
 
 
 def nc_record(nc: Nonconformity) -> dict[str, Any]:
@@ -99,15 +112,13 @@ def commit_version(session: Session, nc: Nonconformity, run: Run) -> None:
     nc.version += 1
     if nc.id is None:  # a new NC gets its id here; a known one needs no round trip before its version
         session.flush()
+    session.add(_version(nc, run))
+
+
+def _version(nc: Nonconformity, run: Run) -> NcVersion:
     document = nc_record(nc)
-    session.add(
-        NcVersion(
-            nc_id=id_of(nc),
-            version=nc.version,
-            run_id=id_of(run),
-            hash=nc_hash(document),
-            document=document,
-        )
+    return NcVersion(
+        nc_id=id_of(nc), version=nc.version, run_id=id_of(run), hash=nc_hash(document), document=document
     )
 
 
@@ -124,29 +135,70 @@ def _failing_summary(failing: Sequence[Result]) -> str:
     return f"{len(failing)} failing resource(s): {names}{more}"
 
 
-def _by_checks(
-    session: Session, nc: Nonconformity, to: NcState | None, reason: str, run: Run, at: datetime
-) -> None:
-    """A step the checks take (not a person), in the run whose outcome caused it."""
-    transition(session, nc, to, actor=SYSTEM_ACTOR, reason=reason, at=at, run=run)
-
-
-def ncs_of(session: Session, check_id: str, scopes: Sequence[str]) -> dict[str, Nonconformity]:
-    """The NCs of a check in these scopes, by scope, locked for this transaction (in id order, so
-    two agents judging overlapping scopes never wait on each other's rows in opposite orders)."""
-    found: dict[str, Nonconformity] = {}
-    for chunk in chunks(sorted(set(scopes))):
+def ncs_of(session: Session, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Nonconformity]:
+    """The NCs of these (check, scope)s, locked for this transaction (in id order, so two agents
+    judging overlapping scopes never wait on each other's rows in opposite orders)."""
+    found: dict[tuple[str, str], Nonconformity] = {}
+    pair = tuple_(col(Nonconformity.check_id), col(Nonconformity.scope))
+    for chunk in chunks(sorted(set(keys))):
         rows = session.execute(
-            select(Nonconformity)
-            .where(col(Nonconformity.check_id) == check_id, col(Nonconformity.scope).in_(chunk))
-            .order_by(col(Nonconformity.id))
-            .with_for_update()
+            select(Nonconformity).where(pair.in_(chunk)).order_by(col(Nonconformity.id)).with_for_update()
         ).scalars()
-        found.update((nc.scope, nc) for nc in rows)
+        found.update(((nc.check_id, nc.scope), nc) for nc in rows)
     return found
 
 
-def record_outcome(
+@dataclass
+class _Change:
+    """What one evaluation does to its NC: open it, take a step in its history (to a state, or
+    None when opening), set fields; applied to all of a batch together by `record_outcomes`."""
+
+    nc: Nonconformity
+    opened: bool = False
+    step: tuple[NcState | None, str] | None = None
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
+def record_outcomes(
+    session: Session, judged: Sequence[tuple[CheckSpec, str, Sequence[Result]]], run: Run, at: datetime
+) -> list[Nonconformity | None]:
+    """Apply (check, scope) evaluations to their NCs; returns each one's NC, None if it has none.
+
+    A few statements for the whole batch: the NCs opened, then the steps of their histories, then
+    their versions go in together, in the order of `judged` (ids as if applied one by one)."""
+    ncs = ncs_of(session, [(spec.id, scope) for spec, scope, _ in judged])
+    changes = [
+        _change(session, spec, scope, results, run, at, ncs.get((spec.id, scope)))
+        for spec, scope, results in judged
+    ]
+    session.add_all([c.nc for c in changes if c is not None and c.opened])
+    session.flush()
+    steps = [
+        (c.nc, _step(c.nc, c.step[0], SYSTEM_ACTOR, c.step[1], at, run))
+        for c in changes
+        if c is not None and c.step is not None
+    ]
+    session.add_all([step for _, step in steps])
+    session.flush()
+    for nc, step in steps:
+        _sealed(step, nc, run)
+    versions = []
+    for c in changes:
+        if c is None:
+            continue
+        for name, value in c.fields.items():
+            setattr(c.nc, name, value)
+        if not c.opened:  # one opened was inserted as its first version stands
+            c.nc.version += 1
+        versions.append(_version(c.nc, run))
+    insert_all(session, versions)
+    return [
+        c.nc if c is not None else ncs.get((spec.id, scope))
+        for c, (spec, scope, _) in zip(changes, judged, strict=True)
+    ]
+
+
+def _change(
     session: Session,
     spec: CheckSpec,
     scope: str,
@@ -154,15 +206,20 @@ def record_outcome(
     run: Run,
     at: datetime,
     nc: Nonconformity | None,
-) -> Nonconformity | None:
-    """Apply one (check, scope) evaluation to its NC (`nc`, from `ncs_of`, None if it has none yet);
-    returns the NC if there is one."""
+) -> _Change | None:
+    """What a check's results in a scope do to its NC (`nc`, None if it has none yet)."""
     failing = sorted((r for r in results if r.status == Status.FAIL), key=lambda r: r.resource_id)
     errored = {r.resource_id for r in results if r.status == Status.ERROR}
 
     if failing:
+        seen: dict[str, Any] = {
+            "evidence_hashes": sorted({h for r in failing for h in r.evidence}),
+            "last_seen": at,
+            "last_run_id": run.id,
+            "ready_for_verification": False,
+        }
         if nc is None:
-            nc = Nonconformity(
+            opened = Nonconformity(
                 check_id=spec.id,
                 scope=scope,
                 title=spec.title,
@@ -171,44 +228,35 @@ def record_outcome(
                 severity=spec.severity.value,
                 state=NcState.DRAFT.value,
                 first_seen=at,
-                last_seen=at,
+                failing_resources=[r.resource_id for r in failing],
                 nature=spec.rationale,
+                version=1,
+                **seen,
             )
-            session.add(nc)
-            session.flush()
-            _by_checks(
-                session, nc, None, f"check failed in run {run.id}: {_failing_summary(failing)}", run, at
+            return _Change(
+                opened, opened=True, step=(None, f"check failed in run {run.id}: {_failing_summary(failing)}")
             )
-        elif nc.state == NcState.CLOSED:
-            reopened = NcState.OPEN if _was_accepted(session, nc) else NcState.DRAFT
-            _by_checks(
-                session, nc, reopened, f"regression in run {run.id}: {_failing_summary(failing)}", run, at
-            )
-        elif nc.state == NcState.RESOLVED:
-            why = f"still failing after resolution, in run {run.id}: {_failing_summary(failing)}"
-            _by_checks(session, nc, NcState.OPEN, why, run, at)
         still_unknown = set(nc.failing_resources) & errored
-        nc.failing_resources = sorted({r.resource_id for r in failing} | still_unknown)
-        nc.evidence_hashes = sorted({h for r in failing for h in r.evidence})
-        nc.last_seen = at
-        nc.last_run_id = run.id
-        nc.ready_for_verification = False
-        commit_version(session, nc, run)
-        return nc
+        seen["failing_resources"] = sorted({r.resource_id for r in failing} | still_unknown)
+        step: tuple[NcState | None, str] | None = None
+        if nc.state == NcState.CLOSED:
+            reopened = NcState.OPEN if _was_accepted(session, nc) else NcState.DRAFT
+            step = (reopened, f"regression in run {run.id}: {_failing_summary(failing)}")
+        elif nc.state == NcState.RESOLVED:
+            step = (
+                NcState.OPEN,
+                f"still failing after resolution, in run {run.id}: {_failing_summary(failing)}",
+            )
+        return _Change(nc, step=step, fields=seen)
 
     if nc is None or errored:
-        return nc
+        return None
     if nc.state == NcState.DRAFT:
-        _by_checks(
-            session, nc, NcState.CLOSED, f"check passed in run {run.id}: no failing resource remains", run, at
-        )
-    elif nc.state in ACCEPTED and not nc.ready_for_verification:
-        nc.ready_for_verification = True
-    else:
-        return nc
-    nc.last_run_id = run.id
-    commit_version(session, nc, run)
-    return nc
+        why = f"check passed in run {run.id}: no failing resource remains"
+        return _Change(nc, step=(NcState.CLOSED, why), fields={"last_run_id": run.id})
+    if nc.state in ACCEPTED and not nc.ready_for_verification:
+        return _Change(nc, fields={"ready_for_verification": True, "last_run_id": run.id})
+    return None
 
 
 def nc_document(nc: Nonconformity) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from agent.audit.nonconformities import ncs_of, record_outcome
+from agent.audit.nonconformities import record_outcomes
 from agent.config.settings import Settings
 from agent.logs import get_logger
 from agent.plugin.evidence import Evidence
@@ -26,12 +26,15 @@ from agent.plugin.registry import CheckSpec, Registry
 from agent.run.session import Cancelled
 from agent.store import Store
 from agent.store.observations import latest_observations, load_records
-from agent.store.results import add_check_run, latest_check_runs, outcome_of, results_of
+from agent.store.results import Verdict, add_check_runs, latest_check_runs, outcome_of, results_of
 from agent.store.schema import Observation, Run, id_of
 
 log = get_logger()
 
 NC_ATTEMPTS = 3
+# Verdicts recorded per transaction: a few statements for many checks, and a bound on the results
+# held until they are stored.
+RECORD_BATCH = 5000
 
 
 @dataclass(frozen=True)
@@ -185,48 +188,59 @@ class Evaluator:
         index = {source: _ScopeIndex(observations) for source, observations in by_source.items()}
         last_use = {source: i for i, c in enumerate(checks) for source in (*c.needs, *c.context)}
         outcomes: list[Outcome] = []
+        judged: list[tuple[CheckSpec, str, list[Result]]] = []
+        held = 0  # results judged, not yet recorded
         for i, spec in enumerate(checks):
             if self.cancel is not None and self.cancel.is_set():
                 raise Cancelled
-            outcomes += self._evaluate_check(spec, index)
+            verdicts = self._evaluate_check(spec, index)
+            judged += verdicts
+            held += sum(len(results) for _, _, results in verdicts)
             self._release(o for s, last in last_use.items() if last == i for o in by_source.get(s, ()))
-        return outcomes
+            if held >= RECORD_BATCH:
+                outcomes += self._record(judged)
+                judged, held = [], 0
+        return outcomes + self._record(judged)
 
-    def _evaluate_check(self, spec: CheckSpec, index: dict[str, _ScopeIndex]) -> list[Outcome]:
-        """Judge and record one check in every scope this agent owns; its results die with this call."""
+    def _evaluate_check(
+        self, spec: CheckSpec, index: dict[str, _ScopeIndex]
+    ) -> list[tuple[CheckSpec, str, list[Result]]]:
+        """Judge one check in every scope this agent owns."""
         primary = index.get(spec.primary_source)
         # No evidence of the source anywhere: an `error` at the system itself, unless that is
         # another shard's to report (it owns the source's targets).
         missing = [system_of(spec.primary_source)] if self.judge_missing(spec.primary_source) else []
         scopes = primary.scopes() if primary else missing
-        judged = [(scope, self._results_in(spec, scope, index)) for scope in scopes if self.owns(scope)]
-        outcomes = self._record(spec, judged)
+        judged = [(spec, scope, self._results_in(spec, scope, index)) for scope in scopes if self.owns(scope)]
         log.info("check_evaluated", check=spec.id, scopes=len(judged))
-        return outcomes
+        return judged
 
-    def _record(self, spec: CheckSpec, judged: list[tuple[str, list[Result]]]) -> list[Outcome]:
-        """One transaction per check, however many scopes; retried if another agent opened the
-        same NC at the same moment (the unique (check, scope) constraint refused ours)."""
+    def _record(self, judged: list[tuple[CheckSpec, str, list[Result]]]) -> list[Outcome]:
+        """Checks' verdicts in one transaction, retried if another agent opened the same NC at
+        the same moment (the unique (check, scope) constraint refused ours)."""
         attempt = 1
         while True:
             try:
-                outcomes = []
                 with self.store.write() as s:
-                    ncs = ncs_of(s, spec.id, [scope for scope, _ in judged])
-                    for scope, results in judged:
-                        stored = add_check_run(s, self.run, spec.id, scope, results, self.now)
-                        nc = record_outcome(s, spec, scope, results, self.run, self.now, ncs.get(scope))
-                        counts = dict(Counter(r.status.value for r in results))
-                        ref = nc.ref if nc is not None else None
-                        outcomes.append(
-                            Outcome(spec, scope, outcome_of(results), counts, stored.result_set, ref)
-                        )
-                return outcomes
+                    verdicts = [Verdict(spec.id, scope, results) for spec, scope, results in judged]
+                    stored = add_check_runs(s, self.run, verdicts, self.now)
+                    ncs = record_outcomes(s, judged, self.run, self.now)
+                return [
+                    Outcome(
+                        spec,
+                        scope,
+                        outcome_of(results),
+                        dict(Counter(r.status.value for r in results)),
+                        cr.result_set,
+                        nc.ref if nc is not None else None,
+                    )
+                    for (spec, scope, results), cr, nc in zip(judged, stored, ncs, strict=True)
+                ]
             except IntegrityError:
                 if attempt == NC_ATTEMPTS:
                     raise
                 attempt += 1
-                log.info("nc_conflict_retried", check=spec.id)
+                log.info("nc_conflict_retried", checks=len({spec.id for spec, _, _ in judged}))
 
     def _results_in(self, spec: CheckSpec, scope: str, index: dict[str, _ScopeIndex]) -> list[Result]:
         primary_system = system_of(spec.primary_source)

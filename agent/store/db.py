@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_plus
 
-from sqlalchemy import Table, event, inspect, select
+from sqlalchemy import Table, event, insert, inspect, select
 from sqlalchemy.engine import Engine, ExceptionContext, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Mapped, Session
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 BATCH = 500
 
 
-def chunks(items: Sequence[Any], size: int = BATCH) -> Iterable[Sequence[Any]]:
+def chunks(items: Iterable[Any], size: int = BATCH) -> Iterable[Sequence[Any]]:
     it = iter(items)
     while chunk := list(islice(it, size)):
         yield chunk
@@ -45,8 +45,10 @@ def table_of(model: type[SQLModel]) -> Table:
     return table
 
 
-def insert_ignoring_duplicates(session: Session, model: type[SQLModel], rows: list[dict[str, Any]]) -> int:
-    """INSERT ... ON CONFLICT DO NOTHING; returns how many rows this statement actually inserted."""
+def insert_ignoring_duplicates(
+    session: Session, model: type[SQLModel], rows: list[dict[str, Any]]
+) -> list[Any]:
+    """INSERT ... ON CONFLICT DO NOTHING; returns the primary keys of the rows it actually inserted."""
     dialect = session.get_bind().dialect.name
     table = table_of(model)
     # The dialect's own INSERT, imported when used: a SQLite store's commands never load PostgreSQL's.
@@ -63,8 +65,16 @@ def insert_ignoring_duplicates(session: Session, model: type[SQLModel], rows: li
         statement = postgresql.insert(table).values(rows).on_conflict_do_nothing().returning(*key)
     else:
         session.execute(table.insert(), rows)
-        return len(rows)
-    return len(session.execute(statement).all())
+        return [tuple(row[c.name] for c in key) for row in rows]
+    return [tuple(row) for row in session.execute(statement)]
+
+
+def insert_all(session: Session, rows: Sequence[SQLModel]) -> None:
+    """Insert new rows of one table whose ids nobody reads back, in one executemany: the ORM
+    inserts rows with a generated key one statement each on SQLite (whose RETURNING order is not
+    guaranteed), a cost that counts when a run records hundreds of them."""
+    if rows:
+        session.execute(insert(type(rows[0])), [row.model_dump(exclude={"id"}) for row in rows])
 
 
 def insert_missing(session: Session, model: type[SQLModel], key: str, rows: list[dict[str, Any]]) -> int:
@@ -79,7 +89,7 @@ def insert_missing(session: Session, model: type[SQLModel], key: str, rows: list
         known = set(session.execute(select(column).where(column.in_([r[key] for r in chunk]))).scalars())
         fresh = [r for r in chunk if r[key] not in known]
         if fresh:
-            inserted += insert_ignoring_duplicates(session, model, fresh)
+            inserted += len(insert_ignoring_duplicates(session, model, fresh))
     return inserted
 
 

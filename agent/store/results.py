@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -15,7 +16,7 @@ from agent.audit.asof import newest_of_each
 from agent.logs import get_logger
 from agent.plugin.model import Result, Status
 from agent.store.chain import read_counted
-from agent.store.db import Store, chunks, insert_ignoring_duplicates, table_of
+from agent.store.db import Store, chunks, insert_all, insert_ignoring_duplicates, table_of
 from agent.store.hashing import check_run_hash, result_set_hash
 from agent.store.runs import newest_per_scope
 from agent.store.schema import CheckRun, ResultRow, ResultSet, Run, id_of
@@ -38,25 +39,48 @@ def outcome_of_statuses(statuses: Iterable[str]) -> Status:
     return Status.NOT_APPLICABLE
 
 
-def add_check_run(
-    session: Session, run: Run, check_id: str, scope: str, results: Sequence[Result], evaluated_at: datetime
-) -> CheckRun:
-    ordered = sorted(results, key=lambda r: r.resource_id)
+@dataclass(frozen=True)
+class Verdict:
+    """A check's results in one scope, as judged and before they are recorded."""
+
+    check_id: str
+    scope: str
+    results: Sequence[Result]
+
+
+def add_check_runs(
+    session: Session, run: Run, verdicts: Sequence[Verdict], evaluated_at: datetime
+) -> list[CheckRun]:
+    """Record verdicts (a check run each, in this order) in a few statements for all of them;
+    returns their check runs as stored (without the ids the database gave them)."""
+    ordered = [sorted(v.results, key=lambda r: r.resource_id) for v in verdicts]
     # Rows are made a batch at a time, for the hash and again for the insert: a check can judge tens
     # of thousands of resources, and all their rows at once would double what judging holds.
-    set_hash = result_set_hash(_row(r) for r in ordered)
-    # Only the writer that created the set adds its rows (see write_observation). One small row:
-    # the conflict clause alone says whether it is new, no SELECT first.
-    created = insert_ignoring_duplicates(session, ResultSet, [{"hash": set_hash, "count": len(ordered)}])
-    if created:
-        for chunk in chunks(ordered):
-            session.execute(table_of(ResultRow).insert(), [{"set_hash": set_hash, **_row(r)} for r in chunk])
+    hashes = [result_set_hash(_row(r) for r in results) for results in ordered]
+    sets = dict(zip(hashes, ordered, strict=True))
+    # Only the writer that created a set adds its rows (see write_observation): the conflict
+    # clause alone says which are new, no SELECT first.
+    created: set[str] = set()
+    for chunk in chunks(sorted(sets)):
+        rows = [{"hash": h, "count": len(sets[h])} for h in chunk]
+        created.update(key for (key,) in insert_ignoring_duplicates(session, ResultSet, rows))
+    for chunk in chunks({"set_hash": h, **_row(r)} for h in sorted(created) for r in sets[h]):
+        session.execute(table_of(ResultRow).insert(), chunk)
+    check_runs = [
+        _check_run(run, v, results, h, evaluated_at)
+        for v, results, h in zip(verdicts, ordered, hashes, strict=True)
+    ]
+    insert_all(session, check_runs)
+    return check_runs
+
+
+def _check_run(run: Run, verdict: Verdict, ordered: list[Result], set_hash: str, at: datetime) -> CheckRun:
     counts = Counter(r.status for r in ordered)
     check_run = CheckRun(
         run_id=id_of(run),
-        check_id=check_id,
-        scope=scope,
-        evaluated_at=evaluated_at,
+        check_id=verdict.check_id,
+        scope=verdict.scope,
+        evaluated_at=at,
         outcome=outcome_of(ordered).value,
         passed=counts[Status.PASS],
         failed=counts[Status.FAIL],
@@ -66,7 +90,6 @@ def add_check_run(
         hash="",
     )
     check_run.hash = check_run_hash(run.uid, check_run.model_dump())
-    session.add(check_run)
     return check_run
 
 
