@@ -16,6 +16,7 @@ from agent.store import Store
 from agent.store.schema import CheckRun, NcTransition, NcVersion, Nonconformity
 from agent.store.verify import verify_store
 from tests.fakeplugin import build_registry, fake_system_settings
+from tests.postgres import BACKENDS, backend_url
 
 CHECKS = 40
 
@@ -58,19 +59,27 @@ def stored(store: Store) -> dict[str, object]:
         }
 
 
-def test_many_checks_are_recorded_in_a_few_statements(tmp_path, fake_world):
-    settings = fake_system_settings(store={"url": f"sqlite:///{tmp_path / 'a.db'}"})
+@pytest.fixture(params=BACKENDS)
+def store_url(request, tmp_path):
+    return backend_url(request, tmp_path)
+
+
+def test_many_checks_are_recorded_in_a_few_statements(store_url, fake_world):
+    settings = fake_system_settings(store={"url": store_url})
     store = Store(settings.store.url)
     calls = statements_by_table(store)
     summary = Runner(store, settings, registry_of_many(fake_world)).collect([])
     assert len(summary.outcomes) == 2 * CHECKS
-    # One call each for every check's runs, result sets, results and NC versions, and one NC lookup:
-    # not one per check or scope.
+    # One call each for every check's runs, result sets, results, NCs, steps and NC versions: not
+    # one per check or scope.
     assert calls["INSERT check_run"] == 1
     assert calls["INSERT result_set"] == 1
     assert calls["INSERT result"] == 1  # fake:a's and fake:b's sets, the same for every check
     assert calls["INSERT nc_version"] == 1
-    assert calls["SELECT nonconformity"] == 1
+    assert calls["INSERT nonconformity"] == 1
+    assert calls["INSERT nc_transition"] == 1 and calls["UPDATE nc_transition"] == 1  # then hashed
+    assert calls["SELECT nonconformity"] == 2  # locked, then the new ones' ids
+    assert calls["SELECT nc_transition"] == 2  # the new steps' ids, for their hashes; the seal's read
     # NCs are numbered in the order of the checks, as if each had been recorded on its own.
     refs = {o.check.id: o.nc for o in summary.outcomes if o.scope == "fake:b"}
     assert [refs[c] for c in sorted(refs)] == [f"NC-{n:04d}" for n in range(1, CHECKS + 1)]

@@ -14,7 +14,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import func, select, tuple_, update
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -171,17 +171,13 @@ def record_outcomes(
         _change(session, spec, scope, results, run, at, ncs.get((spec.id, scope)))
         for spec, scope, results in judged
     ]
-    session.add_all([c.nc for c in changes if c is not None and c.opened])
-    session.flush()
+    _insert_opened(session, [c.nc for c in changes if c is not None and c.opened])
     steps = [
         (c.nc, _step(c.nc, c.step[0], SYSTEM_ACTOR, c.step[1], at, run))
         for c in changes
         if c is not None and c.step is not None
     ]
-    session.add_all([step for _, step in steps])
-    session.flush()
-    for nc, step in steps:
-        _sealed(step, nc, run)
+    _insert_steps(session, steps, run)
     versions = []
     for c in changes:
         if c is None:
@@ -196,6 +192,43 @@ def record_outcomes(
         c.nc if c is not None else ncs.get((spec.id, scope))
         for c, (spec, scope, _) in zip(changes, judged, strict=True)
     ]
+
+
+def _insert_opened(session: Session, opened: list[Nonconformity]) -> None:
+    """Insert new NCs with one executemany (the ORM would send one statement each) and read their
+    ids back by their unique (check, scope)."""
+    if not opened:
+        return
+    insert_all(session, opened)
+    pair = tuple_(col(Nonconformity.check_id), col(Nonconformity.scope))
+    ids: dict[tuple[str, str], int | None] = {}
+    for chunk in chunks([(nc.check_id, nc.scope) for nc in opened]):
+        query = select(col(Nonconformity.id), col(Nonconformity.check_id), col(Nonconformity.scope))
+        for nc_id, check, scope in session.execute(query.where(pair.in_(chunk))):
+            ids[(check, scope)] = nc_id
+    for nc in opened:
+        nc.id = ids[(nc.check_id, nc.scope)]
+
+
+def _insert_steps(session: Session, steps: list[tuple[Nonconformity, NcTransition]], run: Run) -> None:
+    """Insert history steps with one executemany, read their ids back (one step per NC in a batch,
+    the only one of this run not hashed yet), hash them and store the hashes with one more."""
+    if not steps:
+        return
+    insert_all(session, [step for _, step in steps])
+    ids: dict[int, int | None] = {}
+    for chunk in chunks([id_of(nc) for nc, _ in steps]):
+        query = select(col(NcTransition.nc_id), col(NcTransition.id)).where(
+            col(NcTransition.run_id) == run.id,
+            col(NcTransition.nc_id).in_(chunk),
+            col(NcTransition.hash).is_(None),
+        )
+        for nc_id, step_id in session.execute(query):
+            ids[nc_id] = step_id
+    for nc, step in steps:
+        step.id = ids[id_of(nc)]
+        _sealed(step, nc, run)
+    session.execute(update(NcTransition), [{"id": step.id, "hash": step.hash} for _, step in steps])
 
 
 def _change(
