@@ -218,6 +218,8 @@ class Evaluator:
     def _record(self, judged: list[tuple[CheckSpec, str, list[Result]]]) -> list[Outcome]:
         """Checks' verdicts in one transaction, retried if another agent opened the same NC at
         the same moment (the unique (check, scope) constraint refused ours)."""
+        if not judged:
+            return []
         attempt = 1
         while True:
             try:
