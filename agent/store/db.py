@@ -17,7 +17,7 @@ from sqlalchemy import Table, event, insert, inspect, select
 from sqlalchemy.engine import Engine, ExceptionContext, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Mapped, Session
-from sqlalchemy.sql.base import Executable
+from sqlalchemy.sql.dml import Insert
 from sqlmodel import SQLModel, create_engine
 
 from agent.errors import StoreBusy, StoreError
@@ -45,28 +45,33 @@ def table_of(model: type[SQLModel]) -> Table:
     return table
 
 
+def _ignoring_duplicates(session: Session, table: Table) -> Insert | None:
+    """INSERT ... ON CONFLICT DO NOTHING in the dialect's own INSERT, imported when used (a SQLite
+    store's commands never load PostgreSQL's); None for a dialect without one."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        from sqlalchemy.dialects import sqlite
+
+        return sqlite.insert(table).on_conflict_do_nothing()
+    if dialect == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert(table).on_conflict_do_nothing()
+    return None
+
+
 def insert_ignoring_duplicates(
     session: Session, model: type[SQLModel], rows: list[dict[str, Any]]
 ) -> list[Any]:
     """INSERT ... ON CONFLICT DO NOTHING; returns the primary keys of the rows it actually inserted."""
-    dialect = session.get_bind().dialect.name
     table = table_of(model)
-    # The dialect's own INSERT, imported when used: a SQLite store's commands never load PostgreSQL's.
-    # RETURNING, not rowcount: psycopg reports -1 for multi-row VALUES.
     key = table.primary_key.columns
-    statement: Executable
-    if dialect == "sqlite":
-        from sqlalchemy.dialects import sqlite
-
-        statement = sqlite.insert(table).values(rows).on_conflict_do_nothing().returning(*key)
-    elif dialect == "postgresql":
-        from sqlalchemy.dialects import postgresql
-
-        statement = postgresql.insert(table).values(rows).on_conflict_do_nothing().returning(*key)
-    else:
+    statement = _ignoring_duplicates(session, table)
+    if statement is None:
         session.execute(table.insert(), rows)
         return [tuple(row[c.name] for c in key) for row in rows]
-    return [tuple(row) for row in session.execute(statement)]
+    # RETURNING, not rowcount: psycopg reports -1 for multi-row VALUES.
+    return [tuple(row) for row in session.execute(statement.values(rows).returning(*key))]
 
 
 def insert_all(session: Session, rows: Sequence[SQLModel]) -> None:
@@ -77,20 +82,22 @@ def insert_all(session: Session, rows: Sequence[SQLModel]) -> None:
         session.execute(insert(type(rows[0])), [row.model_dump(exclude={"id"}) for row in rows])
 
 
-def insert_missing(session: Session, model: type[SQLModel], key: str, rows: list[dict[str, Any]]) -> int:
-    """Insert the rows whose key is not stored yet; returns how many this transaction inserted.
+def insert_missing(session: Session, model: type[SQLModel], key: str, rows: list[dict[str, Any]]) -> None:
+    """Insert the rows whose key is not stored yet.
 
     Concurrent writers of the same content are harmless: keys go in sorted order, so two
     transactions never wait on each other's keys in opposite orders (no deadlock on PostgreSQL).
+    One executemany per batch: a multi-row VALUES would be compiled anew for every batch size, and
+    compiling it cost more than sending the rows when a listing has thousands of them.
     """
     column: Mapped[str] = getattr(model, key)
-    inserted = 0
+    table = table_of(model)
+    statement = _ignoring_duplicates(session, table)
     for chunk in chunks(sorted(rows, key=lambda r: r[key])):
         known = set(session.execute(select(column).where(column.in_([r[key] for r in chunk]))).scalars())
         fresh = [r for r in chunk if r[key] not in known]
         if fresh:
-            inserted += len(insert_ignoring_duplicates(session, model, fresh))
-    return inserted
+            session.execute(table.insert() if statement is None else statement, fresh)
 
 
 def _wal(cur: Any, wait: float) -> None:
