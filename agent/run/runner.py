@@ -9,10 +9,11 @@ the same target at once and an agent that cannot have them writes nothing.
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
 from collections.abc import Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -147,24 +148,36 @@ class Runner:
         return True
 
     def _drain(self, futures: dict[Future[bool], Task], summary: RunSummary) -> None:
-        pending = set(futures)
-        while pending:
+        """Take each collector's result as it finishes, checking every half second whether the run
+        was cancelled. Finished futures arrive on a queue: waiting on all pending ones again after
+        each would cost time in the square of the number of tasks (a large organisation has tens
+        of thousands)."""
+        finished: queue.SimpleQueue[Future[bool]] = queue.SimpleQueue()
+        for fut in futures:
+            fut.add_done_callback(finished.put)
+        for _ in range(len(futures)):
+            fut = self._next_finished(finished)
+            task = futures[fut]
+            exc = fut.exception()
+            ok = exc is None and fut.result()
+            if exc is not None:
+                summary.errors.append(f"{task.spec.source} {task.scope}: {describe_error(exc)}")
+                log.error("observation_not_stored", source=task.spec.source, error=describe_error(exc))
+            if ok:
+                summary.observations_ok += 1
+            else:
+                summary.observations_failed += 1
+            if self.progress:
+                self.progress.advance(f"{task.spec.source} {task.scope}", ok)
+
+    def _next_finished(self, finished: queue.SimpleQueue[Future[bool]]) -> Future[bool]:
+        while True:
             if self._interrupted():
                 raise Cancelled
-            done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
-            for fut in done:
-                task = futures[fut]
-                exc = fut.exception()
-                ok = exc is None and fut.result()
-                if exc is not None:
-                    summary.errors.append(f"{task.spec.source} {task.scope}: {describe_error(exc)}")
-                    log.error("observation_not_stored", source=task.spec.source, error=describe_error(exc))
-                if ok:
-                    summary.observations_ok += 1
-                else:
-                    summary.observations_failed += 1
-                if self.progress:
-                    self.progress.advance(f"{task.spec.source} {task.scope}", ok)
+            try:
+                return finished.get(timeout=0.5)
+            except queue.Empty:
+                continue
 
     def _stop_collectors(self, pool: ThreadPoolExecutor, futures: list[Future[bool]]) -> None:
         """Stop between records; threads stuck in a network read past the grace are abandoned."""
