@@ -123,6 +123,16 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, default=10)
     parser.add_argument("--keep", type=Path, help="Keep the store in this directory; reuse it if there.")
     args = parser.parse_args()
+    stories = (FAILING, BROKEN, MISSING)
+    least = {
+        "--days": max(days.stop for *_, days in stories),
+        "--checks": max(check for check, *_ in stories) + 1,
+        "--accounts": max(acct for _, acct, _ in stories) + 1,
+    }
+    given = {"--days": args.days, "--checks": args.checks, "--accounts": args.accounts}
+    for option, minimum in least.items():
+        if given[option] < minimum:
+            parser.error(f"{option} must be at least {minimum}: the story built into the store needs it")
     logs.configure("warning")
     everything = load_plugins(Registry(), systems=())
     checks = sorted((c for c in everything.checks.values() if c.id.startswith("aws.")), key=lambda c: c.id)
