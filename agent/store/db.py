@@ -62,7 +62,7 @@ def _ignoring_duplicates(session: Session, table: Table) -> Insert | None:
 
 def insert_ignoring_duplicates(
     session: Session, model: type[SQLModel], rows: list[dict[str, Any]]
-) -> list[Any]:
+) -> list[tuple[Any, ...]]:
     """INSERT ... ON CONFLICT DO NOTHING; returns the primary keys of the rows it actually inserted."""
     table = table_of(model)
     key = table.primary_key.columns
