@@ -57,6 +57,7 @@ def collect(
     source could be collected.
     """
     from agent.cli.render import print_summary, summary_document
+    from agent.integrations.hooks import after_run
     from agent.run.runner import Runner
     from agent.run.shard import Shard
 
@@ -64,6 +65,7 @@ def collect(
     settings, store, registry = open_config(config, quiet=json_out and sys.stderr.isatty())
     runner = Runner(store, settings, registry, progress(json_out), shard=part)
     summary = runner.collect(list(source or []))
+    after_run(store, settings, summary.run)
     if json_out:
         emit_json(summary_document(summary))
     else:
@@ -76,6 +78,7 @@ def check_cmd(
 ) -> None:
     """Re-run every check on the stored evidence (stale or failed evidence gives `error`)."""
     from agent.cli.render import print_summary, summary_document
+    from agent.integrations.hooks import after_run
     from agent.run.runner import Runner
     from agent.run.shard import Shard
     from agent.store.leases import Holder
@@ -83,6 +86,7 @@ def check_cmd(
     part = Shard.parse(shard)
     settings, store, registry = open_config(config)
     summary = Runner(store, settings, registry, shard=part, holder=Holder.new("check")).check()
+    after_run(store, settings, summary.run)
     if json_out:
         emit_json(summary_document(summary))
     else:

@@ -126,10 +126,13 @@ def _act(ref: str, action: str, by: str | None, config: Path | None, json_out: b
     import getpass
 
     from agent.audit.nc_actions import Change, apply
+    from agent.integrations.hooks import after_nc_action
 
-    _nc_number(ref)
-    _, store, _ = open_config(config, plugins="none")
-    _print(apply(store, ref, action, by or getpass.getuser(), Change(**change)), json_out)
+    number = _nc_number(ref)
+    settings, store, _ = open_config(config, plugins="none")
+    doc = apply(store, ref, action, by or getpass.getuser(), Change(**change))
+    after_nc_action(store, settings, number, action)
+    _print(doc, json_out)
 
 
 def _due(value: str | None) -> date | None:

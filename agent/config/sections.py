@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -60,6 +60,55 @@ class DaemonSettings(Section):
     host: str = "127.0.0.1"
     port: int = Field(9464, ge=1, le=65535)
     shutdown_grace: Delay = timedelta(seconds=30)
+
+
+Role = Literal["viewer", "auditor", "editor", "admin"]
+
+
+class WebSettings(Section):
+    """`annexa serve`, and the dashboard inside `annexa run` when `enabled`.
+
+    Who signs in: OIDC (`oidc_issuer`, `oidc_client_id`, `oidc_client_secret_env`), or a trusted
+    reverse proxy's header (`proxy_user_header`, from `trusted_proxies` only), or the bootstrap
+    admin token (`admin_token_env`). `roles` maps a user (e-mail or subject) or a group to a role;
+    anyone else gets `default_role`, and no role means no access.
+    """
+
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = Field(8470, ge=1, le=65535)
+    public_url: str = ""  # links in notifications and tickets; default http://host:port
+    session_key_file: str = "annexa-web.key"  # created (0600) when missing
+    session_ttl: Duration = timedelta(hours=8)
+    secure_cookies: bool = True
+    admin_token_env: str = ""
+    proxy_user_header: str = ""
+    proxy_groups_header: str = ""
+    trusted_proxies: list[str] = ["127.0.0.1", "::1"]
+    oidc_issuer: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret_env: str = ""
+    oidc_scopes: str = "openid email profile"
+    oidc_groups_claim: str = "groups"
+    roles: dict[str, Role] = {}
+    default_role: Role | None = None
+
+    @field_validator("public_url", "oidc_issuer")
+    @classmethod
+    def _http_url(cls, url: str) -> str:
+        if url and not url.startswith(("https://", "http://")):
+            raise ValueError("expected an http(s):// URL")
+        return url.rstrip("/")
+
+    @model_validator(mode="after")
+    def _oidc_complete(self) -> WebSettings:
+        if self.oidc_issuer and not (self.oidc_client_id and self.oidc_client_secret_env):
+            raise ValueError("oidc_issuer needs oidc_client_id and oidc_client_secret_env")
+        return self
+
+    @property
+    def base_url(self) -> str:
+        return self.public_url or f"http://{self.host}:{self.port}"
 
 
 class ChecksSettings(Section):

@@ -35,8 +35,10 @@ from agent.config.sections import (
     ScheduleSettings,
     StoreSettings,
     SystemSettings,
+    WebSettings,
 )
 from agent.errors import ConfigError
+from agent.integrations.settings import IntegrationSettings, NotifySettings, TrackerSettings
 
 _S = TypeVar("_S", bound=SystemSettings)
 
@@ -55,6 +57,8 @@ class Settings(BaseModel):
     export: ExportSettings = ExportSettings()
     samples: SamplesSettings = SamplesSettings()
     inventory: InventorySettings = InventorySettings()
+    web: WebSettings = WebSettings()
+    notify: NotifySettings = NotifySettings()
 
     def systems(self) -> dict[str, SystemSettings]:
         """Every system's section, by system name."""
@@ -78,6 +82,13 @@ class Settings(BaseModel):
     def enabled_systems(self) -> set[str]:
         return {name for name, section in self.systems().items() if section.enabled}
 
+    def trackers(self) -> dict[str, TrackerSettings]:
+        """The enabled ticket trackers' sections, by tracker name."""
+        fields = type(self).model_fields
+        return {
+            name: v for name in fields if isinstance(v := getattr(self, name), TrackerSettings) and v.enabled
+        }
+
     def freshness_for(self, source: str, declared: timedelta) -> timedelta:
         """Explicit freshness, else twice the source's schedule interval, else the collector's own."""
         explicit = match_source(self.schedule.freshness, source)
@@ -96,32 +107,50 @@ class Settings(BaseModel):
         return {**defaults, **given}
 
 
+Integrations = Mapping[str, type[IntegrationSettings]]
+
+
 @cache
-def _settings_class(systems: tuple[tuple[str, type[SystemSettings]], ...]) -> type[Settings]:
+def _settings_class(
+    systems: tuple[tuple[str, type[SystemSettings]], ...],
+    integrations: tuple[tuple[str, type[IntegrationSettings]], ...],
+) -> type[Settings]:
     fields: dict[str, Any] = {name: (model, model()) for name, model in systems}
+    channels = {name: (m, m()) for name, m in integrations if m.kind == "channel"}
+    notify = create_model("NotifySettings", __base__=NotifySettings, **channels)  # type: ignore[call-overload]
+    fields["notify"] = (notify, notify())
+    fields.update({name: (m, m()) for name, m in integrations if m.kind == "tracker"})
     return create_model("Settings", __base__=Settings, **fields)
 
 
-def settings_class(systems: Mapping[str, type[SystemSettings]]) -> type[Settings]:
-    """The root model with a `[<system>]` section for each of `systems` (cached per set of systems)."""
-    return _settings_class(tuple(sorted(systems.items())))
+def settings_class(
+    systems: Mapping[str, type[SystemSettings]], integrations: Integrations | None = None
+) -> type[Settings]:
+    """The root model with a `[<system>]` section for each of `systems`, a `[notify.<channel>]`
+    table for each channel and a `[<tracker>]` section for each tracker of `integrations`
+    (cached per set)."""
+    return _settings_class(tuple(sorted(systems.items())), tuple(sorted((integrations or {}).items())))
 
 
 def build_settings(
     data: Mapping[str, Any],
     systems: Mapping[str, type[SystemSettings]] | None = None,
     origin: str = "defaults",
+    integrations: Integrations | None = None,
 ) -> Settings:
     """Validate `data` (the file's tables) under the environment's overrides; errors become one line.
 
-    `systems` are the settings models of the systems to accept sections for; by default the
-    installed ones (the `annexa.settings` entry points).
+    `systems` are the settings models of the systems to accept sections for, `integrations` those
+    of the channels and trackers; by default the installed ones (the `annexa.settings` and
+    `annexa.integrations` entry points).
     """
-    if systems is None:
-        from agent.plugin.loader import installed_systems
+    from agent.plugin.loader import installed_integrations, installed_systems
 
+    if systems is None:
         systems = installed_systems()
-    model = settings_class(systems)
+    if integrations is None:
+        integrations = installed_integrations()
+    model = settings_class(systems, integrations)
     try:
         return model(**merged(data, overrides(model, os.environ)))
     except ValidationError as exc:
@@ -166,8 +195,8 @@ def load_settings(
         data = read_toml(path)
         used = path
     settings = build_settings(data, systems, str(used) if used else "defaults")
-    key = Path(settings.export.signing_key)
-    if used is not None and not key.is_absolute():
+    if used is not None:
         # Files a config names sit next to it, wherever the command is run from.
-        settings.export.signing_key = str(used.parent / key)
+        settings.export.signing_key = str(used.parent / settings.export.signing_key)
+        settings.web.session_key_file = str(used.parent / settings.web.session_key_file)
     return settings, used

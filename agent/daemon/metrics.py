@@ -76,6 +76,12 @@ class Metrics:
             ["severity"],
             registry=self.registry,
         )
+        self.outbound = Counter(
+            "annexa_notifications",
+            "Messages to channels and updates to trackers, by integration and outcome (sent, failed)",
+            ["integration", "outcome"],
+            registry=self.registry,
+        )
         self.in_progress = Gauge(
             "annexa_run_in_progress", "1 while a scheduled run is collecting", registry=self.registry
         )
@@ -101,6 +107,9 @@ class Metrics:
             ).all()
         for source, count in failed:
             self.api_errors.labels(source).inc(count)
+
+    def count_outbound(self, integration: str, outcome: str) -> None:
+        self.outbound.labels(integration, outcome).inc()
 
     def refresh(self) -> None:
         """Re-read evidence ages and open NCs from the store (all agents' work, this shard's scopes)."""

@@ -29,6 +29,7 @@ from agent.config.cadence import Cadence
 from agent.config.settings import Settings
 from agent.daemon.endpoints import Endpoints
 from agent.daemon.metrics import Metrics
+from agent.integrations.hooks import after_run
 from agent.logs import get_logger
 from agent.plugin.registry import Registry
 from agent.run.planning import nothing_enabled, select_collectors
@@ -128,6 +129,7 @@ class Daemon:
             )
             summary = runner.collect(list(job.sources), kind="scheduled")
             self.metrics.record_run(job.name, summary, time.monotonic() - started)
+            after_run(self.store, self.settings, summary.run, self.metrics.count_outbound)
             log.info("scheduled_run_done", job=job.name, run=summary.run.id, status=summary.run.status)
         except LeaseHeld as exc:
             self.metrics.runs.labels("busy").inc()

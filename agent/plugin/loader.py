@@ -19,13 +19,17 @@ from typing import Any
 
 from agent.config.sections import SystemSettings
 from agent.errors import PluginError
+from agent.integrations.settings import IntegrationSettings
 from agent.plugin.declare import DECLARED
 from agent.plugin.registry import Registry
 
-_GROUPS = ("annexa.settings", "annexa.collectors", "annexa.checks")
+_GROUPS = ("annexa.settings", "annexa.collectors", "annexa.checks", "annexa.integrations")
 _CORE_SECTIONS = frozenset(
-    {"store", "runner", "schedule", "daemon", "checks", "controls", "export", "samples", "inventory"}
-)
+    {
+        "store", "runner", "schedule", "daemon", "checks", "controls", "export", "samples", "inventory",
+        "web", "notify",
+    }
+)  # fmt: skip
 
 
 @cache
@@ -93,6 +97,25 @@ def _copy_declared(registry: Registry, systems: set[str]) -> None:
     registry.checks.update(DECLARED.checks)
     registry.populations.update(DECLARED.populations)
     registry.asset_readers.update(DECLARED.asset_readers)
+
+
+def installed_integrations() -> dict[str, type[IntegrationSettings]]:
+    """The installed channels' and trackers' settings models, by name (`annexa.integrations`)."""
+    found: dict[str, type[IntegrationSettings]] = {}
+    for ep in _group("annexa.integrations"):
+        model = _load(ep)
+        if not (
+            isinstance(model, type) and issubclass(model, IntegrationSettings) and hasattr(model, "kind")
+        ):
+            raise PluginError(
+                f"plugin {ep.name!r} ({ep.value}) in {ep.group} is not a ChannelSettings or TrackerSettings"
+            )
+        found[ep.name] = model
+    taken = _CORE_SECTIONS | set(installed_systems())
+    clash = sorted(n for n, m in found.items() if m.kind == "tracker" and n in taken)
+    if clash:
+        raise PluginError(f"tracker {clash[0]!r} takes the name of another config section")
+    return found
 
 
 def installed_systems() -> dict[str, type[SystemSettings]]:

@@ -1,0 +1,1 @@
+"""Jira Cloud and Data Center, through the `jira` package: one issue per accepted nonconformity."""

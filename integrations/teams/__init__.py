@@ -1,0 +1,1 @@
+"""Microsoft Teams, through a Workflows (or incoming) webhook: each message as an Adaptive Card."""
