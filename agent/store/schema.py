@@ -210,6 +210,29 @@ class NcVersion(_Table, table=True):
     document: dict[str, Any] = Field(sa_column=Column(JsonColumn, nullable=False))
 
 
+class NcTicket(_Table, table=True):
+    """The issue a tracker holds for an NC: its key, its link, and its status when last read.
+
+    Not sealed, and not part of the chain: it mirrors the register outwards and decides nothing
+    a control, the SoA or an NC shows (a ticket done in the tracker never moves the NC). A seal
+    that committed to it would break whenever a tracker's status is refreshed.
+    """
+
+    __tablename__ = "nc_ticket"
+    __table_args__ = (UniqueConstraint("nc_id", "tracker", name="uq_nc_ticket_tracker"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    nc_id: int = Field(foreign_key="nonconformity.id", index=True)
+    tracker: str = Field(max_length=64)
+    key: str = Field(max_length=255)
+    url: str = Field(sa_column=Column(Text, nullable=False))
+    status: str = Field(default="", max_length=255)
+    status_done: bool = False
+    opened_at: datetime = Field(sa_type=UTCDateTime)
+    synced_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    mirrored_step: int = 0  # the last NcTransition id the ticket has been told about
+
+
 class Attachment(_Table, table=True):
     """A file a person supplied as evidence (a policy, minutes of a management review), by content."""
 
