@@ -42,6 +42,7 @@ COMMANDS = {
     "collect": ("agent.cli.collecting", "collect"),
     "check": ("agent.cli.collecting", "check_cmd"),
     "run": ("agent.cli.collecting", "run_daemon"),
+    "serve": ("agent.cli.serve", "serve"),
     "status": ("agent.cli.reports", "status"),
     "controls": ("agent.cli.reports", "controls"),
     "attest": ("agent.cli.attest", "attest"),

@@ -40,6 +40,8 @@ from agent.store import Store
 from agent.store.leases import Holder, LeaseHeld
 from agent.store.observations import latest_observations
 from agent.store.types import utcnow
+from agent.web.app import Server, create_app
+from agent.web.auth import bootstrap_token
 
 log = get_logger()
 
@@ -90,6 +92,13 @@ class Daemon:
         self.scheduler.add_listener(self._missed, EVENT_JOB_MISSED)
         daemon = settings.daemon
         self.endpoints = Endpoints(daemon.host, daemon.port, self.metrics.registry, self._live, self._ready)
+        self.dashboard: Server | None = None
+        self.token, self.made_token = "", False
+        if settings.web.enabled:
+            self.token, self.made_token = bootstrap_token(settings.web)
+            app = create_app(settings, store, registry, self.token)
+            self.dashboard = Server(app, settings.web.host, settings.web.port)
+            self.dashboard.bind_check()
 
     # -- probes -----------------------------------------------------------------------------
     def _live(self) -> tuple[bool, str]:
@@ -194,6 +203,8 @@ class Daemon:
                 log.info("job_scheduled", job=job.name, sources=len(job.sources), first=str(first or "cron"))
             self.scheduler.start()
             self.endpoints.start()
+            if self.dashboard is not None:
+                self.dashboard.start()
             log.info("daemon_started", shard=self.shard.label, jobs=len(self.jobs), holder=self.holder.id)
             while not self.stopping.wait(1.0):
                 pass
@@ -213,4 +224,6 @@ class Daemon:
             if not self.idle.wait(ABORT_GRACE + 10):
                 log.error("shutdown_run_still_busy")
         self.endpoints.stop()
+        if self.dashboard is not None:
+            self.dashboard.stop()
         log.info("daemon_stopped")

@@ -1,0 +1,26 @@
+"""What every page is rendered with: the configuration, the store, the registry and the clock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from agent.config.settings import Settings
+from agent.plugin.registry import Registry
+from agent.store import Store
+
+if TYPE_CHECKING:
+    from agent.web.oidc import Oidc
+
+
+@dataclass
+class Web:
+    settings: Settings
+    store: Store
+    registry: Registry
+    token: str  # the bootstrap admin token
+    clock: Callable[[], datetime]
+    oidc: Oidc | None = None
+    cache: dict[tuple[str, ...], object] = field(default_factory=dict)

@@ -1,0 +1,54 @@
+"""Sign-in through any OpenID Connect provider, with authlib: discovery, the authorisation code
+flow with state and nonce, and the ID token checked against the provider's keys."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from authlib.integrations.starlette_client import OAuth, OAuthError
+from starlette.requests import Request
+from starlette.responses import Response
+
+from agent.config.secrets import resolve_secret
+from agent.config.sections import WebSettings
+from agent.errors import ConfigError
+
+
+class Oidc:
+    def __init__(self, settings: WebSettings) -> None:
+        try:
+            secret = resolve_secret(
+                env=settings.oidc_client_secret_env,
+                what="OIDC client secret",
+                key="[web] oidc_client_secret_env",
+            )
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+        self.groups_claim = settings.oidc_groups_claim
+        self._oauth = OAuth()
+        self._client: Any = self._oauth.register(
+            "oidc",
+            client_id=settings.oidc_client_id,
+            client_secret=secret.get_secret_value(),
+            server_metadata_url=f"{settings.oidc_issuer}/.well-known/openid-configuration",
+            client_kwargs={"scope": settings.oidc_scopes},
+        )
+
+    async def redirect(self, request: Request, callback: str) -> Response:
+        response: Response = await self._client.authorize_redirect(request, callback)
+        return response
+
+    async def person(self, request: Request) -> tuple[str, list[str]]:
+        """The signed-in person's name (e-mail, else username, else subject) and groups.
+
+        Raises ValueError with the provider's reason when the answer does not hold."""
+        try:
+            token = await self._client.authorize_access_token(request)
+        except OAuthError as exc:
+            raise ValueError(f"the provider refused the sign-in: {exc.error}") from None
+        claims: dict[str, Any] = dict(token.get("userinfo") or {})
+        name = claims.get("email") or claims.get("preferred_username") or claims.get("sub")
+        if not isinstance(name, str) or not name:
+            raise ValueError("the provider's ID token names nobody")
+        groups = claims.get(self.groups_claim, [])
+        return name, [g for g in groups if isinstance(g, str)] if isinstance(groups, list) else []

@@ -1,0 +1,120 @@
+"""The control list and a control's page: its checks, results per scope with the evidence they
+cite, the history of their evaluations, and its attestations (with the form to add one)."""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlmodel import col
+from starlette.datastructures import FormData, UploadFile
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from agent.audit.asof import proven_by
+from agent.audit.attestations import MAX_BYTES, attest, attestation_document, attestations
+from agent.audit.catalog import annex_a
+from agent.audit.controls import control_statuses
+from agent.errors import UsageError
+from agent.run.evaluate import active_checks
+from agent.store.chain import read_counted
+from agent.store.results import latest_check_runs, results_of
+from agent.store.schema import CheckRun, Run
+from agent.web.context import Web
+from agent.web.roles import Can, User
+from agent.web.routing import action, as_of, page, render
+
+LISTED = 50  # failing or errored results shown per scope; `annexa export` has them all
+HISTORY = 60  # evaluations shown in a control's history
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._ -]")
+
+
+@page()
+def controls(request: Request, user: User, web: Web) -> Response:
+    statuses = control_statuses(web.store, web.settings, web.registry, as_of(request, web))
+    wanted = request.query_params.get("status", "")
+    shown = [c for c in statuses if not wanted or c.status == wanted]
+    return render(request, user, "controls.html", title="Controls", controls=shown, wanted=wanted)
+
+
+def _scopes(web: Web, check_id: str, at: Any) -> list[dict[str, Any]]:
+    out = []
+    for cr in sorted(latest_check_runs(web.store, check_id, at), key=lambda c: c.scope):
+        problems = []
+        if cr.outcome in ("fail", "error"):
+            rows = [r for r in results_of(web.store, cr.result_set) if r.status in ("fail", "error")]
+            problems = rows[:LISTED]
+        out.append({"run": cr, "problems": problems, "more": max(0, cr.failed + cr.errored - LISTED)})
+    return out
+
+
+def _history(web: Web, check_ids: list[str], at: Any) -> list[Any]:
+    def fetch(counted: Any) -> list[Any]:
+        with web.store.read() as s:
+            return list(
+                s.execute(
+                    select(CheckRun)
+                    .join(Run, col(Run.id) == CheckRun.run_id)
+                    .where(counted, *proven_by(at), col(CheckRun.check_id).in_(check_ids))
+                    .order_by(col(CheckRun.evaluated_at).desc(), col(CheckRun.id).desc())
+                    .limit(HISTORY)
+                ).scalars()
+            )
+
+    return read_counted(web.store, fetch) if check_ids else []
+
+
+@page()
+def control(request: Request, user: User, web: Web) -> Response:
+    cid = request.path_params["cid"]
+    catalog = annex_a()
+    if cid not in catalog:
+        raise UsageError(f"{cid!r} is not an Annex A 2022 control")
+    at = as_of(request, web)
+    status = next(c for c in control_statuses(web.store, web.settings, web.registry, at) if c.id == cid)
+    specs = [c for c in active_checks(web.registry, web.settings) if cid in c.controls]
+    checks = [{"spec": spec, "scopes": _scopes(web, spec.id, at)} for spec in specs]
+    vouches = [attestation_document(a) for a in attestations(web.store, at) if a.control_id == cid]
+    return render(
+        request,
+        user,
+        "control.html",
+        title=f"{cid} {catalog[cid].title}",
+        control=catalog[cid],
+        summary=status,
+        checks=checks,
+        history=_history(web, [s.id for s in specs], at),
+        attestations=vouches,
+    )
+
+
+def _upload(form: FormData) -> UploadFile:
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        raise UsageError("choose the file that shows the control operating")
+    if upload.size is not None and upload.size > MAX_BYTES:
+        raise UsageError(f"the file is larger than {MAX_BYTES // (1024 * 1024)} MB")
+    return upload
+
+
+@action(Can.ACT)
+def attest_control(request: Request, user: User, web: Web, form: FormData) -> Response:
+    """The uploaded file, under its own name (stripped of any path), attested as by the signed-in user."""
+    cid = request.path_params["cid"]
+    upload = _upload(form)
+    days = str(form.get("valid_for_days") or "").strip()
+    if days and not days.isdigit():
+        raise UsageError("valid for: a whole number of days")
+    name = _SAFE_NAME.sub("_", Path(upload.filename or "evidence").name)[:200] or "evidence"
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / name
+        upload.file.seek(0)
+        path.write_bytes(upload.file.read(MAX_BYTES + 1))
+        attest(
+            web.store, cid, path, actor=user.name, note=str(form.get("note") or ""),
+            valid_for_days=int(days) if days else None,
+        )  # fmt: skip
+    return RedirectResponse(f"/controls/{cid}#attestations", status_code=303)
