@@ -57,15 +57,15 @@ def _deliver(
         except Exception as exc:  # a channel's bug: its text may carry a URL, so only its type is told
             failure, retryable, asked = f"unexpected {type(exc).__name__}", False, None
         else:
-            log.info("notification_sent", channel=name, event=message.event.value, run=message.run_id,
+            log.info("notification_sent", channel=name, kind=message.event.value, run=message.run_id,
                      attempts=attempt)  # fmt: skip
             return True
         if not retryable or attempt == notify.attempts:
-            log.error("notification_failed", channel=name, event=message.event.value, run=message.run_id,
+            log.error("notification_failed", channel=name, kind=message.event.value, run=message.run_id,
                       attempts=attempt, error=failure)  # fmt: skip
             return False
         wait = _wait(attempt, asked, notify)
-        log.warning("notification_retry", channel=name, event=message.event.value, run=message.run_id,
+        log.warning("notification_retry", channel=name, kind=message.event.value, run=message.run_id,
                     attempt=attempt, error=failure, wait_seconds=wait)  # fmt: skip
         time.sleep(wait)
     return False
