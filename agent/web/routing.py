@@ -51,7 +51,10 @@ def render(request: Request, user: User | None, name: str, status: int = 200, **
 
 
 def problem(request: Request, user: User | None, status: int, message: str) -> HTMLResponse:
-    return render(request, user, "problem.html", status=status, status_code=status, message=message)
+    titles = {400: "Not possible", 401: "Not signed in", 403: "Not allowed", 404: "Not found", 503: "Busy"}
+    return render(
+        request, user, "problem.html", status=status, title=titles.get(status, "Error"), message=message
+    )
 
 
 def as_of(request: Request, web: Web) -> datetime | None:
