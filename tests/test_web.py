@@ -14,7 +14,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from agent.run.runner import Runner
-from agent.store.schema import Nonconformity, NcTransition
+from agent.store.schema import NcTransition, Nonconformity
 from agent.web.app import create_app
 from agent.web.security import CSP
 from tests.fakeplugin import fake_system_settings
