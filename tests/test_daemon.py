@@ -7,6 +7,8 @@ import os
 import subprocess
 import threading
 import time
+import urllib.error
+import urllib.request
 
 import pytest
 from sqlalchemy import func, select
@@ -230,3 +232,35 @@ def test_a_port_in_use_is_a_configuration_error(tmp_path, aws):
     assert proc.returncode == 2
     [line] = proc.stderr.strip().splitlines()
     assert f"[daemon] port: cannot listen on 127.0.0.1:{port}" in line
+
+
+def test_the_daemon_serves_the_dashboard_on_its_store_when_web_is_enabled(org, tmp_path):
+    config, port, store = agent_files(tmp_path, interval="1h")
+    web_port = free_port()
+    with config.open("a") as out:
+        out.write(
+            f'\n[web]\nenabled = true\nport = {web_port}\nproxy_user_header = "X-Forwarded-User"\n'
+            'roles = { "vic@example.com" = "viewer" }\n'
+        )
+    daemon = Daemon(config, port, *IAM)
+    try:
+        daemon.wait_ready()
+        wait_for(lambda: any(r.status == "complete" for r in runs(store)), "the first scheduled run")
+
+        def get(path: str, **headers: str) -> tuple[int, str, dict[str, str]]:
+            request = urllib.request.Request(f"http://127.0.0.1:{web_port}{path}", headers=headers)
+            try:
+                with urllib.request.urlopen(request, timeout=PATIENCE) as resp:
+                    return resp.status, resp.read().decode(), dict(resp.headers)
+            except urllib.error.HTTPError as exc:
+                return exc.code, exc.read().decode(), dict(exc.headers)
+
+        status, body, headers = get("/ncs", **{"X-Forwarded-User": "vic@example.com"})
+        assert status == 200 and "default-src 'none'" in headers["content-security-policy"]
+        assert 'id="user">vic@example.com<' in body and 'href="/ncs/NC-0001"' in body
+        assert get("/login")[0] == 200
+    finally:
+        code = daemon.stop()
+        printed = daemon.proc.stdout.read() if daemon.proc.stdout else ""
+    assert code == 0, daemon.log.read_text()
+    assert f"Sign in to the dashboard (http://127.0.0.1:{web_port}/) with the admin token " in printed
