@@ -63,9 +63,10 @@ class _Sync:
 
     def _attempt(
         self, event: str, about: dict[str, object], call: Callable[P, T], *args: P.args, **kwargs: P.kwargs
-    ) -> T | None:
-        """`call` with retries; a refusal is logged as `event` with `about`, counted, and gives None.
-        A tracker still unavailable after its attempts raises: its work waits for the next run."""
+    ) -> T:
+        """`call` with retries; a refusal is logged as `event` with `about`, counted, and raised as
+        _Refused. A tracker still unavailable after its attempts raises TrackerUnavailable: its
+        work waits for the next run."""
         try:
             return retried(self.backoff, call, *args, **kwargs)
         except TrackerUnavailable:
@@ -73,16 +74,18 @@ class _Sync:
         except TrackerError as exc:
             log.warning(event, tracker=self.name, error=str(exc), **about)
             self.counted("failed")
-            return None
+            raise _Refused from None
 
     def open_missing(self, nc_ids: Sequence[int] | None) -> None:
         for nc, step in links.without_ticket(self.store, self.name, nc_ids):
             told = summary(nc, nc_link(self.base_url, nc))
-            ticket = self._attempt("ticket_open_failed", {"nc": nc.ref}, self.tracker.open, told)
-            if ticket is not None:
-                links.save_opened(self.store, self.name, id_of(nc), ticket, step)
-                log.info("ticket_opened", tracker=self.name, nc=nc.ref, key=ticket.key)
-                self.counted("sent")
+            try:
+                ticket = self._attempt("ticket_open_failed", {"nc": nc.ref}, self.tracker.open, told)
+            except _Refused:
+                continue
+            links.save_opened(self.store, self.name, id_of(nc), ticket, step)
+            log.info("ticket_opened", tracker=self.name, nc=nc.ref, key=ticket.key)
+            self.counted("sent")
 
     def tell_steps(self, nc_ids: Sequence[int] | None) -> None:
         """Each ticket told its NC's steps in order; one that fails stops that ticket (no step skipped)."""
@@ -92,7 +95,9 @@ class _Sync:
                 told = note(nc, step, nc_link(self.base_url, nc))
                 if told is not None:
                     tell = self.tracker.close if step.to_state == NcState.CLOSED else self.tracker.comment
-                    if self._attempt("ticket_update_failed", about, tell, link.key, told) is None:
+                    try:
+                        self._attempt("ticket_update_failed", about, tell, link.key, told)
+                    except _Refused:
                         break
                     log.info("ticket_updated", tracker=self.name, to=step.to_state, **about)
                     self.counted("sent")
@@ -102,11 +107,17 @@ class _Sync:
         keys = links.unfinished(self.store, self.name)
         for start in range(0, len(keys), STATUS_BATCH):
             batch = keys[start : start + STATUS_BATCH]
-            statuses = self._attempt(
-                "ticket_status_failed", {"tickets": len(batch)}, self.tracker.status, batch
-            )
-            if statuses is not None:
-                links.save_statuses(self.store, self.name, statuses)
+            try:
+                statuses = self._attempt(
+                    "ticket_status_failed", {"tickets": len(batch)}, self.tracker.status, batch
+                )
+            except _Refused:
+                continue
+            links.save_statuses(self.store, self.name, statuses)
+
+
+class _Refused(Exception):
+    """A request the tracker refused, already logged and counted: the caller moves on."""
 
 
 def synchronise(
