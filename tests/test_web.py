@@ -232,3 +232,16 @@ def test_sign_out_needs_the_csrf_token_and_ends_the_session(web):
     token = csrf_of(c.get("/").text)
     assert c.post("/logout", data={"csrf": token}).status_code == 303
     assert c.get("/").status_code == 303
+
+
+def test_a_ticket_done_in_the_tracker_shows_on_the_nc_which_stays_as_it_is(web):
+    from agent.tickets.links import save_opened, save_statuses
+    from agent.tickets.model import Ticket, TicketStatus
+
+    app, store = web
+    save_opened(store, "jira", 1, Ticket("SEC-7", "https://jira.example/browse/SEC-7"), step=1)
+    save_statuses(store, "jira", {"SEC-7": TicketStatus("Done", done=True)})
+    page = signed_in(app).get("/ncs/NC-0001").text
+    assert '<a href="https://jira.example/browse/SEC-7" rel="noreferrer">SEC-7</a>: Done' in page
+    assert "done in jira" in page and "closes only after verification" in page
+    assert nc_state(store) == "draft"

@@ -28,6 +28,7 @@ from agent.integrations.hooks import after_nc_action
 from agent.plugin.model import Severity
 from agent.store.results import latest_check_runs, results_of
 from agent.store.schema import Nonconformity
+from agent.tickets.links import tickets_of
 from agent.web.context import Web
 from agent.web.roles import Can, User
 from agent.web.routing import action, as_of, page, render
@@ -111,6 +112,7 @@ def nonconformity(request: Request, user: User, web: Web) -> Response:
     possible = [a for a, (sources, _) in ALLOWED.items() if NcState(doc["state"]) in sources]
     return render(
         request, user, "nc.html", title=f"{doc['id']} {doc['title']}", nc=doc,
+        tickets=tickets_of(web.store, [number]).get(number, []),
         reasons=_reasons(web, doc) if at is None else {}, actions=possible if at is None else [],
         severities=SEVERITIES, today=web.clock().date().isoformat(), error="",
     )  # fmt: skip
@@ -154,6 +156,7 @@ def act(request: Request, user: User, web: Web, form: FormData) -> Response:
         possible = [a for a, (sources, _) in ALLOWED.items() if NcState(doc["state"]) in sources]
         return render(
             request, user, "nc.html", status=400, title=doc["id"], nc=doc, reasons=_reasons(web, doc),
+            tickets=tickets_of(web.store, [number]).get(number, []),
             actions=possible, severities=SEVERITIES, today=web.clock().date().isoformat(), error=str(exc),
         )  # fmt: skip
     tell = BackgroundTask(after_nc_action, web.store, web.settings, number, name)
