@@ -49,6 +49,7 @@ def _deliver(
 ) -> bool:
     """True once an attempt succeeds; False after the last attempt, or the first not worth repeating."""
     timeout = notify.timeout.total_seconds()
+    said = log.bind(channel=name, kind=message.event.value, run=message.run_id)
     for attempt in range(1, notify.attempts + 1):
         try:
             send(message, section, timeout)
@@ -57,16 +58,13 @@ def _deliver(
         except Exception as exc:  # a channel's bug: its text may carry a URL, so only its type is told
             failure, retryable, asked = f"unexpected {type(exc).__name__}", False, None
         else:
-            log.info("notification_sent", channel=name, kind=message.event.value, run=message.run_id,
-                     attempts=attempt)  # fmt: skip
+            said.info("notification_sent", attempts=attempt)
             return True
         if not retryable or attempt == notify.attempts:
-            log.error("notification_failed", channel=name, kind=message.event.value, run=message.run_id,
-                      attempts=attempt, error=failure)  # fmt: skip
+            said.error("notification_failed", attempts=attempt, error=failure)
             return False
         wait = _wait(attempt, asked, notify)
-        log.warning("notification_retry", channel=name, kind=message.event.value, run=message.run_id,
-                    attempt=attempt, error=failure, wait_seconds=wait)  # fmt: skip
+        said.warning("notification_retry", attempt=attempt, error=failure, wait_seconds=wait)
         time.sleep(wait)
     return False
 
