@@ -7,6 +7,7 @@ import logging
 import socket
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from email import message_from_bytes
 from email.message import Message as Mail
 from typing import Any
@@ -23,6 +24,7 @@ from integrations.slack.channel import escape as slack_escape
 from integrations.webhook.channel import signature
 from tests.clock import FakeTime
 from tests.fakeplugin import fake_system_settings
+from tests.period_store import frozen
 from tests.slack_server import TOKEN, SlackServer
 from tests.teams_server import SIGNATURE, TeamsServer
 from tests.webhook_receiver import Answer, WebhookReceiver
@@ -396,3 +398,10 @@ def test_a_broken_channel_does_not_stop_the_others(receiver, relay, clock):
     counted = send([sample()], **webhook(receiver), **mail(port))
     assert sorted(counted.outcomes) == [("email", "sent"), ("webhook", "failed")]
     assert len(handler.mails) == 1
+
+
+def test_a_retry_after_given_as_an_http_date_is_waited_until_then(receiver, clock):
+    receiver.fail(Answer(503, headers={"Retry-After": "Mon, 02 Mar 2026 06:00:30 GMT"}))
+    with frozen(datetime(2026, 3, 2, 6, 0, tzinfo=UTC)):
+        assert send([sample()], **webhook(receiver)).outcomes == [("webhook", "sent")]
+    assert clock.slept == [30.0]

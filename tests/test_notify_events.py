@@ -176,6 +176,18 @@ def test_an_accepted_nc_whose_check_passes_is_ready_for_verification_then_closed
     )
 
 
+def test_a_resolved_nc_still_failing_is_a_regression(agent, world):
+    agent.collect(T0)
+    (opened,) = agent.messages()
+    ref = next(i["ref"] for i in opened["items"] if i["severity"] == "minor")
+    with frozen(T0 + timedelta(minutes=10)):
+        apply(agent.store, ref, "accept", "alice", Change())
+        apply(agent.store, ref, "resolve", "alice", Change(reason="y made good, we think"))
+    agent.collect(T0 + timedelta(hours=1))  # y is still bad
+    (regressed,) = agent.messages()
+    assert regressed["event"] == "nc_regressed" and refs(regressed) == [ref]
+
+
 def test_a_failed_run_is_one_message_listing_what_could_not_be_collected(agent, world):
     world.broken = {"fake:a", "fake:b"}
     run = agent.collect(T0)
