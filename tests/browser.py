@@ -10,14 +10,23 @@ from pathlib import Path
 import pytest
 
 
-def chromium() -> str:
-    """The browser's path; skips the test without it, or fails where system deps are required (`make test`)."""
-    browser = shutil.which("chromium") or shutil.which("chromium-browser")
-    if browser is None:
+def _required(found: str | None, what: str, package: str) -> str:
+    """`found`, else skip the test, or fail it where system deps are required (`make test`)."""
+    if found is None:
         if os.environ.get("ANNEXA_REQUIRE_SYSTEM_DEPS") == "1" or os.environ.get("CI"):
-            pytest.fail("chromium is not installed: `make test` installs Debian's chromium package")
-        pytest.skip("chromium not installed (make test installs it)")
-    return browser
+            pytest.fail(f"{what} is not installed: `make test` installs Debian's {package} package")
+        pytest.skip(f"{what} not installed (make test installs it)")
+    return found
+
+
+def chromium() -> str:
+    """The browser's path."""
+    return _required(shutil.which("chromium") or shutil.which("chromium-browser"), "chromium", "chromium")
+
+
+def chromedriver() -> str:
+    """The WebDriver server matching Debian's chromium (Selenium is given it: no download)."""
+    return _required(shutil.which("chromedriver"), "chromedriver", "chromium-driver")
 
 
 def headless(page: Path, profile: Path, *args: str) -> subprocess.CompletedProcess[str]:
