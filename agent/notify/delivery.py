@@ -16,7 +16,6 @@ from typing import Any, Protocol
 import httpx
 
 from agent.config.secrets import resolve_secret
-from agent.integrations.settings import ChannelSettings
 from agent.notify.message import Message
 from agent.store.types import utcnow
 
@@ -41,7 +40,7 @@ class Send(Protocol):
     def __call__(self, message: Message, section: Any, timeout: float) -> None: ...
 
 
-def secret(section: ChannelSettings, what: str, *, env: str, file: str = "", key: str) -> str:
+def secret(what: str, *, env: str, file: str = "", key: str) -> str:
     """A channel's secret by reference; a missing one is a failure no retry mends."""
     try:
         return resolve_secret(env=env, file=file, what=what, key=key).get_secret_value()

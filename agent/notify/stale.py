@@ -30,8 +30,13 @@ def stale_message(store: Store, settings: Settings, registry: Registry, run: Run
     since = _previous_finish(store, run, at)
     links = Links(settings.web.base_url)
     items = []
-    for obs in observations_at(store, registry.collectors, at):
-        limit = settings.freshness_for(obs.source, registry.collectors[obs.source].freshness)
+    active = {
+        source: spec
+        for source, spec in registry.collectors.items()
+        if registry.collector_active(spec, settings)
+    }
+    for obs in observations_at(store, active, at):
+        limit = settings.freshness_for(obs.source, active[obs.source].freshness)
         lapsed = obs.collected_at + limit
         if obs.status == "ok" and lapsed < at and (since is None or lapsed > since):
             what = (

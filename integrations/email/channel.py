@@ -46,7 +46,7 @@ def send(message: Message, section: EmailSettings, timeout: float) -> None:
     if not (section.host and section.sender and section.recipients):
         raise Undelivered("notify.email needs host, sender and recipients", retryable=False)
     password = (
-        secret(section, "SMTP password", env=section.password_env, key="notify.email.password_env")
+        secret("SMTP password", env=section.password_env, key="notify.email.password_env")
         if section.username
         else ""
     )

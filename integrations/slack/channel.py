@@ -5,6 +5,7 @@ log: its debug lines carry the webhook URL and the token."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from slack_sdk import WebClient
@@ -59,13 +60,11 @@ def send(message: Message, section: SlackSettings, timeout: float) -> None:
     seconds = max(1, round(timeout))
     text = f"{_data(message.title)}: {message.link}"  # what notifications and old clients show
     if section.webhook_url_env:
-        url = secret(
-            section, "Slack webhook URL", env=section.webhook_url_env, key="notify.slack.webhook_url_env"
-        )
+        url = secret("Slack webhook URL", env=section.webhook_url_env, key="notify.slack.webhook_url_env")
         client = WebhookClient(url, timeout=seconds, logger=_SDK_LOG, retry_handlers=[])
         _post(lambda: _webhook_answer(client.send(text=text, blocks=blocks(message), unfurl_links=False)))
         return
-    token = secret(section, "Slack bot token", env=section.token_env, key="notify.slack.token_env")
+    token = secret("Slack bot token", env=section.token_env, key="notify.slack.token_env")
     if not section.channel:
         raise Undelivered("notify.slack: no channel to post to", retryable=False)
     api = WebClient(
@@ -83,7 +82,7 @@ def _webhook_answer(response: Any) -> None:
         raise refused(response.status_code, response.headers or {}, "the Slack webhook")
 
 
-def _post(call: Any) -> None:
+def _post(call: Callable[[], object]) -> None:
     """Run one SDK call, its failures told by what Slack answered, never by the SDK's text (which
     names the URL)."""
     try:

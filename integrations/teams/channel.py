@@ -63,8 +63,6 @@ def card(message: Message) -> dict[str, Any]:
 
 
 def send(message: Message, section: TeamsSettings, timeout: float) -> None:
-    url = secret(
-        section, "Teams webhook URL", env=section.webhook_url_env, key="notify.teams.webhook_url_env"
-    )
+    url = secret("Teams webhook URL", env=section.webhook_url_env, key="notify.teams.webhook_url_env")
     body = json.dumps(card(message), ensure_ascii=False).encode()
     post_json(url, body, {"User-Agent": "Annexa"}, timeout, "the Teams webhook")

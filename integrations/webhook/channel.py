@@ -24,7 +24,7 @@ def signature(key: str, timestamp: str, body: bytes) -> str:
 
 
 def send(message: Message, section: WebhookSettings, timeout: float) -> None:
-    key = secret(section, "webhook signing secret", env=section.secret_env, file=section.secret_file,
+    key = secret("webhook signing secret", env=section.secret_env, file=section.secret_file,
                  key="notify.webhook.secret_env")  # fmt: skip
     body = json.dumps(message.document(), ensure_ascii=False, separators=(",", ":")).encode()
     timestamp = str(int(time.time()))  # signed anew for each attempt, so a retry is not a stale replay
