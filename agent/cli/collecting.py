@@ -98,15 +98,9 @@ def run_daemon(source: SourceOpt = None, shard: ShardOpt = None, config: ConfigO
     """Run continuously: collect on schedule, judge after each collection, serve /healthz,
     /readyz and /metrics on [daemon] host:port, and the dashboard on [web] host:port when
     [web] enabled. SIGTERM stops cleanly."""
-    from agent.cli.context import say
     from agent.daemon.service import Daemon
     from agent.run.shard import Shard
 
     part = Shard.parse(shard)
     settings, store, registry = open_config(config)
-    daemon = Daemon(store, settings, registry, list(source or []), part)
-    if daemon.dashboard is not None and daemon.made_token:
-        say(
-            f"Sign in to the dashboard (http://{daemon.dashboard.address}/) with the admin token {daemon.token}"
-        )
-    daemon.serve()
+    Daemon(store, settings, registry, list(source or []), part).serve()

@@ -23,13 +23,15 @@ def serve(
     """Serve the dashboard: controls, nonconformities, evidence, runs and the audit period.
 
     Sign in with OIDC, a trusted proxy's header ([web]), or the admin token: the one in
-    [web] admin_token_env, else a new one printed here at start."""
+    [web] admin_token_env, else a new one printed here (on this terminal, never in a log)."""
     from agent.web.app import Server, create_app
-    from agent.web.auth import bootstrap_token
+    from agent.web.auth import configured_token, new_token
 
     settings, store, registry = open_config(config)
     web = settings.web
-    token, made = bootstrap_token(web)
+    token = configured_token(web)
+    made = token is None
+    token = token or new_token()
     server = Server(create_app(settings, store, registry, token), host or web.host, port or web.port)
     server.bind_check()
     say(f"Annexa dashboard: http://{server.address}/ (Ctrl-C stops it)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Annotated
 
@@ -54,9 +55,14 @@ def demo(
         Path,
         typer.Option("--dir", help="The demo's own directory, recreated on every run; any other is refused."),
     ] = Path("annexa-demo"),
+    today: Annotated[
+        str | None,
+        typer.Option("--today", help="The day (YYYY-MM-DD, UTC) the demo's fortnight ends on; default: now."),
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Collect from a simulated organisation (in-process moto) and show what an auditor would find.
+    """Replay a fortnight of a simulated organisation (in-process moto and simulators) and show what an
+    auditor would find: 14 daily collections, sealed as real ones, so the dashboard has trends to show.
 
     Exits 2 without touching anything when --dir exists and was not created by `annexa demo`.
     """
@@ -69,7 +75,7 @@ def demo(
     from agent.store.results import results_of
 
     configure_logs(quiet=True)
-    summary, settings, store, registry = run_demo(directory, progress(json_out))
+    summary, settings, store, registry = run_demo(directory, progress(json_out), _demo_day(today))
     try:
         statuses = control_statuses(store, settings, registry)
         with store.read() as s:
@@ -83,12 +89,15 @@ def demo(
         ]
     finally:
         store.close()
+    config = directory / "annexa.toml"
+    dashboard = f"annexa serve --config {config}"
     if json_out:
         emit_json(
             {
                 **summary_document(summary),
                 "controls": [c.document() for c in statuses],
                 "nonconformities": ncs,
+                "dashboard": dashboard,
             }
         )
         return
@@ -98,4 +107,15 @@ def demo(
     for nc, title, reason in spotlight:
         say(f"{title} ({nc}): {reason}")
     first = spotlight[0][0] if spotlight else "NC-0001"
-    say(f"Explore further with: annexa nc show {first} --config {directory / 'annexa.toml'}")
+    say(f"Explore further with: annexa nc show {first} --config {config}")
+    say(f"Open the dashboard, with trends over the demo's 14 days, with: {dashboard}")
+
+
+def _demo_day(text: str | None) -> datetime | None:
+    """`--today` as noon UTC of that day (a fixed time, so a replay is reproducible)."""
+    if text is None:
+        return None
+    try:
+        return datetime.combine(date.fromisoformat(text), time(12, 0), tzinfo=UTC)
+    except ValueError:
+        raise UsageError(f"--today {text!r} is not a date such as 2026-03-16") from None

@@ -41,7 +41,7 @@ from agent.store.leases import Holder, LeaseHeld
 from agent.store.observations import latest_observations
 from agent.store.types import utcnow
 from agent.web.app import Server, create_app
-from agent.web.auth import bootstrap_token
+from agent.web.auth import configured_token
 
 log = get_logger()
 
@@ -93,10 +93,9 @@ class Daemon:
         daemon = settings.daemon
         self.endpoints = Endpoints(daemon.host, daemon.port, self.metrics.registry, self._live, self._ready)
         self.dashboard: Server | None = None
-        self.token, self.made_token = "", False
         if settings.web.enabled:
-            self.token, self.made_token = bootstrap_token(settings.web)
-            app = create_app(settings, store, registry, self.token)
+            # A daemon's output is a log: it never makes a token to show, it takes one by reference.
+            app = create_app(settings, store, registry, configured_token(settings.web))
             self.dashboard = Server(app, settings.web.host, settings.web.port)
             self.dashboard.bind_check()
 

@@ -63,10 +63,10 @@ def create_app(
     settings: Settings,
     store: Store,
     registry: Registry,
-    token: str,
+    token: str | None,
     clock: Callable[[], datetime] = utcnow,
 ) -> Starlette:
-    """The dashboard over `store`; `token` signs the bootstrap admin in."""
+    """The dashboard over `store`; `token` (if any) signs the bootstrap admin in."""
     web_settings = settings.web
     oidc = None
     if web_settings.oidc_issuer:

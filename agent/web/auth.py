@@ -37,21 +37,25 @@ def session_key(path: Path) -> str:
     return key
 
 
-def bootstrap_token(settings: WebSettings) -> tuple[str, bool]:
-    """The admin token: from `admin_token_env` if named, else a new one for this process (to be
-    shown to whoever started it). Returns the token and whether it was made here."""
-    if settings.admin_token_env:
-        token = os.environ.get(settings.admin_token_env, "")
-        if len(token) < 16:
-            raise ConfigError(
-                f"[web] admin_token_env: {settings.admin_token_env} must hold a token of 16 characters or more"
-            )
-        return token, False
-    return secrets.token_urlsafe(24), True
+def configured_token(settings: WebSettings) -> str | None:
+    """The admin token in `admin_token_env`, if one is named (None: no token sign-in)."""
+    if not settings.admin_token_env:
+        return None
+    token = os.environ.get(settings.admin_token_env, "")
+    if len(token) < 16:
+        raise ConfigError(
+            f"[web] admin_token_env: {settings.admin_token_env} must hold a token of 16 characters or more"
+        )
+    return token
 
 
-def token_matches(given: str, token: str) -> bool:
-    return hmac.compare_digest(given.encode(), token.encode())
+def new_token() -> str:
+    """A token for this process alone, for `annexa serve` to show whoever started it."""
+    return secrets.token_urlsafe(24)
+
+
+def token_matches(given: str, token: str | None) -> bool:
+    return token is not None and hmac.compare_digest(given.encode(), token.encode())
 
 
 def _proxy_user(request: Request, settings: WebSettings) -> User | None:

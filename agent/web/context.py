@@ -20,7 +20,7 @@ class Web:
     settings: Settings
     store: Store
     registry: Registry
-    token: str  # the bootstrap admin token
+    token: str | None  # the bootstrap admin token; None: sign-in by OIDC or proxy only
     clock: Callable[[], datetime]
     oidc: Oidc | None = None
     cache: dict[tuple[str, ...], object] = field(default_factory=dict)

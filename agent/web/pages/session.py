@@ -30,6 +30,7 @@ async def login(request: Request) -> Response:
         return render(
             request, current_user(request, web.settings.web), "login.html", title="Sign in",
             oidc=web.oidc is not None, next=_next(request, request.query_params.get("next")), error="",
+            token_sign_in=web.token is not None, proxy=bool(web.settings.web.proxy_user_header),
         )  # fmt: skip
     form = await request.form()
     target = _next(request, str(form.get("next") or "/"))
@@ -39,7 +40,7 @@ async def login(request: Request) -> Response:
         log.warning("web_sign_in_refused", via="token", client=request.client.host if request.client else "")
         return render(
             request, None, "login.html", status=401, title="Sign in", oidc=web.oidc is not None,
-            next=target, error="that is not the admin token",
+            next=target, error="that is not the admin token", token_sign_in=web.token is not None, proxy=bool(web.settings.web.proxy_user_header),
         )  # fmt: skip
     sign_in(request, BOOTSTRAP_USER, "token")
     log.info("web_signed_in", user=BOOTSTRAP_USER, via="token")
