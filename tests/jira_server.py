@@ -31,6 +31,7 @@ TRANSITIONS = {  # from status: [(id, name, to status)]
 }
 _ISSUE = re.compile(rf"^{API}/issue/([^/]+)(/comment|/transitions)?$")
 _KEYS = re.compile(r"\bkey\s+in\s*\(([^)]*)\)", re.IGNORECASE)
+_LABEL = re.compile(r'\bproject\s*=\s*"([^"]*)"\s+AND\s+labels\s*=\s*"([^"]*)"', re.IGNORECASE)
 
 
 @dataclass
@@ -167,13 +168,23 @@ class JiraServer(LocalServer):
         return self.error(405, "")
 
     def search(self, query: dict[str, str]) -> Reply:
-        matched = _KEYS.search(query.get("jql", ""))
-        keys = [k.strip().strip("\"'") for k in matched[1].split(",")] if matched else []
+        """Two kinds of JQL: `key in (K-1, K-2)` and `project = "P" AND labels = "L"`."""
+        jql = query.get("jql", "")
+        labelled = _LABEL.search(jql)
+        if labelled:
+            project, label = labelled.groups()
+            keys = [k for k, i in self.issues.items() if i.fields["project"]["key"] == project
+                    and label in i.fields.get("labels", [])]  # fmt: skip
+        else:
+            matched = _KEYS.search(jql)
+            keys = [k.strip().strip("\"'") for k in matched[1].split(",")] if matched else []
         unknown = [k for k in keys if k not in self.issues]
         lenient = self.deployment == "datacenter" and query.get("validateQuery") == "False"
         if unknown and not lenient:
             return self.error(400, f"An issue with key '{unknown[0]}' does not exist for field 'key'.")
-        issues = [self.issue_json(self.issues[k]) for k in keys if k in self.issues]
+        issues = [self.issue_json(self.issues[k]) for k in keys if k in self.issues][
+            : int(query.get("maxResults", 50))
+        ]
         if self.deployment == "cloud":
             return Reply(200, {"issues": issues, "isLast": True})
         warnings = [f"An issue with key '{k}' does not exist for field 'key'." for k in unknown]

@@ -59,7 +59,8 @@ def test_jira_down_leaves_the_action_standing_and_the_next_run_opens_the_ticket(
     assert counted == [("jira", "failed")]
     assert waits.slept == [2.0, 4.0, 8.0]  # [notify] attempts = 4, back-off doubling from 2 s
     logged = events(capsys, caplog)
-    assert "Jira answered HTTP 503 to create an issue" in logged
+    line = next(line for line in logged.splitlines() if "ticket_open_failed" in line)
+    assert "Jira answered HTTP 503" in line and "nc=NC-0001" in line
     assert TOKEN not in logged and jira.url not in logged
 
     jira.faults.clear()
@@ -124,7 +125,7 @@ def test_no_connection_is_retried_then_left_without_naming_the_url(
     monkeypatch.setenv("JIRA_TOKEN", TOKEN)
     act(fake_store, jira_settings(closed, store_url), nc, "accept", counted)
     logged = events(capsys, caplog)
-    assert "cannot reach Jira to create an issue (ConnectionError)" in logged
+    assert "cannot reach Jira to search issues (ConnectionError)" in logged
     assert closed.url not in logged and TOKEN not in logged
     assert waits.slept == [2.0, 4.0, 8.0] and counted == [("jira", "failed")]
 
@@ -190,3 +191,17 @@ def test_an_enabled_jira_section_must_be_complete():
             {"fake": SystemSettings},
             integrations={"jira": JiraSettings},
         )
+
+
+def test_an_issue_created_whose_answer_was_lost_is_taken_not_duplicated(
+    jira, fake_store, settings, nc, counted
+):
+    from tests.jira_server import JiraIssue
+
+    jira.issues["SEC-7"] = JiraIssue(
+        "10007", "SEC-7", {"project": {"key": "SEC"}, "labels": ["annexa", "NC-0001"]}
+    )
+    jira.issues["SEC-8"] = JiraIssue("10008", "SEC-8", {"project": {"key": "SEC"}, "labels": ["NC-0002"]})
+    act(fake_store, settings, nc, "accept", counted)
+    assert sorted(jira.issues) == ["SEC-7", "SEC-8"]
+    assert tickets_of(fake_store, [nc.id])[nc.id][0].key == "SEC-7"

@@ -64,17 +64,15 @@ class _Sync:
     def _attempt(
         self, event: str, about: dict[str, object], call: Callable[P, T], *args: P.args, **kwargs: P.kwargs
     ) -> T:
-        """`call` with retries; a refusal is logged as `event` with `about`, counted, and raised as
-        _Refused. A tracker still unavailable after its attempts raises TrackerUnavailable: its
-        work waits for the next run."""
+        """`call` with retries. A failure is logged as `event` with `about` and counted, then raised
+        as _Refused (the caller moves on to its next item) or, when the tracker is still unavailable
+        after its attempts, as _Down (its work waits for the next run)."""
         try:
             return retried(self.backoff, call, *args, **kwargs)
-        except TrackerUnavailable:
-            raise
         except TrackerError as exc:
             log.warning(event, tracker=self.name, error=str(exc), **about)
             self.counted("failed")
-            raise _Refused from None
+            raise (_Down if isinstance(exc, TrackerUnavailable) else _Refused) from None
 
     def open_missing(self, nc_ids: Sequence[int] | None) -> None:
         for nc, step in links.without_ticket(self.store, self.name, nc_ids):
@@ -120,6 +118,10 @@ class _Refused(Exception):
     """A request the tracker refused, already logged and counted: the caller moves on."""
 
 
+class _Down(Exception):
+    """A tracker unavailable after its attempts, already logged and counted."""
+
+
 def synchronise(
     store: Store, settings: Settings, count: Count | None, nc_ids: Sequence[int] | None, refresh: bool
 ) -> None:
@@ -140,6 +142,8 @@ def synchronise(
             job.tell_steps(nc_ids)
             if refresh:
                 job.refresh()
+        except _Down:
+            log.info("tracker_left_until_next_run", tracker=name)
         except (TrackerError, ValueError) as exc:  # ValueError: a secret reference that does not resolve
             _gave_up(name, str(exc), count)
         except Exception as exc:  # a plugin's bug: its message may hold a URL, so only its type is told

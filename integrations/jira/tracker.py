@@ -74,6 +74,24 @@ class JiraTracker:
         return translated(what, attempt)
 
     def open(self, nc: NcSummary) -> Ticket:
+        """The NC's issue: the one already labelled with its ref if there is one (a create whose
+        answer was lost, or a store write that failed after it), else a new one."""
+        s = self.settings
+        key = self._labelled(nc.ref) or self._create(nc)
+        return Ticket(key, f"{s.url}/browse/{key}")
+
+    def _labelled(self, ref: str) -> str | None:
+        jql = f"project = {_quoted(self.settings.project)} AND labels = {_quoted(ref)} ORDER BY created ASC"
+        found = self._call(
+            "search issues",
+            lambda j: j.search_issues(
+                jql, maxResults=1, fields=["status"], validate_query=False, json_result=True
+            ),
+        )
+        issues = found.get("issues", [])
+        return str(issues[0]["key"]) if issues else None
+
+    def _create(self, nc: NcSummary) -> str:
         s = self.settings
         fields: dict[str, Any] = {
             "project": {"key": s.project},
@@ -86,7 +104,7 @@ class JiraTracker:
         if priority:
             fields["priority"] = {"name": priority}
         issue = self._call("create an issue", lambda j: j.create_issue(fields=fields, prefetch=False))
-        return Ticket(issue.key, f"{s.url}/browse/{issue.key}")
+        return str(issue.key)
 
     def comment(self, key: str, note: Note) -> None:
         self._call("add a comment", lambda j: j.add_comment(key, wiki.comment(note)))
@@ -135,6 +153,11 @@ class JiraTracker:
         except TrackerError:
             return None
         return _status(issue.raw)[1]
+
+
+def _quoted(value: str) -> str:
+    """A JQL string literal."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _status(issue: dict[str, Any]) -> tuple[str, TicketStatus]:
