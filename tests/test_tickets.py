@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from agent.store.verify import verify_store
 from agent.tickets import sync_run, tickets_of
 from tests.jira_server import JiraServer
 from tests.tickets_env import BASE, act, count_into, counted, jira, nc, settings, state, waits  # noqa: F401
@@ -89,6 +90,7 @@ def test_a_ticket_done_in_jira_never_moves_the_nc_but_shows_beside_it(
     act(fake_store, settings, nc, "resolve", counted, reason="replaced y")
     sync_run(fake_store, settings, None, count_into(counted))  # type: ignore[arg-type]
     assert state(fake_store, nc) == "resolved", "only verification in Annexa closes an NC"
+    assert verify_store(fake_store).ok, "ticket links are outside the sealed chain"
 
 
 def test_a_status_in_progress_is_not_done(jira, fake_store, settings, nc, counted):
