@@ -136,3 +136,21 @@ def test_hostile_strings_stay_inside_noformat(jira, fake_store, settings, fake_r
     body = description.split("{noformat}\n", 1)[1]
     assert body.count("{noformat}") == 1 and body.endswith("\n{noformat}")
     assert "[click|https://evil.example]" in body.split("\n{noformat}")[0]
+
+
+def test_without_a_close_transition_closing_only_comments_and_priorities_follow_severity(
+    jira, fake_store, nc, counted, store_url, fake_registry, fake_world
+):
+    from agent.run.runner import Runner
+    from tests.tickets_env import jira_settings
+
+    plain = jira_settings(jira, store_url, priorities={"minor": "Low", "major": "Highest"})
+    act(fake_store, plain, nc, "accept", counted)
+    act(fake_store, plain, nc, "resolve", counted, reason="replaced y")
+    fake_world.items["fake:b"]["y"] = True
+    Runner(fake_store, plain, fake_registry).collect([])
+    act(fake_store, plain, nc, "close", counted, effectiveness_review="verified")
+    issue = only_issue(jira)
+    assert issue.fields["priority"] == {"name": "Low"}
+    assert issue.status == "To Do" and "closed in Annexa after verification" in issue.comments[-1]
+    assert not [r for r in jira.requests if r.path.endswith("/transitions")]
