@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from jira import JIRA
+from pydantic import SecretStr
 
 from agent.config.secrets import resolve_secret
 from agent.integrations.settings import TrackerSettings
@@ -29,25 +30,35 @@ CLOUD_TYPES = {"Cloud"}
 
 
 class JiraTracker:
+    """One `[jira]` project. The token is resolved when the tracker is made (a missing one fails
+    before any request) and stays a SecretStr until the client is."""
+
     def __init__(self, settings: TrackerSettings, timeout: float) -> None:
         if not isinstance(settings, JiraSettings):
             raise TypeError("JiraTracker needs the [jira] section")
         self.settings = settings
         self.timeout = timeout
-        self._auth = self._credentials()  # resolved now: a missing secret fails before any request
+        self._token = self._resolve()
         self._client: JIRA | None = None
 
-    def _credentials(self) -> dict[str, Any]:
+    def _resolve(self) -> SecretStr:
         s = self.settings
         if s.deployment == "cloud":
-            token = resolve_secret(
+            return resolve_secret(
                 env=s.api_token_env, file=s.api_token_file, what="Jira API token", key="[jira] api_token_env"
             )
-            return {"basic_auth": (s.email, token.get_secret_value())}
-        pat = resolve_secret(
+        return resolve_secret(
             env=s.token_env, file=s.token_file, what="Jira personal access token", key="[jira] token_env"
         )
-        return {"token_auth": pat.get_secret_value()}
+
+    def _auth(self) -> dict[str, Any]:
+        """Cloud: HTTP basic with the e-mail and API token; Data Center: the PAT as a bearer token."""
+        token = self._token.get_secret_value()
+        return (
+            {"basic_auth": (self.settings.email, token)}
+            if self.settings.deployment == "cloud"
+            else {"token_auth": token}
+        )
 
     def _connect(self) -> JIRA:
         client = JIRA(
@@ -56,7 +67,7 @@ class JiraTracker:
             max_retries=0,
             timeout=self.timeout,
             logging=False,
-            **self._auth,
+            **self._auth(),
         )
         cloud = client.deploymentType in CLOUD_TYPES
         if cloud != (self.settings.deployment == "cloud"):
