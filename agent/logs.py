@@ -82,6 +82,19 @@ class _Formatter(logging.Formatter):
         return self._inner.format(record)
 
 
+_NOISY = (
+    "botocore", "boto3", "urllib3", "werkzeug", "sqlalchemy", "s3transfer", "httpx", "httpcore", "slack_sdk",
+    "jira", "authlib",
+)  # fmt: skip
+
+
+def quiet_libraries(level: int) -> None:
+    """Libraries that log each request: too much to read, and httpx's and the chat SDK's lines name
+    the full URL, which for a chat webhook is its secret. Never below WARNING, even at debug."""
+    for name in _NOISY:
+        logging.getLogger(name).setLevel(max(level, logging.WARNING))
+
+
 def configure(level: str = "info", *, quiet: bool = False) -> None:
     """Route structlog and the standard library (boto3, SQLAlchemy) through one key=value renderer."""
     numeric = logging.WARNING if quiet else getattr(logging, level.upper(), logging.INFO)
@@ -90,8 +103,7 @@ def configure(level: str = "info", *, quiet: bool = False) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(numeric)
-    for noisy in ("botocore", "boto3", "urllib3", "werkzeug", "sqlalchemy", "s3transfer"):
-        logging.getLogger(noisy).setLevel(max(numeric, logging.WARNING))
+    quiet_libraries(numeric)
     _applied[0] = False
     if "structlog" in sys.modules:  # already in use (a library caller, a test): set up now
         _structlog()

@@ -17,6 +17,7 @@ from aiosmtpd.controller import Controller
 from structlog.testing import capture_logs
 
 from agent.integrations.settings import EventKind
+from agent.logs import quiet_libraries
 from agent.notify import dispatch as dispatch_module
 from agent.notify.dispatch import dispatch
 from agent.notify.message import MAX_ITEMS, Item, Message, message
@@ -282,6 +283,7 @@ def test_teams_rate_limit_then_accepted(teams, clock):
 
 
 def test_teams_failures_never_show_the_webhook_url(teams, clock, caplog):
+    quiet_libraries(logging.DEBUG)  # as the CLI and the daemon configure logging, at its most verbose
     teams.fail(*[Answer(502)] * 4)
     with caplog.at_level(logging.DEBUG), capture_logs() as logs:
         counted = send([sample()], **TEAMS)

@@ -8,7 +8,6 @@ webhook's URL is its secret.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
@@ -18,10 +17,6 @@ import httpx
 from agent.config.secrets import resolve_secret
 from agent.notify.message import Message
 from agent.store.types import utcnow
-
-# httpx logs each request's full URL at INFO, and a chat webhook's URL is its secret.
-for _library in ("httpx", "httpcore"):
-    logging.getLogger(_library).setLevel(logging.WARNING)
 
 
 class Undelivered(Exception):
