@@ -13,6 +13,7 @@ from typing import TypeVar
 import requests
 from jira.exceptions import JIRAError
 
+from agent.notify.delivery import retry_after
 from agent.tickets.model import TrackerError, TrackerUnavailable
 
 T = TypeVar("T")
@@ -21,12 +22,7 @@ _SPACES = re.compile(r"\s+")
 
 
 def _retry_after(response: requests.Response | None) -> float | None:
-    """Retry-After in seconds; an HTTP date (rare from Jira) counts as not given."""
-    value = response.headers.get("Retry-After", "") if response is not None else ""
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        return None
+    return retry_after(response.headers) if response is not None else None
 
 
 def _detail(exc: JIRAError) -> str:
