@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
+from authlib.integrations.base_client import MismatchingStateError
 from authlib.integrations.starlette_client import OAuth, OAuthError
+from joserfc.errors import JoseError
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -38,14 +41,32 @@ class Oidc:
         response: Response = await self._client.authorize_redirect(request, callback)
         return response
 
+    async def _claims(self) -> dict[str, Any]:
+        """What the ID token must say. authlib checks `aud` only through `azp` (a token for another
+        client passes when it names us as authorised party), so the audience is required here."""
+        metadata: dict[str, Any] = await self._client.load_server_metadata()
+        return {
+            "iss": {"essential": True, "value": metadata.get("issuer")},
+            "aud": {"essential": True, "value": self._client.client_id},
+        }
+
     async def person(self, request: Request) -> tuple[str, list[str]]:
         """The signed-in person's name (e-mail, else username, else subject) and groups.
 
         Raises ValueError with the provider's reason when the answer does not hold."""
         try:
-            token = await self._client.authorize_access_token(request)
+            token = await self._client.authorize_access_token(request, claims_options=await self._claims())
+        except MismatchingStateError:  # a replayed callback, or one from a sign-in started elsewhere
+            raise ValueError("this sign-in was not started here or was already used: sign in again") from None
         except OAuthError as exc:
             raise ValueError(f"the provider refused the sign-in: {exc.error}") from None
+        except JoseError as exc:  # the ID token's signature, issuer, audience, expiry or nonce
+            detail = f" ({exc.description})" if exc.description else ""
+            raise ValueError(f"the provider's ID token is not valid: {exc.error}{detail}") from None
+        except httpx.HTTPStatusError as exc:  # its message names the URL: say what failed without it
+            raise ValueError(f"the provider answered HTTP {exc.response.status_code}") from None
+        except httpx.HTTPError as exc:
+            raise ValueError(f"the provider could not be reached ({type(exc).__name__})") from None
         claims: dict[str, Any] = dict(token.get("userinfo") or {})
         name = claims.get("email") or claims.get("preferred_username") or claims.get("sub")
         if not isinstance(name, str) or not name:
