@@ -168,11 +168,11 @@ def _backend(endpoint_url: str) -> Any:
     return backend
 
 
-def _backdate(backend: Any, users: Sequence[DemoUser]) -> None:
-    """Write the ages moto cannot be told through its API into its IAM backend."""
+def _backdate(backend: Any, users: Sequence[DemoUser], at: datetime) -> None:
+    """Write the ages moto cannot be told through its API into its IAM backend, counted back from `at`."""
     from moto.iam.models import AccessKeyLastUsed
 
-    now = datetime.now(UTC).replace(tzinfo=None)  # moto keeps naive UTC datetimes
+    now = at.astimezone(UTC).replace(tzinfo=None)  # moto keeps naive UTC datetimes
 
     def ago(days: int) -> datetime:
         return now - timedelta(days=days)
@@ -216,6 +216,11 @@ def _expected_failures(users: Sequence[DemoUser], arn: Callable[[str], str]) -> 
     }
 
 
+def backdate(endpoint_url: str, at: datetime) -> None:
+    """The seeded users' ages as they stand at `at`: the demo shows its past days with it."""
+    _backdate(_backend(endpoint_url), DEMO_USERS, at)
+
+
 def seed_demo_org(endpoint_url: str) -> DemoOrg:
     """Seed ~12 people and service users with planted weaknesses into an in-process moto server."""
     account_id, partition = _account(endpoint_url)
@@ -238,7 +243,7 @@ def seed_demo_org(endpoint_url: str) -> DemoOrg:
     )
     for u in DEMO_USERS:
         _create_user(iam, u, local)
-    _backdate(_backend(endpoint_url), DEMO_USERS)
+    _backdate(_backend(endpoint_url), DEMO_USERS, datetime.now(UTC))
     log.info("demo.seeded", account=account_id, users=len(DEMO_USERS))
     return DemoOrg(
         account_id=account_id,

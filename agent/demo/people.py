@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -46,6 +46,7 @@ class Person:
     okta_mfa: bool = True
     workspace: str = "active"  # "active", "suspended" or ""
     two_sv: bool = True
+    nda: bool = True  # HR holds the signed NDA
 
     @property
     def login(self) -> str:
@@ -63,7 +64,7 @@ CAST = (
     Person("E004", "David Kim", "Finance", 365),
     Person("E005", "Emma Schulz", "Finance", 600, okta_login=140),
     Person("E006", "Farid Haddad", "Engineering", 300),
-    Person("E007", "Grace Liu", "Engineering", 250),
+    Person("E007", "Grace Liu", "Engineering", 250, nda=False),
     Person("E008", "Hiro Tanaka", "Engineering", 200),
     Person("E009", "Isabel Rossi", "Finance", 20, okta_login=None),
     Person("E010", "Finn Berg", "Engineering", 500, left=30, okta_login=4, workspace="suspended"),
@@ -83,7 +84,7 @@ def _stamp(now: datetime, days: int | None) -> str | None:
     return (now - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
-def write_hr_export(path: Path, now: datetime) -> None:
+def write_hr_export(path: Path, now: datetime, cast: Sequence[Person] = CAST) -> None:
     """The HR system's export, as a CSV the `[hr] provider = "file"` collector reads."""
     fields = (
         "employee_id", "email", "name", "status", "hire_date", "termination_date", "department",
@@ -92,7 +93,7 @@ def write_hr_export(path: Path, now: datetime) -> None:
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=fields)
         writer.writeheader()
-        for p in CAST:
+        for p in cast:
             writer.writerow({
                 "employee_id": p.employee_id,
                 "email": p.email,
@@ -103,14 +104,14 @@ def write_hr_export(path: Path, now: datetime) -> None:
                 "department": p.department,
                 "screening_completed": _day(now, p.hired + 10),
                 "terms_signed": "true",
-                "nda_signed": str(p.employee_id != "E007").lower(),  # Grace's NDA is missing
+                "nda_signed": str(p.nda).lower(),
                 "training_completed": _day(now, 400 if p.employee_id == "E006" else 30),  # Farid's is overdue
             })  # fmt: skip
 
 
-def okta_world(now: datetime) -> OktaWorld:
+def okta_world(now: datetime, cast: Sequence[Person] = CAST) -> OktaWorld:
     world = OktaWorld(token="")  # the service app's tokens only
-    for n, p in enumerate(CAST, start=1):
+    for n, p in enumerate(cast, start=1):
         if not p.okta:
             continue
         factors = [factor("push", n)] if p.okta_mfa and p.okta != "DEPROVISIONED" else []
@@ -129,10 +130,10 @@ def okta_world(now: datetime) -> OktaWorld:
     return world
 
 
-def workspace_world(now: datetime) -> WorkspaceWorld:
+def workspace_world(now: datetime, cast: Sequence[Person] = CAST) -> WorkspaceWorld:
     world = WorkspaceWorld()
     roles = world.add_system_roles()
-    for p in CAST:
+    for p in cast:
         if not p.workspace:
             continue
         user = world.add_user(
@@ -167,10 +168,33 @@ def _write_json(path: Path, document: dict[str, Any]) -> None:
         fh.write(json.dumps(document, indent=2).encode("utf-8"))
 
 
+class PeopleSystems:
+    """The demo's running Okta and Workspace and its HR export, shown as they stand on a given day."""
+
+    def __init__(self, directory: Path, okta: OktaServer, workspace: WorkspaceServer, sections: str) -> None:
+        self.hr_path = directory / "people.csv"
+        self.okta = okta
+        self.workspace = workspace
+        self.sections = sections  # the configuration sections that point the agent at them
+        self._okta_app = okta.world.apps[CLIENT_ID]
+
+    def show(self, now: datetime, cast: Sequence[Person] = CAST) -> None:
+        """Every system as `cast` stands at `now`: the days in the cast count back from it. The
+        servers and the agent's credentials stay; only what the systems hold is replaced."""
+        write_hr_export(self.hr_path, now, cast)
+        okta = okta_world(now, cast)
+        okta.apps[CLIENT_ID] = self._okta_app
+        self.okta.world = okta
+        workspace = workspace_world(now, cast)
+        workspace.service_accounts = self.workspace.world.service_accounts
+        workspace.tokens = self.workspace.world.tokens
+        self.workspace.world = workspace
+
+
 @contextmanager
-def people_servers(directory: Path, now: datetime | None = None) -> Iterator[str]:
+def people_servers(directory: Path, now: datetime | None = None) -> Iterator[PeopleSystems]:
     """Serve the demo's Okta and Workspace, write their credentials and the HR export into
-    `directory`, and yield the configuration sections that point the agent at them."""
+    `directory`, and yield them with the configuration sections that point the agent at them."""
     now = now or datetime.now(UTC)
     hr_path = directory / "people.csv"
     write_hr_export(hr_path, now)
@@ -182,7 +206,7 @@ def people_servers(directory: Path, now: datetime | None = None) -> Iterator[str
         key_file = directory / "workspace-service-account.json"
         _write_json(key_file, workspace.new_service_account(f"annexa-reader@annexa-demo.iam.{DOMAIN}"))
         aliases = "\n".join(f'"{p.login}" = "{p.employee_id}"' for p in CAST)
-        yield (
+        sections = (
             f'[hr]\nenabled = true\nprovider = "file"\npath = {json.dumps(str(hr_path.resolve()))}\n\n'
             f"[hr.aliases]  # the AWS IAM user names\n{aliases}\n\n"
             f"[okta]\nenabled = true\norg_url = {json.dumps(okta_server.url)}\nclient_id = {json.dumps(CLIENT_ID)}\n"
@@ -190,3 +214,4 @@ def people_servers(directory: Path, now: datetime | None = None) -> Iterator[str
             f"[google_workspace]\nenabled = true\napi_endpoint = {json.dumps(workspace.url)}\n"
             f"credentials_file = {json.dumps(str(key_file.resolve()))}\nadmin_email = {json.dumps(ADMIN)}\n\n"
         )
+        yield PeopleSystems(directory, okta_server, workspace, sections)

@@ -10,6 +10,7 @@ import shutil
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from agent.errors import UsageError
 from agent.plugin.loader import load_plugins
 from agent.plugin.registry import Registry
 from agent.private_files import create_private
-from agent.run.runner import Progress, Runner, RunSummary
+from agent.run.runner import Progress, RunSummary
 from agent.store import Store
 
 _DEMO_ENV = {
@@ -158,17 +159,21 @@ SIMULATOR_LACKS = frozenset(
 
 
 def run_demo(
-    directory: Path, progress: Progress | None = None
+    directory: Path, progress: Progress | None = None, today: datetime | None = None
 ) -> tuple[RunSummary, Settings, Store, Registry]:
+    """Set up the demo organisation in `directory` and replay its fortnight up to `today` (now by
+    default); returns today's collection and what reads the store."""
+    from agent.demo.history import Demo, replay
     from agent.demo.organisation import seed_demo_org
     from agent.demo.people import people_servers
 
+    today = today or datetime.now(UTC)
     prepare_demo_dir(directory)
-    with people_servers(directory) as sections, moto_endpoint() as endpoint:
-        settings, _ = load_settings(write_demo_config(directory, sections))
+    with people_servers(directory, today) as people, moto_endpoint() as endpoint:
+        settings, _ = load_settings(write_demo_config(directory, people.sections))
         registry = load_plugins(systems=settings.enabled_systems())
         store = Store(settings.store.url, keys=seal_keys(settings.export.signing_key))
         seed_demo_org(endpoint)
         sources = sorted(s for s in registry.collectors if s not in SIMULATOR_LACKS)
-        summary = Runner(store, settings, registry, progress).collect(sources, kind="demo")
+        summary = replay(Demo(store, settings, registry, sources, people, endpoint), today, progress)
     return summary, settings, store, registry

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import JSON, DateTime
@@ -47,5 +49,25 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+class _Clock:
+    shift = timedelta(0)  # how far `utcnow` is from the wall clock; only `clock_at` changes it
+
+
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """The product's one clock: every stored time, and the "now" checks judge against, come from here."""
+    return datetime.now(UTC) + _Clock.shift
+
+
+@contextmanager
+def clock_at(moment: datetime) -> Iterator[None]:
+    """Inside the block `utcnow()` starts at `moment` and advances with real time, in every thread.
+
+    The demo replays past days through the product's own runs, NC actions and seals with it, so
+    its history is written (and sealed) exactly as a real one would have been.
+    """
+    saved = _Clock.shift
+    _Clock.shift = moment - datetime.now(UTC)
+    try:
+        yield
+    finally:
+        _Clock.shift = saved
