@@ -18,6 +18,7 @@ import argparse
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -51,8 +52,18 @@ def day_at(day: int) -> datetime:
     )
 
 
-def build(root: Path, days: int, checks: list[CheckSpec], accounts: int) -> None:
-    """The store: `days` sealed runs, each judging every check in every account."""
+Judged = tuple[CheckSpec, str, list[Result]]
+
+
+def build(
+    root: Path,
+    days: int,
+    checks: list[CheckSpec],
+    accounts: int,
+    extra: Callable[[int], list[Judged]] | None = None,
+) -> None:
+    """The store: `days` sealed runs, each judging every check in every account, and whatever
+    `extra(day)` adds to that day's run (judged, and its NCs recorded, in the same sealed entry)."""
     store = Store(f"sqlite:///{root / 'store.db'}", keys=seal_keys(str(root / "k.key")))
     sources = sorted({n for c in checks for n in c.needs})
     broken = checks[BROKEN[0]].needs[0]
@@ -66,7 +77,7 @@ def build(root: Path, days: int, checks: list[CheckSpec], accounts: int) -> None
                     error = f"{source}: access denied" if failed else None
                     write_observation(store, run, source, account(a), day_at(day), error=error)
             verdicts: list[Verdict] = []
-            failing: list[tuple[CheckSpec, str, list[Result]]] = []  # the only check and scope with an NC
+            failing: list[Judged] = []  # the story's check and scope, and any extra
             for n, spec in enumerate(checks):
                 for a in range(accounts):
                     story = (n, a)
@@ -82,11 +93,30 @@ def build(root: Path, days: int, checks: list[CheckSpec], accounts: int) -> None
                     verdicts.append(Verdict(spec.id, scope, results))
                     if story == FAILING[:2]:
                         failing.append((spec, scope, results))
+            for spec, scope, results in extra(day) if extra else []:
+                verdicts.append(Verdict(spec.id, scope, results))
+                failing.append((spec, scope, results))
             with store.write() as s:
                 add_check_runs(s, run, verdicts, day_at(day))
                 record_outcomes(s, failing, run, day_at(day))
             finish_run(store, run.id, RunStatus.COMPLETE)
     store.close()
+
+
+def aws_checks(everything: Registry, n: int) -> list[CheckSpec]:
+    """The first `n` AWS checks by id: the checks every run judges in every account."""
+    return sorted((c for c in everything.checks.values() if c.id.startswith("aws.")), key=lambda c: c.id)[:n]
+
+
+def write_config(root: Path, everything: Registry, checks: list[CheckSpec], more: str = "") -> Path:
+    """annexa.toml for the store in `root`: only `checks` on, then `more` (other sections)."""
+    disabled = ", ".join(f'"{c}"' for c in sorted(set(everything.checks) - {c.id for c in checks}))
+    config = root / "annexa.toml"
+    config.write_text(
+        f'[store]\nurl = "sqlite:///{root / "store.db"}"\n[export]\nsigning_key = "{root / "k.key"}"\n'
+        f"[aws]\nenabled = true\n[checks]\ndisabled = [{disabled}]\n{more}"
+    )
+    return config
 
 
 def story(doc: dict[str, Any], checks: list[CheckSpec]) -> str:
@@ -135,20 +165,14 @@ def main() -> None:
             parser.error(f"{option} must be at least {minimum}: the story built into the store needs it")
     logs.configure("warning")
     everything = load_plugins(Registry(), systems=())
-    checks = sorted((c for c in everything.checks.values() if c.id.startswith("aws.")), key=lambda c: c.id)
-    checks = checks[: args.checks]
+    checks = aws_checks(everything, args.checks)
     with tempfile.TemporaryDirectory() as tmp:
         root = args.keep or Path(tmp)
         root.mkdir(parents=True, exist_ok=True)
         reuse = (root / "store.db").exists()
         if not reuse:
             create_key_pair(root / "k.key")
-        disabled = ", ".join(f'"{c}"' for c in sorted(set(everything.checks) - {c.id for c in checks}))
-        config = root / "annexa.toml"
-        config.write_text(
-            f'[store]\nurl = "sqlite:///{root / "store.db"}"\n[export]\nsigning_key = "{root / "k.key"}"\n'
-            f"[aws]\nenabled = true\n[checks]\ndisabled = [{disabled}]\n"
-        )
+        config = write_config(root, everything, checks)
         started = time.perf_counter()
         if not reuse:
             build(root, args.days, checks, args.accounts)
