@@ -8,6 +8,7 @@ the app authlib fetches discovery, the token and the key set from the provider o
 
 from __future__ import annotations
 
+import base64
 import logging
 import re
 from collections.abc import Iterator
@@ -60,6 +61,12 @@ def dashboard(tmp_path: Path, provider: Provider, store: Any, registry: Any, **w
 def app(tmp_path: Path, provider: Provider, fake_store: Any, fake_registry: Any, monkeypatch) -> Starlette:
     monkeypatch.setenv(SECRET_ENV, SECRET)
     return dashboard(tmp_path, provider, fake_store, fake_registry)
+
+
+def dashboard_like(app: Starlette) -> Starlette:
+    """Another dashboard process with the same settings, store and registry (nothing cached)."""
+    web = app.state.web
+    return create_app(web.settings, web.store, web.registry, None, clock=lambda: NOW)
 
 
 def browser(app: Starlette) -> TestClient:
@@ -181,6 +188,25 @@ def test_a_replayed_callback_and_a_callback_from_another_browser_are_refused(app
     assert len(provider.requests_to("/token")) == 1
 
 
+def test_a_provider_that_cannot_be_reached_is_told_in_one_line_without_its_url(app, provider, caplog, capsys):
+    provider.signs_in(ANN)
+    c = browser(app)
+    back = to_provider(c)  # discovery done, the person sent back: then the provider goes away
+    provider.stop()
+    with caplog.at_level(logging.DEBUG):
+        refused = c.get(back)
+        assert refused.status_code == 401
+        assert problem_of(refused.text) == "sign-in failed: the provider could not be reached (ConnectError)"
+        fresh = browser(dashboard_like(app))  # a dashboard that never reached it, not even for discovery
+        start = fresh.get("/login/oidc")
+        assert start.status_code == 502
+        assert problem_of(start.text) == "sign-in failed: the provider could not be reached (ConnectError)"
+    assert signed_out(c) and signed_out(fresh)
+    logged = caplog.text + "".join(capsys.readouterr())
+    assert logged.count("web_sign_in_refused") == 2 and "dashboard_error" not in logged
+    assert provider.url not in logged + refused.text + start.text
+
+
 def test_the_client_secret_never_reaches_the_logs_or_a_page(app, provider, caplog, capsys):
     provider.signs_in(ANN)
     bodies: list[str] = []
@@ -189,13 +215,14 @@ def test_the_client_secret_never_reaches_the_logs_or_a_page(app, provider, caplo
             provider.fault = fault
             c = browser(app)
             start = c.get("/login/oidc")
-            bodies += [start.text, start.headers["location"]]
             back = httpx.get(start.headers["location"]).headers["location"]
             done = c.get(back)
-            bodies += [done.text, *done.headers.values(), c.get("/ncs").text]
-    # the secret did travel, to the provider alone
-    assert any(SECRET in str(s.headers) + str(s.form) or "Basic" in s.headers.get("authorization", "")
-               for s in provider.requests_to("/token"))  # fmt: skip
-    seen = caplog.text + "".join(capsys.readouterr()) + "".join(bodies)
-    assert "web_signed_in" in seen and "web_sign_in_refused" in seen  # the logs were captured
-    assert SECRET not in seen
+            for answer in (start, done, c.get("/ncs"), c.get("/login")):
+                bodies += [answer.text, *answer.headers.values()]
+    logged = caplog.text + "".join(capsys.readouterr())
+    assert "web_signed_in" in logged and "web_sign_in_refused" in logged  # the logs were captured
+    assert SECRET not in logged + "".join(bodies)
+    # ... and yet it travelled, to the provider's token endpoint alone (client_secret_basic)
+    basic = {s.headers["authorization"] for s in provider.requests_to("/token")}
+    assert basic == {"Basic " + base64.b64encode(f"{CLIENT_ID}:{SECRET}".encode()).decode()}
+    assert all(SECRET not in str(s) for s in provider.seen if s.path != "/token")

@@ -3,6 +3,8 @@ flow with state and nonce, and the ID token checked against the provider's keys.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -38,7 +40,11 @@ class Oidc:
         )
 
     async def redirect(self, request: Request, callback: str) -> Response:
-        response: Response = await self._client.authorize_redirect(request, callback)
+        """To the provider (its discovery document is fetched first, once).
+
+        Raises ValueError in one line when the provider cannot be asked."""
+        with _provider_errors():
+            response: Response = await self._client.authorize_redirect(request, callback)
         return response
 
     async def _claims(self) -> dict[str, Any]:
@@ -54,22 +60,30 @@ class Oidc:
         """The signed-in person's name (e-mail, else username, else subject) and groups.
 
         Raises ValueError with the provider's reason when the answer does not hold."""
-        try:
+        with _provider_errors():
             token = await self._client.authorize_access_token(request, claims_options=await self._claims())
-        except MismatchingStateError:  # a replayed callback, or one from a sign-in started elsewhere
-            raise ValueError("this sign-in was not started here or was already used: sign in again") from None
-        except OAuthError as exc:
-            raise ValueError(f"the provider refused the sign-in: {exc.error}") from None
-        except JoseError as exc:  # the ID token's signature, issuer, audience, expiry or nonce
-            detail = f" ({exc.description})" if exc.description else ""
-            raise ValueError(f"the provider's ID token is not valid: {exc.error}{detail}") from None
-        except httpx.HTTPStatusError as exc:  # its message names the URL: say what failed without it
-            raise ValueError(f"the provider answered HTTP {exc.response.status_code}") from None
-        except httpx.HTTPError as exc:
-            raise ValueError(f"the provider could not be reached ({type(exc).__name__})") from None
         claims: dict[str, Any] = dict(token.get("userinfo") or {})
         name = claims.get("email") or claims.get("preferred_username") or claims.get("sub")
         if not isinstance(name, str) or not name:
             raise ValueError("the provider's ID token names nobody")
         groups = claims.get(self.groups_claim, [])
         return name, [g for g in groups if isinstance(g, str)] if isinstance(groups, list) else []
+
+
+@contextmanager
+def _provider_errors() -> Iterator[None]:
+    """Whatever goes wrong with the provider, as a one-line ValueError. Never httpx's own message:
+    it names the URL."""
+    try:
+        yield
+    except MismatchingStateError:  # a replayed callback, or one from a sign-in started elsewhere
+        raise ValueError("this sign-in was not started here or was already used: sign in again") from None
+    except OAuthError as exc:
+        raise ValueError(f"the provider refused the sign-in: {exc.error}") from None
+    except JoseError as exc:  # the ID token's signature, issuer, audience, expiry or nonce
+        detail = f" ({exc.description})" if exc.description else ""
+        raise ValueError(f"the provider's ID token is not valid: {exc.error}{detail}") from None
+    except httpx.HTTPStatusError as exc:
+        raise ValueError(f"the provider answered HTTP {exc.response.status_code}") from None
+    except httpx.HTTPError as exc:
+        raise ValueError(f"the provider could not be reached ({type(exc).__name__})") from None

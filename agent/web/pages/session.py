@@ -52,7 +52,11 @@ async def oidc_start(request: Request) -> Response:
     if web.oidc is None:
         return problem(request, None, 404, "OIDC sign-in is not configured ([web] oidc_issuer)")
     request.session["next"] = _next(request, request.query_params.get("next"))
-    return await web.oidc.redirect(request, str(request.url_for("oidc_callback")))
+    try:
+        return await web.oidc.redirect(request, str(request.url_for("oidc_callback")))
+    except ValueError as exc:
+        log.warning("web_sign_in_refused", via="oidc", reason=str(exc))
+        return problem(request, None, 502, f"sign-in failed: {exc}")
 
 
 async def oidc_callback(request: Request) -> Response:
