@@ -165,6 +165,19 @@ def test_a_sign_in_the_provider_botches_is_refused_in_one_line_without_a_session
     assert signed_out(c)
 
 
+def test_a_dashboard_holding_the_wrong_secret_is_refused_by_the_provider(
+    tmp_path, provider, fake_store, fake_registry, monkeypatch
+):
+    monkeypatch.setenv(SECRET_ENV, "a-secret-the-provider-never-issued")
+    app = dashboard(tmp_path, provider, fake_store, fake_registry)
+    provider.signs_in(ANN)
+    c = browser(app)
+    refused = sign_in(c)
+    assert refused.status_code == 401
+    assert problem_of(refused.text) == "sign-in failed: the provider refused the sign-in: invalid_client"
+    assert signed_out(c)
+
+
 def test_next_pointing_to_another_origin_is_ignored(app, provider):
     provider.signs_in(ANN)
     for elsewhere in ("https://evil.example/", "//evil.example/", "javascript:alert(1)"):
