@@ -15,7 +15,6 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, select
-from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from agent.audit.nonconformities import ACTIVE, register_document, step_document
@@ -23,7 +22,7 @@ from agent.errors import Unverifiable, UsageError
 from agent.store import Store
 from agent.store.chain import read_counted
 from agent.store.hashing import nc_hash
-from agent.store.runs import PerScope, newest_per_scope
+from agent.store.runs import newest_of_each, newest_per_scope, proven_by
 from agent.store.schema import NcTransition, NcVersion, Observation, Run
 from agent.store.types import utcnow
 
@@ -52,53 +51,6 @@ def parse_as_of(text: str, now: datetime) -> datetime:
 def as_of_option(text: str | None) -> datetime | None:
     """The moment an `--as-of` value names, checked against the clock; None (the latest) without one."""
     return None if text is None else parse_as_of(text, utcnow())
-
-
-def proven_by(at: datetime | None) -> tuple[ColumnElement[bool], ...]:
-    """The SQL condition, on `Run`, that an entry had been finished by `at` (none when `at` is None:
-    the latest). Combined with the counted-runs condition by every reader."""
-    if at is None:
-        return ()
-    return (col(Run.finished_at).is_not(None) & (col(Run.finished_at) <= at),)
-
-
-def newest_of_each(
-    model: type[PerScope],
-    key: str,
-    when: str,
-    counted: ColumnElement[bool],
-    at: datetime | None,
-    *where: ColumnElement[bool],
-) -> ColumnElement[bool]:
-    """SQL condition: the row is the newest of its (`key`, scope) by `when` among the counted
-    entries finished by `at` (the latest if None), ordered like `newest_per_scope`. One probe of
-    the (key, scope, time) index per pair (ix_check_run_latest, ix_observation_latest) instead of
-    ranking every row ever written: a year of daily evaluations costs about what a day's does.
-    Rows are written before their entry is finished, so the probe starts at `at`."""
-    probe: Any = aliased(model)  # typed Any: its columns are read by name
-    probe_key, probe_when, probe_id = getattr(probe, key), getattr(probe, when), probe.id
-    pairs = (
-        select(getattr(model, key).label("key"), col(model.scope).label("scope"))
-        .where(*where)
-        .distinct()
-        .subquery()
-    )
-    newest = (
-        select(probe_id)
-        .join(Run, col(Run.id) == probe.run_id)
-        .where(
-            probe_key == pairs.c.key,
-            probe.scope == pairs.c.scope,
-            counted,
-            *proven_by(at),
-            *(() if at is None else (probe_when <= at,)),
-        )
-        .order_by(probe_when.desc(), probe_id.desc())
-        .limit(1)
-        .correlate(pairs)
-        .scalar_subquery()
-    )
-    return col(model.id).in_(select(newest).select_from(pairs))
 
 
 def observations_at(store: Store, sources: Iterable[str], at: datetime) -> list[Observation]:

@@ -11,7 +11,6 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from agent.audit.asof import proven_by
 from agent.audit.catalog import annex_a
 from agent.errors import UsageError
 from agent.files import read_bounded
@@ -19,6 +18,7 @@ from agent.store import Store
 from agent.store.chain import read_counted, record_entry
 from agent.store.db import insert_missing
 from agent.store.hashing import attestation_hash
+from agent.store.runs import proven_by
 from agent.store.schema import Attachment, Attestation, Run
 from agent.store.types import utcnow
 

@@ -23,7 +23,6 @@ from typing import Any
 
 from sqlmodel import col
 
-from agent.audit.asof import proven_by
 from agent.audit.samples import RecordRows, Seen, stored_rows
 from agent.canonical import canonical_json
 from agent.config.sections import InventorySettings
@@ -33,7 +32,7 @@ from agent.plugin.registry import AssetReaderSpec, Registry
 from agent.plugin.scopes import without_superseded
 from agent.store import Store
 from agent.store.chain import read_counted
-from agent.store.runs import newest_per_scope
+from agent.store.runs import newest_per_scope, proven_by
 from agent.store.schema import Observation
 from agent.tables import save_xlsx, table_csv
 

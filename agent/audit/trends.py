@@ -16,7 +16,7 @@ from sqlalchemy import Row, select
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import col
 
-from agent.audit.asof import active_at, proven_by
+from agent.audit.asof import active_at
 from agent.audit.nonconformities import ACTIVE
 from agent.config.settings import Settings
 from agent.plugin.registry import Registry
@@ -24,6 +24,7 @@ from agent.run.evaluate import active_checks
 from agent.store import Store
 from agent.store.chain import read_counted
 from agent.store.results import latest_check_runs
+from agent.store.runs import proven_by
 from agent.store.schema import CheckRun, NcTransition, Run
 
 

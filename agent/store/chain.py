@@ -15,6 +15,8 @@ import socket
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -196,11 +198,36 @@ def chain_state(session: Session, keys: SealKeys | None, *, signatures: bool = T
     return state
 
 
+# Set inside `one_walk()`: the chain states walked in it, by store.
+_walked: ContextVar[dict[int, ChainState] | None] = ContextVar("_walked", default=None)
+
+
+@contextmanager
+def one_walk() -> Iterator[None]:
+    """Inside the block every read of the counted runs shares one walk of the chain: a dashboard page
+    reads several registers, and each would otherwise re-derive every root (a year's are ~60 ms)."""
+    token = _walked.set({})
+    try:
+        yield
+    finally:
+        _walked.reset(token)
+
+
+def _walk(store: Store) -> ChainState:
+    walked = _walked.get()
+    state = walked.get(id(store)) if walked is not None else None
+    if state is None:
+        with store.read() as s:
+            state = chain_state(s, store.keys, signatures=False)
+        if walked is not None:
+            walked[id(store)] = state
+    return state
+
+
 def counted_runs(store: Store, excluded: Iterable[int] = ()) -> ColumnElement[bool]:
     """SQL condition: the run is sealed on the chain with a root that re-derives, of a status
     checks may rely on, and not `excluded`. Runs sealed after this look wait for the next one."""
-    with store.read() as s:
-        state = chain_state(s, store.keys, signatures=False)
+    state = _walk(store)
     if not state.ordered:
         return false()
     last = max(r.id or 0 for r in state.ordered)

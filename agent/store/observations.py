@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlmodel import col
 
 from agent import __version__
@@ -18,7 +18,7 @@ from agent.plugin.model import Record, RunStatus
 from agent.store.chain import read_counted
 from agent.store.db import Store, chunks, insert_ignoring_duplicates, insert_missing, table_of
 from agent.store.hashing import observation_hash, tree_hash
-from agent.store.runs import newest_per_scope
+from agent.store.runs import newest_of_each, newest_per_scope
 from agent.store.schema import Blob, Observation, Run, Tree, TreeEntry, id_of
 from agent.store.types import utcnow
 
@@ -110,17 +110,17 @@ def latest_observations(store: Store, sources: Iterable[str], current_run: int |
     wanted = sorted(set(sources))
     if not wanted:
         return []
-    return read_counted(
-        store,
-        lambda counted: newest_per_scope(
-            store,
-            Observation,
-            col(Observation.source),
-            col(Observation.collected_at),
-            col(Observation.source).in_(wanted),
-            or_(counted, col(Run.id) == current_run),
-        ),
-    )
+    only = col(Observation.source).in_(wanted)
+
+    def fetch(counted: ColumnElement[bool]) -> list[Observation]:
+        admitted = or_(counted, col(Run.id) == current_run)
+        # The newest per pair by one index probe each, not a rank over every observation ever made.
+        newest = newest_of_each(Observation, "source", "collected_at", admitted, None, only)
+        return newest_per_scope(
+            store, Observation, col(Observation.source), col(Observation.collected_at), admitted, newest
+        )
+
+    return read_counted(store, fetch)
 
 
 def known_scopes(store: Store, sources: Iterable[str]) -> list[str]:

@@ -12,13 +12,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from agent.audit.asof import newest_of_each
 from agent.logs import get_logger
 from agent.plugin.model import Result, Status
 from agent.store.chain import read_counted
 from agent.store.db import Store, chunks, insert_all, insert_ignoring_duplicates, table_of
 from agent.store.hashing import check_run_hash, result_set_hash
-from agent.store.runs import newest_per_scope
+from agent.store.runs import newest_of_each, newest_per_scope
 from agent.store.schema import CheckRun, ResultRow, ResultSet, Run, id_of
 
 log = get_logger()

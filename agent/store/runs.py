@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, delete, func, select
-from sqlalchemy.orm import InstrumentedAttribute, Mapped
+from sqlalchemy.orm import InstrumentedAttribute, Mapped, aliased
 from sqlmodel import col
 
 from agent.logs import get_logger
@@ -141,6 +141,53 @@ def newest_per_scope(
         for name in sorted(by_key)
         for row in without_superseded(by_key[name], lambda r: r.scope, lambda r: getattr(r, at_name))
     ]
+
+
+def proven_by(at: datetime | None) -> tuple[ColumnElement[bool], ...]:
+    """The SQL condition, on `Run`, that an entry had been finished by `at` (none when `at` is None:
+    the latest). Combined with the counted-runs condition by every reader."""
+    if at is None:
+        return ()
+    return (col(Run.finished_at).is_not(None) & (col(Run.finished_at) <= at),)
+
+
+def newest_of_each(
+    model: type[PerScope],
+    key: str,
+    when: str,
+    counted: ColumnElement[bool],
+    at: datetime | None,
+    *where: ColumnElement[bool],
+) -> ColumnElement[bool]:
+    """SQL condition: the row is the newest of its (`key`, scope) by `when` among the counted
+    entries finished by `at` (the latest if None), ordered like `newest_per_scope`. One probe of
+    the (key, scope, time) index per pair (ix_check_run_latest, ix_observation_latest) instead of
+    ranking every row ever written: a year of daily evaluations costs about what a day's does.
+    Rows are written before their entry is finished, so the probe starts at `at`."""
+    probe: Any = aliased(model)  # typed Any: its columns are read by name
+    probe_key, probe_when, probe_id = getattr(probe, key), getattr(probe, when), probe.id
+    pairs = (
+        select(getattr(model, key).label("key"), col(model.scope).label("scope"))
+        .where(*where)
+        .distinct()
+        .subquery()
+    )
+    newest = (
+        select(probe_id)
+        .join(Run, col(Run.id) == probe.run_id)
+        .where(
+            probe_key == pairs.c.key,
+            probe.scope == pairs.c.scope,
+            counted,
+            *proven_by(at),
+            *(() if at is None else (probe_when <= at,)),
+        )
+        .order_by(probe_when.desc(), probe_id.desc())
+        .limit(1)
+        .correlate(pairs)
+        .scalar_subquery()
+    )
+    return col(model.id).in_(select(newest).select_from(pairs))
 
 
 def latest_run(store: Store) -> Run | None:

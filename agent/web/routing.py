@@ -21,6 +21,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from agent.audit.asof import parse_as_of
 from agent.errors import AnnexaError, StoreBusy
 from agent.logs import get_logger
+from agent.store.chain import one_walk
 from agent.web.auth import current_user
 from agent.web.context import Web
 from agent.web.roles import Can, User
@@ -77,7 +78,8 @@ def _signed_in(request: Request, need: Can) -> tuple[Web, User | None, Response 
 
 def _guarded(request: Request, user: User, call: Callable[[], Response]) -> Response:
     try:
-        return call()
+        with one_walk():
+            return call()
     except StoreBusy as exc:
         return problem(request, user, 503, str(exc))
     except AnnexaError as exc:  # bad input: a date that is not one, an NC that does not exist

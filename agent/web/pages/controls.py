@@ -14,7 +14,6 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from agent.audit.asof import proven_by
 from agent.audit.attestations import MAX_BYTES, attest, attestation_document, attestations
 from agent.audit.catalog import annex_a
 from agent.audit.controls import control_statuses
@@ -22,6 +21,7 @@ from agent.errors import UsageError
 from agent.run.evaluate import active_checks
 from agent.store.chain import read_counted
 from agent.store.results import latest_check_runs, results_of
+from agent.store.runs import proven_by
 from agent.store.schema import CheckRun, Run
 from agent.web.context import Web
 from agent.web.roles import Can, User
