@@ -116,6 +116,7 @@ class Provider:
     def __init__(
         self, client_id: str, client_secret: str, redirect_uri: str, clock: Callable[[], float] = time.time
     ) -> None:
+        self.groups_claim = "groups"  # the claim the groups go in (Entra ID, for one, can use "roles")
         self.client_id = client_id
         self.client_secret = client_secret
         self.redirect_uri = redirect_uri
@@ -243,7 +244,7 @@ class Provider:
             "iat": issued,
             "exp": issued + 3600,
             "at_hash": _at_hash(access_token),
-            "groups": list(grant.person.groups),
+            self.groups_claim: list(grant.person.groups),
         }
         if self.fault is Fault.AZP_ONLY:
             claims["azp"] = grant.client_id
@@ -262,7 +263,7 @@ class Provider:
         person = self._tokens.get(bearer[7:]) if bearer.startswith("Bearer ") else None
         if person is None:
             return Answer(401, b"", {"WWW-Authenticate": 'Bearer error="invalid_token"'})
-        info: dict[str, Any] = {"sub": person.sub, "groups": list(person.groups)}
+        info: dict[str, Any] = {"sub": person.sub, self.groups_claim: list(person.groups)}
         if person.email:
             info["email"] = person.email
         return Answer.of_json(200, info)

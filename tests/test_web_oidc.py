@@ -139,6 +139,22 @@ def test_default_role_gives_an_unmapped_person_access(
     assert page.status_code == 200 and '<span class="role">viewer</span>' in page.text
 
 
+def test_groups_are_read_from_the_configured_claim(
+    tmp_path, provider, fake_store, fake_registry, monkeypatch
+):
+    monkeypatch.setenv(SECRET_ENV, SECRET)
+    app = dashboard(tmp_path, provider, fake_store, fake_registry, oidc_groups_claim="roles")
+    provider.signs_in(ANN)
+    provider.groups_claim = "groups"  # not where the dashboard looks: no group, no role
+    c = browser(app)
+    sign_in(c)
+    assert c.get("/ncs").status_code == 403
+    provider.groups_claim = "roles"
+    c = browser(app)
+    sign_in(c)
+    assert '<span class="role">editor</span>' in c.get("/ncs").text
+
+
 @pytest.mark.parametrize(
     ("fault", "reason"),
     [
