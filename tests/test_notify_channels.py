@@ -16,9 +16,9 @@ import pytest
 from aiosmtpd.controller import Controller
 from structlog.testing import capture_logs
 
+from agent.integrations import retry as retry_module
 from agent.integrations.settings import EventKind
 from agent.logs import quiet_libraries
-from agent.notify import dispatch as dispatch_module
 from agent.notify.dispatch import dispatch
 from agent.notify.message import MAX_ITEMS, Item, Message, message
 from integrations.slack.channel import escape as slack_escape
@@ -56,7 +56,7 @@ class Counted:
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> FakeTime:
     fake = FakeTime()
-    monkeypatch.setattr(dispatch_module, "time", fake)
+    monkeypatch.setattr(retry_module, "time", fake)
     return fake
 
 
@@ -141,10 +141,18 @@ def test_server_errors_are_retried_until_the_attempts_run_out_then_counted_faile
     )
 
 
-def test_a_retry_after_longer_than_max_backoff_is_capped(receiver, clock):
+def test_a_retry_after_longer_than_max_backoff_is_not_waited(receiver, clock):
     receiver.fail(Answer(429, headers={"Retry-After": "3600"}))
+    with capture_logs() as logs:
+        assert send([sample()], **webhook(receiver)).outcomes == [("webhook", "failed")]
+    assert clock.slept == [] and len(receiver.requests) == 1
+    assert logged(logs, "notification_failed")[0]["error"] == "the webhook receiver answered HTTP 429"
+
+
+def test_a_retry_after_within_max_backoff_is_waited(receiver, clock):
+    receiver.fail(Answer(429, headers={"Retry-After": "30"}))
     assert send([sample()], **webhook(receiver)).outcomes == [("webhook", "sent")]
-    assert clock.slept == [60.0]
+    assert clock.slept == [30.0]
 
 
 def test_an_unreachable_receiver_is_retried_and_never_named(clock, monkeypatch):

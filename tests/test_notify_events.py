@@ -12,8 +12,8 @@ import pytest
 from agent.audit.nc_actions import Change, apply
 from agent.config.settings import Settings
 from agent.daemon.metrics import Metrics
+from agent.integrations import retry as retry_module
 from agent.integrations.hooks import after_nc_action, after_run
-from agent.notify import dispatch as dispatch_module
 from agent.notify import notify_run
 from agent.plugin.model import Result, Severity
 from agent.plugin.registry import CheckSpec, Registry
@@ -56,7 +56,7 @@ def registry(world: World) -> Registry:
 @pytest.fixture
 def receiver(monkeypatch: pytest.MonkeyPatch) -> Iterator[WebhookReceiver]:
     monkeypatch.setenv("ANNEXA_EVENTS_WEBHOOK_SECRET", SECRET)
-    monkeypatch.setattr(dispatch_module, "time", FakeTime())
+    monkeypatch.setattr(retry_module, "time", FakeTime())
     server = WebhookReceiver(SECRET).start()
     yield server
     server.stop()

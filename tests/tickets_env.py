@@ -33,10 +33,10 @@ def jira(request: pytest.FixtureRequest) -> Iterator[JiraServer]:
 
 @pytest.fixture
 def waits(monkeypatch: pytest.MonkeyPatch) -> FakeTime:
-    import agent.tickets.retry
+    import agent.integrations.retry
 
     clock = FakeTime()
-    monkeypatch.setattr(agent.tickets.retry, "time", clock)
+    monkeypatch.setattr(agent.integrations.retry, "time", clock)
     return clock
 
 

@@ -1,18 +1,18 @@
 """Sending messages to the enabled channels, each with retries and back-off.
 
-The one place that retries: a channel raises Undelivered saying whether to try again, and this
-loop waits (the receiver's Retry-After, else the configured back-off doubled each time, never
-more than `max_backoff`), counts the outcome and logs a failure by channel and event, without
-URLs or secrets. Nothing here raises: a notification never fails the run it is about.
+A channel raises Undelivered saying whether to try again; agent/integrations/retry.py waits (the
+receiver's Retry-After, else the configured back-off doubled each time; a longer wait than
+`max_backoff` is not waited), and this counts the outcome and logs a failure by channel and event,
+without URLs or secrets. Nothing here raises: a notification never fails the run it is about.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from importlib import import_module
 
 from agent.integrations.hooks import Count
+from agent.integrations.retry import Backoff, retried
 from agent.integrations.settings import ChannelSettings, NotifySettings
 from agent.logs import get_logger
 from agent.notify.delivery import Send, Undelivered
@@ -50,28 +50,23 @@ def _deliver(
     """True once an attempt succeeds; False after the last attempt, or the first not worth repeating."""
     timeout = notify.timeout.total_seconds()
     said = log.bind(channel=name, kind=message.event.value, run=message.run_id)
-    for attempt in range(1, notify.attempts + 1):
-        try:
-            send(message, section, timeout)
-        except Undelivered as exc:
-            failure, retryable, asked = str(exc), exc.retryable, exc.retry_after
-        except Exception as exc:  # a channel's bug: its text may carry a URL, so only its type is told
-            failure, retryable, asked = f"unexpected {type(exc).__name__}", False, None
-        else:
-            said.info("notification_sent", attempts=attempt)
-            return True
-        if not retryable or attempt == notify.attempts:
-            said.error("notification_failed", attempts=attempt, error=failure)
-            return False
-        wait = _wait(attempt, asked, notify)
-        said.warning("notification_retry", attempt=attempt, error=failure, wait_seconds=wait)
-        time.sleep(wait)
-    return False
+    attempts = 0
 
+    def attempt() -> None:
+        nonlocal attempts
+        attempts += 1
+        send(message, section, timeout)
 
-def _wait(attempt: int, asked: float | None, notify: NotifySettings) -> float:
-    """Seconds before attempt `attempt + 1`: what the receiver asked for, else the back-off doubled
-    per attempt so far; never more than max_backoff."""
-    if asked is None:
-        asked = notify.backoff.total_seconds() * 2 ** (attempt - 1)
-    return min(asked, notify.max_backoff.total_seconds())
+    def retrying(n: int, exc: Undelivered, wait: float) -> None:
+        said.warning("notification_retry", attempt=n, error=str(exc), wait_seconds=wait)
+
+    try:
+        retried(Backoff.of(notify), attempt, Undelivered, retrying)
+    except Undelivered as exc:
+        said.error("notification_failed", attempts=attempts, error=str(exc))
+        return False
+    except Exception as exc:  # a channel's bug: its text may carry a URL, so only its type is told
+        said.error("notification_failed", attempts=attempts, error=f"unexpected {type(exc).__name__}")
+        return False
+    said.info("notification_sent", attempts=attempts)
+    return True

@@ -18,13 +18,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, ParamSpec, TypeVar, cast
 
 from agent.audit.nonconformities import NcState
+from agent.integrations.retry import Backoff, retried
 from agent.logs import get_logger
 from agent.store import Store
 from agent.store.schema import id_of
 from agent.tickets import links
 from agent.tickets.model import Tracker, TrackerError, TrackerUnavailable
 from agent.tickets.notes import nc_link, note, summary
-from agent.tickets.retry import Backoff, retried
 
 if TYPE_CHECKING:
     from agent.config.settings import Settings
@@ -68,7 +68,7 @@ class _Sync:
         as _Refused (the caller moves on to its next item) or, when the tracker is still unavailable
         after its attempts, as _Down (its work waits for the next run)."""
         try:
-            return retried(self.backoff, call, *args, **kwargs)
+            return retried(self.backoff, lambda: call(*args, **kwargs), TrackerUnavailable)
         except TrackerError as exc:
             log.warning(event, tracker=self.name, error=str(exc), **about)
             self.counted("failed")
@@ -127,7 +127,7 @@ def synchronise(
 ) -> None:
     """Each enabled tracker brought up to date for `nc_ids` (None: every NC); never raises."""
     notify = settings.notify
-    backoff = Backoff(notify.attempts, notify.backoff.total_seconds(), notify.max_backoff.total_seconds())
+    backoff = Backoff.of(notify)
     for name, section in settings.trackers().items():
         try:
             job = _Sync(
