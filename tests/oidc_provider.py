@@ -49,6 +49,7 @@ class Person:
     sub: str
     email: str = ""
     groups: tuple[str, ...] = ()
+    email_verified: bool | None = None  # None: the claim is left out, as many providers do
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ class Grant:
     nonce: str | None
     scope: str
     person: Person
+    challenge: str | None = None  # PKCE (S256)
 
 
 @dataclass
@@ -181,11 +183,14 @@ class Provider:
             return self._back({"error": "invalid_scope", **back})
         if self.fault is Fault.ACCESS_DENIED:
             return self._back({"error": "access_denied", "error_description": "The user declined", **back})
+        if "code_challenge" in query and query.get("code_challenge_method") != "S256":
+            return self._back({"error": "invalid_request", "error_description": "S256 only", **back})
         code = secrets.token_urlsafe(24)
         with self._lock:
             self._codes[code] = Grant(
-                self.client_id, self.redirect_uri, query.get("nonce"), query["scope"], self.person
-            )
+                self.client_id, self.redirect_uri, query.get("nonce"), query["scope"], self.person,
+                query.get("code_challenge"),
+            )  # fmt: skip
         return self._back({"code": code, **back})
 
     def _back(self, params: dict[str, str]) -> Answer:
@@ -202,6 +207,8 @@ class Provider:
             grant = self._codes.pop(form.get("code", ""), None)  # a code is redeemed once
         if grant is None or grant.redirect_uri != form.get("redirect_uri"):
             return Answer.oauth_error(400, "invalid_grant", "The code is unknown, used, or not for this URI")
+        if grant.challenge is not None and _s256(form.get("code_verifier", "")) != grant.challenge:
+            return Answer.oauth_error(400, "invalid_grant", "PKCE verification failed")
         if self.fault is Fault.TOKEN_500:
             return Answer(
                 500, b"<html><body>Internal Server Error</body></html>", {"Content-Type": "text/html"}
@@ -250,6 +257,8 @@ class Provider:
             claims["azp"] = grant.client_id
         if grant.person.email:
             claims["email"] = grant.person.email
+        if grant.person.email_verified is not None:
+            claims["email_verified"] = grant.person.email_verified
         if grant.nonce is not None:
             claims["nonce"] = "a-nonce-from-elsewhere" if self.fault is Fault.WRONG_NONCE else grant.nonce
         key = self.foreign_key if self.fault is Fault.FOREIGN_KEY else self.key
@@ -316,3 +325,8 @@ class Provider:
                 pass
 
         return Handler
+
+
+def _s256(verifier: str) -> str:
+    """The PKCE S256 challenge of `verifier` (RFC 7636 4.2)."""
+    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()

@@ -112,9 +112,19 @@ def test_a_person_in_a_mapped_group_signs_in_with_the_groups_role_and_lands_on_n
     (asked,) = provider.requests_to("/authorize")
     assert asked.query["response_type"] == "code" and "openid" in asked.query["scope"].split()
     assert asked.query["state"] and asked.query["nonce"] and asked.query["redirect_uri"] == CALLBACK
+    assert asked.query["code_challenge_method"] == "S256" and asked.query["code_challenge"]  # PKCE
     (redeemed,) = provider.requests_to("/token")
+    assert redeemed.form["code_verifier"]  # and the provider checked it against the challenge
     assert redeemed.headers["authorization"].startswith("Basic ") and "client_secret" not in redeemed.form
     assert len(provider.requests_to("/jwks")) == 1
+
+
+def test_an_address_the_provider_has_not_verified_never_names_the_person(app, provider):
+    provider.signs_in(Person("u-77", email="ann@example.com", groups=(), email_verified=False))
+    c = browser(app)
+    sign_in(c)
+    page = c.get("/")
+    assert page.status_code == 403 and '<span id="user">u-77</span>' in page.text  # not ann's editor role
 
 
 def test_the_name_falls_back_to_the_subject_and_a_person_without_a_role_is_refused_every_page(app, provider):

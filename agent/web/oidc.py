@@ -36,7 +36,8 @@ class Oidc:
             client_id=settings.oidc_client_id,
             client_secret=secret.get_secret_value(),
             server_metadata_url=f"{settings.oidc_issuer}/.well-known/openid-configuration",
-            client_kwargs={"scope": settings.oidc_scopes},
+            # PKCE as well as the client secret: a code intercepted on its way back is worthless.
+            client_kwargs={"scope": settings.oidc_scopes, "code_challenge_method": "S256"},
         )
 
     async def redirect(self, request: Request, callback: str) -> Response:
@@ -63,7 +64,10 @@ class Oidc:
         with _provider_errors():
             token = await self._client.authorize_access_token(request, claims_options=await self._claims())
         claims: dict[str, Any] = dict(token.get("userinfo") or {})
-        name = claims.get("email") or claims.get("preferred_username") or claims.get("sub")
+        # An address the provider says it has not verified could be anyone's (self-registration):
+        # roles are given by address, so it never names the person. Many providers omit the claim.
+        email = claims.get("email") if claims.get("email_verified") is not False else None
+        name = email or claims.get("preferred_username") or claims.get("sub")
         if not isinstance(name, str) or not name:
             raise ValueError("the provider's ID token names nobody")
         groups = claims.get(self.groups_claim, [])
