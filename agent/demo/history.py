@@ -42,11 +42,39 @@ def day_at(today: datetime, day: int) -> datetime:
     return today - timedelta(days=DAYS - day)
 
 
+class _AcrossDays:
+    """One progress bar over the whole fortnight: the runner starts and stops one per run."""
+
+    def __init__(self, inner: Progress) -> None:
+        self.inner = inner
+        self.started = False
+
+    def start(self, total: int) -> None:
+        if not self.started:
+            self.started = True
+            self.inner.start(total * DAYS)  # every day collects the same sources
+
+    def advance(self, label: str, ok: bool) -> None:
+        self.inner.advance(label, ok)
+
+    def stop(self) -> None:
+        """Left to `close`, after the last day."""
+
+    def close(self) -> None:
+        if self.started:
+            self.inner.stop()
+
+
 def replay(demo: Demo, today: datetime, progress: Progress | None = None) -> RunSummary:
     """Collect each day of the story at its time, then take Dana's steps of the day; returns the last
     day's (today's) collection."""
     world = DemoWorld(demo.endpoint)
-    return [_replay_day(demo, world, day_at(today, day), day, progress) for day in range(1, DAYS + 1)][-1]
+    bar = _AcrossDays(progress) if progress is not None else None
+    try:
+        return [_replay_day(demo, world, day_at(today, day), day, bar) for day in range(1, DAYS + 1)][-1]
+    finally:
+        if bar is not None:
+            bar.close()
 
 
 def _replay_day(
