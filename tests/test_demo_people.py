@@ -67,6 +67,7 @@ def test_the_demo_finds_a_leaver_across_systems(demo) -> None:
         "google_workspace.mfa.enforced",
         "google_workspace.mfa.user_not_enrolled",
         "hr.people.nda_signed",
+        "hr.people.terms_signed",  # Isabel's signed terms found missing on day 11
         "hr.people.training_overdue",
     }
     controls = annexa_json("controls", "--as-of", TODAY.isoformat(), "--config", config)
@@ -127,3 +128,20 @@ def test_the_demo_store_verifies_and_the_demo_ends_with_the_dashboard(demo) -> N
     verified = annexa("verify", "--store", "--config", str(config))
     assert verified.returncode == 0, verified.stdout + verified.stderr
     assert proc.stdout.splitlines()[-1].endswith(f"annexa serve --config {config}")
+
+
+def test_the_controls_trend_moves_over_the_fortnight(demo) -> None:
+    directory, _ = demo
+    config = str(directory / "annexa.toml")
+
+    def statuses(day: date) -> dict[str, str]:
+        controls = annexa_json("controls", "--as-of", day.isoformat(), "--config", config)
+        return {c["id"]: c["status"] for c in controls}
+
+    day4, today = statuses(FORTNIGHT[3]), statuses(TODAY)
+    moved = {c: (day4[c], today[c]) for c in day4 if day4[c] != today[c]}
+    assert moved == {
+        "A.8.24": ("failing", "passing"),  # EBS encryption by default from day 5
+        "A.6.2": ("passing", "failing"),  # Isabel's terms missing from day 11
+        "A.6.6": ("failing", "passing"),  # Grace's NDA filed on day 12
+    }

@@ -47,6 +47,7 @@ class Person:
     workspace: str = "active"  # "active", "suspended" or ""
     two_sv: bool = True
     nda: bool = True  # HR holds the signed NDA
+    terms: bool = True  # HR holds the signed terms of employment
 
     @property
     def login(self) -> str:
@@ -103,7 +104,7 @@ def write_hr_export(path: Path, now: datetime, cast: Sequence[Person] = CAST) ->
                 "termination_date": _day(now, p.left) if p.left else "",
                 "department": p.department,
                 "screening_completed": _day(now, p.hired + 10),
-                "terms_signed": "true",
+                "terms_signed": str(p.terms).lower(),
                 "nda_signed": str(p.nda).lower(),
                 "training_completed": _day(now, 400 if p.employee_id == "E006" else 30),  # Farid's is overdue
             })  # fmt: skip

@@ -2,8 +2,10 @@
 does about the nonconformities, so the dashboard's trends and the NC register have a history to show.
 
 Day 14 is today. On day 3 someone opens SSH to the world on a bastion security group, closed again
-on day 8; Carla and David enrol MFA devices on day 6 and Ben loses his on day 11 (a regression of a closed
-NC); Emma signs in to Okta again on day 9 (her draft closes itself); HR files Grace's NDA on day 12.
+on day 8; EBS encryption by default is turned on on day 5 (A.8.24 passes from then on); Carla and
+David enrol MFA devices on day 6 and Ben loses his on day 11 (a regression of a closed NC); Emma
+signs in to Okta again on day 9 (her draft closes itself); HR finds Isabel's signed terms missing on
+day 11 (A.6.2 fails) and files Grace's NDA on day 12 (A.6.6 passes).
 Dana, the ISMS manager, accepts, plans, resolves, closes and rejects NCs on the way, so the register
 ends with drafts and with open, action_planned, resolved (ready for verification), closed and
 rejected NCs.
@@ -14,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import boto3
 
@@ -27,7 +29,7 @@ if TYPE_CHECKING:
 
 DAYS = 14
 ACTOR = "dana.lee@example.com"
-EC2_REGION = "eu-west-1"  # the demo configuration's one region
+REGIONAL = "eu-west-1"  # the demo configuration's one region
 BASTION = "bastion-ssh"
 MFA_LATECOMERS = ("carla.mendes", "david.kim")  # the console users seeded without MFA
 SSH_FROM_ANYWHERE = {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}
@@ -43,8 +45,9 @@ class DemoWorld:
     def iam(self) -> IAMClient:
         return boto3.client("iam", endpoint_url=self.endpoint, region_name=REGION, **FAKE_CREDENTIALS)
 
-    def ec2(self) -> Any:  # no EC2 type stubs are installed
-        return boto3.client("ec2", endpoint_url=self.endpoint, region_name=EC2_REGION, **FAKE_CREDENTIALS)
+    def regional(self, service: str) -> Any:  # typed loosely: no EC2 type stubs are installed
+        session = boto3.Session(region_name=REGIONAL, **FAKE_CREDENTIALS)
+        return cast(Any, session).client(service, endpoint_url=self.endpoint)
 
     def update(self, employee_id: str, **facts: Any) -> None:
         self.cast = tuple(
@@ -53,15 +56,19 @@ class DemoWorld:
 
 
 def open_bastion(world: DemoWorld) -> None:
-    ec2 = world.ec2()
+    ec2 = world.regional("ec2")
     group = ec2.create_security_group(GroupName=BASTION, Description="bastion host")
     ec2.authorize_security_group_ingress(GroupId=group["GroupId"], IpPermissions=[SSH_FROM_ANYWHERE])
 
 
 def close_bastion(world: DemoWorld) -> None:
-    ec2 = world.ec2()
+    ec2 = world.regional("ec2")
     [group] = ec2.describe_security_groups(GroupNames=[BASTION])["SecurityGroups"]
     ec2.revoke_security_group_ingress(GroupId=group["GroupId"], IpPermissions=[SSH_FROM_ANYWHERE])
+
+
+def ebs_encrypted_by_default(world: DemoWorld) -> None:
+    world.regional("ec2").enable_ebs_encryption_by_default()
 
 
 def console_users_enrol_mfa(world: DemoWorld) -> None:
@@ -85,13 +92,18 @@ def grace_nda_filed(world: DemoWorld) -> None:
     world.update("E007", nda=True)
 
 
+def isabel_terms_missing(world: DemoWorld) -> None:
+    world.update("E009", terms=False)
+
+
 # Before the day's collection, in this order.
 CHANGES: dict[int, tuple[Callable[[DemoWorld], None], ...]] = {
     3: (open_bastion,),
+    5: (ebs_encrypted_by_default,),
     6: (console_users_enrol_mfa,),
     8: (close_bastion,),
     9: (emma_signs_in,),
-    11: (ben_loses_mfa,),
+    11: (ben_loses_mfa, isabel_terms_missing),
     12: (grace_nda_filed,),
 }
 
