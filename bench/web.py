@@ -46,6 +46,7 @@ USER_HEADER = "X-Forwarded-User"
 VIEWER = "viewer@bench.example"
 CONTROL = "A.8.15"  # the control most AWS checks map to: the longest control page
 TARGET_MEDIAN_S, TARGET_P95_S = 0.2, 1.0
+TIMEOUT_S = 60.0  # a request still unanswered then counts as failed
 
 
 def short_lived(checks: list[CheckSpec], days: int, ncs: int) -> Callable[[int], list[Judged]]:
@@ -95,7 +96,7 @@ def timed(client: httpx.Client, path: str) -> float:
     answer = client.get(path)
     elapsed = time.perf_counter() - started
     if answer.status_code != 200:
-        raise SystemExit(f"GET {path}: {answer.status_code} {answer.text[:200]}")
+        raise RuntimeError(f"GET {path}: {answer.status_code}")
     return elapsed
 
 
@@ -104,18 +105,28 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-def viewers(url: str, count: int, rounds: int, pages: list[str]) -> tuple[list[float], float]:
-    """`count` threads, each a viewer with its own connection, all let go at once; latencies and wall time."""
+def viewers(url: str, count: int, rounds: int, pages: list[str]) -> tuple[list[float], int, float]:
+    """`count` threads, each a viewer with its own connection, all let go at once: the latencies of
+    the answered requests, how many failed (an error status or no answer in time), and wall time."""
     latencies: list[float] = []
+    failed = 0
     lock = threading.Lock()
     go = threading.Barrier(count + 1)
 
     def viewer() -> None:
-        with httpx.Client(base_url=url, headers={USER_HEADER: VIEWER}, timeout=120) as client:
+        nonlocal failed
+        with httpx.Client(base_url=url, headers={USER_HEADER: VIEWER}, timeout=TIMEOUT_S) as client:
             go.wait()
-            mine = [timed(client, page) for _ in range(rounds) for page in pages]
-        with lock:
-            latencies.extend(mine)
+            for _ in range(rounds):
+                for page in pages:
+                    try:
+                        took = timed(client, page)
+                    except (httpx.HTTPError, RuntimeError):
+                        with lock:
+                            failed += 1
+                        continue
+                    with lock:
+                        latencies.append(took)
 
     threads = [threading.Thread(target=viewer) for _ in range(count)]
     for t in threads:
@@ -124,7 +135,7 @@ def viewers(url: str, count: int, rounds: int, pages: list[str]) -> tuple[list[f
     started = time.perf_counter()
     for t in threads:
         t.join()
-    return latencies, time.perf_counter() - started
+    return latencies, failed, time.perf_counter() - started
 
 
 def peak_rss(pid: int) -> int:
@@ -141,10 +152,11 @@ def verdict(ok: bool) -> str:
 
 def measure(url: str, args: argparse.Namespace, server_pid: int) -> None:
     pages = ["/", "/controls", "/ncs", "/ncs/NC-0001", f"/controls/{CONTROL}"]
-    with httpx.Client(base_url=url, headers={USER_HEADER: VIEWER}, timeout=120) as client:
+    with httpx.Client(base_url=url, headers={USER_HEADER: VIEWER}, timeout=TIMEOUT_S) as client:
         first = timed(client, "/")
-        sizes = {page: len(client.get(page).content) for page in pages}
         overview = [timed(client, "/") for _ in range(args.requests)]
+        alone = {page: statistics.median(timed(client, page) for _ in range(3)) for page in pages}
+        sizes = {page: len(client.get(page).content) for page in pages}
     median = statistics.median(overview)
     print(
         f"first overview:           {first * 1000:7.0f} ms  (computes the 30-day trends, kept per chain head)"
@@ -154,13 +166,18 @@ def measure(url: str, args: argparse.Namespace, server_pid: int) -> None:
         f"{percentile(overview, 0.95) * 1000:5.0f} ms  (target: median <= {TARGET_MEDIAN_S * 1000:.0f} ms) "
         f"{verdict(median <= TARGET_MEDIAN_S)}"
     )
-    print("page sizes:               " + ", ".join(f"{p} {n / 1000:.0f} kB" for p, n in sizes.items()))
-    latencies, wall = viewers(url, args.viewers, args.rounds, pages)
-    p95 = percentile(latencies, 0.95)
+    print(
+        "one viewer, median of 3:  "
+        + ", ".join(f"{p} {alone[p] * 1000:.0f} ms ({sizes[p] / 1000:.0f} kB)" for p in pages)
+    )
+    latencies, failed, wall = viewers(url, args.viewers, args.rounds, pages)
+    p95 = percentile(latencies, 0.95) if latencies else float("inf")
+    ok = p95 <= TARGET_P95_S and not failed
     print(
         f"{args.viewers} viewers x {args.rounds} rounds x {len(pages)} pages: p50 "
-        f"{percentile(latencies, 0.5) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, max {max(latencies) * 1000:.0f} ms, "
-        f"{len(latencies) / wall:.1f} requests/s  (target: p95 <= {TARGET_P95_S:.0f} s) {verdict(p95 <= TARGET_P95_S)}"
+        f"{percentile(latencies, 0.5) * 1000 if latencies else 0:.0f} ms, p95 {p95 * 1000:.0f} ms, "
+        f"max {max(latencies, default=0) * 1000:.0f} ms, {len(latencies) / wall:.1f} requests/s, "
+        f"{failed} failed  (target: p95 <= {TARGET_P95_S:.0f} s, none failed) {verdict(ok)}"
     )
     print(f"server peak RSS:          {peak_rss(server_pid) / 1e6:7.1f} MB")
 
@@ -175,7 +192,7 @@ def main() -> None:
     parser.add_argument("--ncs", type=int, default=1000, help="Short-lived accounts' failures, one NC each.")
     parser.add_argument("--requests", type=int, default=30, help="Sequential overviews timed.")
     parser.add_argument("--viewers", type=int, default=50)
-    parser.add_argument("--rounds", type=int, default=4, help="Times each viewer requests every page.")
+    parser.add_argument("--rounds", type=int, default=2, help="Times each viewer requests every page.")
     parser.add_argument("--keep", type=Path, help="Keep the store in this directory; reuse it if there.")
     args = parser.parse_args()
     logs.configure("warning")

@@ -44,6 +44,7 @@ def test_the_dashboard_benchmark_measures_a_tiny_store(tmp_path):
     assert "built 3 daily runs x 4 check-scopes and 5 NCs" in out
     assert re.search(r"overview, 2 in a row: +median +\d+ ms, p95 +\d+ ms .* (PASS|FAIL)\n", out), out
     assert re.search(
-        r"2 viewers x 1 rounds x 5 pages: p50 \d+ ms, p95 \d+ ms, max \d+ ms, [\d.]+ requests/s", out
+        r"2 viewers x 1 rounds x 5 pages: p50 \d+ ms, p95 \d+ ms, max \d+ ms, [\d.]+ requests/s, 0 failed",
+        out,
     )
     assert re.search(r"server peak RSS: +[\d.]+ MB", out), out
