@@ -31,15 +31,18 @@ TODAY = date(2026, 3, 16)
 FORTNIGHT = [TODAY - timedelta(days=n) for n in range(13, -1, -1)]
 
 
+DemoRun = tuple[Path, subprocess.CompletedProcess[str]]  # the demo's directory and what it printed
+
+
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
+def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
     directory = tmp_path_factory.mktemp("demo") / "demo"
     proc = annexa("demo", "--dir", str(directory), "--today", TODAY.isoformat(), timeout=300)
     assert proc.returncode == 0, proc.stderr
     return directory, proc
 
 
-def test_the_demo_finds_a_leaver_across_systems(demo) -> None:
+def test_the_demo_finds_a_leaver_across_systems(demo: DemoRun) -> None:
     directory, proc = demo
     [line] = [ln for ln in proc.stdout.splitlines() if ln.startswith("A leaver found across systems")]
     assert re.fullmatch(
@@ -74,7 +77,7 @@ def test_the_demo_finds_a_leaver_across_systems(demo) -> None:
     assert not [c["id"] for c in controls if c["status"] == "error"]
 
 
-def test_the_demo_store_holds_a_sealed_fortnight(demo) -> None:
+def test_the_demo_store_holds_a_sealed_fortnight(demo: DemoRun) -> None:
     directory, _ = demo
     store = Store(
         f"sqlite:///{directory / 'annexa.db'}", keys=seal_keys(str(directory / "annexa-signing.key"))
@@ -92,7 +95,7 @@ def test_the_demo_store_holds_a_sealed_fortnight(demo) -> None:
     assert actions and {r.started_at.date() for r in actions} <= set(FORTNIGHT[:-1])
 
 
-def test_the_register_moves_through_every_state(demo) -> None:
+def test_the_register_moves_through_every_state(demo: DemoRun) -> None:
     directory, _ = demo
     config = str(directory / "annexa.toml")
     ncs = {nc["check_id"]: nc for nc in annexa_json("nc", "list", "--config", config)}
@@ -122,7 +125,7 @@ def test_the_register_moves_through_every_state(demo) -> None:
     assert f"{FORTNIGHT[10].isoformat()}" in mfa.stdout and "closed -> open (regression" in mfa.stdout
 
 
-def test_the_demo_store_verifies_and_the_demo_ends_with_the_dashboard(demo) -> None:
+def test_the_demo_store_verifies_and_the_demo_ends_with_the_dashboard(demo: DemoRun) -> None:
     directory, proc = demo
     config = directory / "annexa.toml"
     verified = annexa("verify", "--store", "--config", str(config))
@@ -130,7 +133,7 @@ def test_the_demo_store_verifies_and_the_demo_ends_with_the_dashboard(demo) -> N
     assert proc.stdout.splitlines()[-1].endswith(f"annexa serve --config {config}")
 
 
-def test_the_controls_trend_moves_over_the_fortnight(demo) -> None:
+def test_the_controls_trend_moves_over_the_fortnight(demo: DemoRun) -> None:
     directory, _ = demo
     config = str(directory / "annexa.toml")
 
