@@ -39,6 +39,31 @@ def _end_of(d: date) -> datetime:
     return datetime.combine(d + timedelta(days=1), time.min, tzinfo=UTC)
 
 
+def _rows_after(
+    store: Store,
+    model: type[CheckRun] | type[NcTransition],
+    when: str,
+    names: tuple[str, ...],
+    start: datetime,
+    end: datetime,
+) -> list[Row[Any]]:
+    """`names`, `when` and `run_id` of the counted rows in (start, end], in time order. Rows, not
+    tuples: read_counted checks the signature of each row's run."""
+    at = getattr(model, when)
+
+    def fetch(counted: ColumnElement[bool]) -> list[Row[Any]]:
+        with store.read() as s:
+            query = (
+                select(*(getattr(model, n) for n in (*names, when, "run_id")))
+                .join(Run, col(Run.id) == model.run_id)
+                .where(counted, *proven_by(end), at > start)
+                .order_by(at, col(model.id))
+            )
+            return list(s.execute(query))
+
+    return read_counted(store, fetch)
+
+
 def daily_trend(store: Store, settings: Settings, registry: Registry, last: date, days: int) -> list[Day]:
     """`days` days ending with `last` (included): failing controls and open NCs at each day's end."""
     first = last - timedelta(days=days - 1)
@@ -52,44 +77,10 @@ def daily_trend(store: Store, settings: Settings, registry: Registry, last: date
     fails: Counter[str] = Counter(check for (check, _), o in outcome.items() if o == "fail")
     state = {int(d["id"].split("-")[1]): d["state"] for d in active_at(store, start)}
 
-    # Rows, not tuples: read_counted checks the signature of each row's `run_id`.
-    def fetch_results(counted: ColumnElement[bool]) -> list[Row[Any]]:
-        with store.read() as s:
-            return list(
-                s.execute(
-                    select(
-                        col(CheckRun.check_id),
-                        col(CheckRun.scope),
-                        col(CheckRun.outcome),
-                        col(CheckRun.evaluated_at),
-                        col(CheckRun.run_id),
-                    )
-                    .join(Run, col(Run.id) == CheckRun.run_id)
-                    .where(counted, *proven_by(end), col(CheckRun.evaluated_at) > start)
-                    .order_by(col(CheckRun.evaluated_at), col(CheckRun.id))
-                )
-            )
-
-    def fetch_steps(counted: ColumnElement[bool]) -> list[Row[Any]]:
-        with store.read() as s:
-            return list(
-                s.execute(
-                    select(
-                        col(NcTransition.nc_id),
-                        col(NcTransition.to_state),
-                        col(NcTransition.at),
-                        col(NcTransition.run_id),
-                    )
-                    .join(Run, col(Run.id) == NcTransition.run_id)
-                    .where(counted, *proven_by(end), col(NcTransition.at) > start)
-                    .order_by(col(NcTransition.at), col(NcTransition.id))
-                )
-            )
-
     by_day: dict[date, list[tuple[datetime, int, tuple[str, ...]]]] = defaultdict(list)
-    for r in read_counted(store, fetch_results):
+    for r in _rows_after(store, CheckRun, "evaluated_at", ("check_id", "scope", "outcome"), start, end):
         by_day[r.evaluated_at.date()].append((r.evaluated_at, 0, (r.check_id, r.scope, r.outcome)))
-    for r in read_counted(store, fetch_steps):
+    for r in _rows_after(store, NcTransition, "at", ("nc_id", "to_state"), start, end):
         by_day[r.at.date()].append((r.at, 1, (str(r.nc_id), r.to_state)))
 
     active = {s.value for s in ACTIVE}

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from agent.config.cadence import Cadence, CadenceValue, match_source
 from agent.config.durations import Delay, Duration
@@ -65,6 +65,17 @@ class DaemonSettings(Section):
 Role = Literal["viewer", "auditor", "editor", "admin"]
 
 
+def _http_url(url: str) -> str:
+    if url and not url.startswith(("https://", "http://")):
+        raise ValueError("expected an http(s):// URL")
+    return url
+
+
+# An http(s) URL as given, or "" for none; a BaseUrl has paths appended to it, so no trailing slash.
+HttpUrl = Annotated[str, AfterValidator(_http_url)]
+BaseUrl = Annotated[HttpUrl, AfterValidator(lambda url: url.rstrip("/"))]
+
+
 class WebSettings(Section):
     """`annexa serve`, and the dashboard inside `annexa run` when `enabled`.
 
@@ -77,7 +88,7 @@ class WebSettings(Section):
     enabled: bool = False
     host: str = "127.0.0.1"
     port: int = Field(8470, ge=1, le=65535)
-    public_url: str = ""  # links in notifications and tickets; default http://host:port
+    public_url: BaseUrl = ""  # links in notifications and tickets; default http://host:port
     session_key_file: str = "annexa-web.key"  # created (0600) when missing
     session_ttl: Duration = timedelta(hours=8)
     secure_cookies: bool = True
@@ -85,20 +96,13 @@ class WebSettings(Section):
     proxy_user_header: str = ""
     proxy_groups_header: str = ""
     trusted_proxies: list[str] = ["127.0.0.1", "::1"]
-    oidc_issuer: str = ""
+    oidc_issuer: BaseUrl = ""
     oidc_client_id: str = ""
     oidc_client_secret_env: str = ""
     oidc_scopes: str = "openid email profile"
     oidc_groups_claim: str = "groups"
     roles: dict[str, Role] = {}
     default_role: Role | None = None
-
-    @field_validator("public_url", "oidc_issuer")
-    @classmethod
-    def _http_url(cls, url: str) -> str:
-        if url and not url.startswith(("https://", "http://")):
-            raise ValueError("expected an http(s):// URL")
-        return url.rstrip("/")
 
     @model_validator(mode="after")
     def _oidc_complete(self) -> WebSettings:

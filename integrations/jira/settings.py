@@ -6,6 +6,7 @@ from typing import ClassVar, Literal
 
 from pydantic import field_validator, model_validator
 
+from agent.config.sections import BaseUrl
 from agent.integrations.settings import TrackerSettings
 from agent.plugin.model import Severity
 
@@ -19,7 +20,7 @@ class JiraSettings(TrackerSettings):
 
     implementation: ClassVar[str] = "integrations.jira.tracker:JiraTracker"
 
-    url: str = ""
+    url: BaseUrl = ""
     deployment: Literal["cloud", "datacenter"] = "cloud"
     email: str = ""
     api_token_env: str = ""
@@ -32,13 +33,6 @@ class JiraSettings(TrackerSettings):
     labels: list[str] = ["annexa", "iso27001"]
     priorities: dict[Severity, str] = {}
     ca_file: str = ""
-
-    @field_validator("url")
-    @classmethod
-    def _http_url(cls, url: str) -> str:
-        if url and not url.startswith(("https://", "http://")):
-            raise ValueError("expected an http(s):// URL")
-        return url.rstrip("/")
 
     @field_validator("labels")
     @classmethod

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pydantic import field_validator
-
+from agent.config.sections import HttpUrl
 from agent.integrations.settings import ChannelSettings
 
 
@@ -14,13 +13,6 @@ class WebhookSettings(ChannelSettings):
 
     implementation: ClassVar[str] = "integrations.webhook.channel:send"
 
-    url: str = ""
+    url: HttpUrl = ""
     secret_env: str = ""
     secret_file: str = ""
-
-    @field_validator("url")
-    @classmethod
-    def _http_url(cls, url: str) -> str:
-        if url and not url.startswith(("https://", "http://")):
-            raise ValueError("expected an http(s):// URL")
-        return url
