@@ -245,3 +245,15 @@ def test_a_ticket_done_in_the_tracker_shows_on_the_nc_which_stays_as_it_is(web):
     assert '<a href="https://jira.example/browse/SEC-7" rel="noreferrer">SEC-7</a>: Done' in page
     assert "done in jira" in page and "closes only after verification" in page
     assert nc_state(store) == "draft"
+
+
+def test_what_a_page_keeps_is_read_again_once_the_chain_moves_on(web, world_with_markup, fake_registry):
+    app, store = web
+    c = signed_in(app)
+    failing = re.compile(r'data-status="failing">(\d+)<')
+    assert failing.findall(c.get("/").text) == ["1"]
+    assert failing.findall(c.get("/").text) == ["1"]  # kept: the same reading
+    world_with_markup.items["fake:b"] = {"x": True}
+    Runner(store, app.state.web.settings, fake_registry).collect([])
+    assert failing.findall(c.get("/").text) == ["0"]
+    assert 'class="chip passing"' in c.get("/controls/A.8.9").text

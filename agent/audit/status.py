@@ -16,7 +16,7 @@ from agent.plugin.registry import Registry
 from agent.store import Store, leases
 from agent.store.chain import badly_signed, chain_state
 from agent.store.observations import latest_observations
-from agent.store.schema import Run
+from agent.store.schema import Observation, Run
 
 _WORST = ("error", "stale", "fresh")
 
@@ -26,11 +26,21 @@ def evidence_states(
 ) -> list[dict[str, Any]]:
     """Each source and scope's latest observation: fresh, stale or error, with its age and limit;
     with `at`, the latest proven by then, aged at `at` (agent/audit/asof.py)."""
-    out = []
+    return states_of(observed(store, registry, at), settings, registry, at or now)
+
+
+def observed(store: Store, registry: Registry, at: datetime | None = None) -> list[Observation]:
+    """The latest observation of each source and scope (proven by `at`, if given)."""
     if at is not None:
-        now, observations = at, observations_at(store, registry.collectors, at)
-    else:
-        observations = latest_observations(store, registry.collectors, None)
+        return observations_at(store, registry.collectors, at)
+    return latest_observations(store, registry.collectors, None)
+
+
+def states_of(
+    observations: list[Observation], settings: Settings, registry: Registry, now: datetime
+) -> list[dict[str, Any]]:
+    """The observations aged at `now` against each source's freshness limit."""
+    out = []
     for obs in observations:
         spec = registry.collectors[obs.source]
         limit = settings.freshness_for(obs.source, spec.freshness)

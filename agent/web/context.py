@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from agent.config.settings import Settings
 from agent.plugin.registry import Registry
 from agent.store import Store
+from agent.web.sealed import Sealed
 
 if TYPE_CHECKING:
     from agent.web.oidc import Oidc
@@ -23,4 +24,4 @@ class Web:
     token: str | None  # the bootstrap admin token; None: sign-in by OIDC or proxy only
     clock: Callable[[], datetime]
     oidc: Oidc | None = None
-    cache: dict[tuple[str, ...], object] = field(default_factory=dict)
+    sealed: Sealed = field(default_factory=Sealed)

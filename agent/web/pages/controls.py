@@ -16,7 +16,6 @@ from starlette.responses import RedirectResponse, Response
 
 from agent.audit.attestations import MAX_BYTES, attest, attestation_document, attestations
 from agent.audit.catalog import annex_a
-from agent.audit.controls import control_statuses
 from agent.errors import UsageError
 from agent.run.evaluate import active_checks
 from agent.store.chain import read_counted
@@ -24,6 +23,7 @@ from agent.store.results import latest_check_runs, results_of
 from agent.store.runs import proven_by
 from agent.store.schema import CheckRun, Run
 from agent.web.context import Web
+from agent.web.pages.overview import statuses_of
 from agent.web.roles import Can, User
 from agent.web.routing import action, as_of, page, render
 
@@ -34,7 +34,7 @@ _SAFE_NAME = re.compile(r"[^A-Za-z0-9._ -]")
 
 @page()
 def controls(request: Request, user: User, web: Web) -> Response:
-    statuses = control_statuses(web.store, web.settings, web.registry, as_of(request, web))
+    statuses = statuses_of(web, as_of(request, web))
     wanted = request.query_params.get("status", "")
     shown = [c for c in statuses if not wanted or c.status == wanted]
     return render(request, user, "controls.html", title="Controls", controls=shown, wanted=wanted)
@@ -67,6 +67,16 @@ def _history(web: Web, check_ids: list[str], at: Any) -> list[Any]:
     return read_counted(web.store, fetch) if check_ids else []
 
 
+def _control(web: Web, cid: str, at: Any) -> dict[str, Any]:
+    """The control's checks with their latest results per scope, its history and attestations."""
+    specs = [c for c in active_checks(web.registry, web.settings) if cid in c.controls]
+    return {
+        "checks": [{"spec": spec, "scopes": _scopes(web, spec.id, at)} for spec in specs],
+        "history": _history(web, [s.id for s in specs], at),
+        "attestations": [attestation_document(a) for a in attestations(web.store, at) if a.control_id == cid],
+    }
+
+
 @page()
 def control(request: Request, user: User, web: Web) -> Response:
     cid = request.path_params["cid"]
@@ -74,21 +84,12 @@ def control(request: Request, user: User, web: Web) -> Response:
     if cid not in catalog:
         raise UsageError(f"{cid!r} is not an Annex A 2022 control")
     at = as_of(request, web)
-    status = next(c for c in control_statuses(web.store, web.settings, web.registry, at) if c.id == cid)
-    specs = [c for c in active_checks(web.registry, web.settings) if cid in c.controls]
-    checks = [{"spec": spec, "scopes": _scopes(web, spec.id, at)} for spec in specs]
-    vouches = [attestation_document(a) for a in attestations(web.store, at) if a.control_id == cid]
+    status = next(c for c in statuses_of(web, at) if c.id == cid)
+    shown = web.sealed.read(web.store, ("control", cid, at), lambda: _control(web, cid, at))
     return render(
-        request,
-        user,
-        "control.html",
-        title=f"{cid} {catalog[cid].title}",
-        control=catalog[cid],
-        summary=status,
-        checks=checks,
-        history=_history(web, [s.id for s in specs], at),
-        attestations=vouches,
-    )
+        request, user, "control.html", title=f"{cid} {catalog[cid].title}", control=catalog[cid],
+        summary=status, **shown,
+    )  # fmt: skip
 
 
 def _upload(form: FormData) -> UploadFile:

@@ -11,11 +11,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from agent.audit.asof import active_at
-from agent.audit.controls import control_statuses
+from agent.audit.controls import ControlStatus, control_statuses
 from agent.audit.nonconformities import open_by_severity
-from agent.audit.status import evidence_states, worst_state
+from agent.audit.status import observed, states_of, worst_state
 from agent.audit.trends import Day, daily_trend
-from agent.store.chain import chain_head
 from agent.web.charts import line_chart, stacked_bar
 from agent.web.context import Web
 from agent.web.roles import User
@@ -27,17 +26,24 @@ SEVERITIES = ("major", "minor", "ofi")
 
 
 def _trend(web: Web, at: datetime | None) -> list[Day]:
-    """Days only change when an entry is sealed: kept per chain head and last day."""
     last = (at or web.clock()).date()
-    with web.store.read() as s:
-        head = chain_head(s)
-    key = ("trend", head, last.isoformat())
-    cached = web.cache.get(key)
-    if not isinstance(cached, list):
-        cached = daily_trend(web.store, web.settings, web.registry, last, TREND_DAYS)
-        web.cache.clear()  # an older head's figures are of no further use
-        web.cache[key] = cached
-    return cached
+    return web.sealed.read(
+        web.store,
+        ("trend", last),
+        lambda: daily_trend(web.store, web.settings, web.registry, last, TREND_DAYS),
+    )
+
+
+def statuses_of(web: Web, at: datetime | None) -> list[ControlStatus]:
+    return web.sealed.read(
+        web.store, ("statuses", at), lambda: control_statuses(web.store, web.settings, web.registry, at)
+    )
+
+
+def evidence_of(web: Web, at: datetime | None) -> list[dict[str, Any]]:
+    """Each source and scope's latest observation, aged now (or at `at`)."""
+    observations = web.sealed.read(web.store, ("observed", at), lambda: observed(web.store, web.registry, at))
+    return states_of(observations, web.settings, web.registry, at or web.clock())
 
 
 def _open_ncs(web: Web, at: datetime | None) -> dict[str, int]:
@@ -52,7 +58,7 @@ def _open_ncs(web: Web, at: datetime | None) -> dict[str, int]:
 def _freshness(web: Web, at: datetime | None) -> list[dict[str, Any]]:
     """Per source: its worst state across scopes, how many scopes, and the oldest collection."""
     by_source: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for e in evidence_states(web.store, web.settings, web.registry, web.clock(), at):
+    for e in evidence_of(web, at):
         by_source[e["source"]].append(e)
     return [
         {
@@ -70,7 +76,7 @@ def _freshness(web: Web, at: datetime | None) -> list[dict[str, Any]]:
 @page()
 def overview(request: Request, user: User, web: Web) -> Response:
     at = as_of(request, web)
-    statuses = control_statuses(web.store, web.settings, web.registry, at)
+    statuses = statuses_of(web, at)
     by_status = Counter(c.status for c in statuses)
     ncs = _open_ncs(web, at)
     days = _trend(web, at)
@@ -99,6 +105,6 @@ def overview(request: Request, user: User, web: Web) -> Response:
 @page()
 def evidence(request: Request, user: User, web: Web) -> Response:
     at = as_of(request, web)
-    rows = evidence_states(web.store, web.settings, web.registry, web.clock(), at)
+    rows = evidence_of(web, at)
     rows.sort(key=lambda e: (e["source"], e["scope"]))
     return render(request, user, "evidence.html", title="Evidence", rows=rows)
