@@ -83,9 +83,7 @@ def serve(args: argparse.Namespace, conn: Connection) -> None:
         create_app(settings, store, registry, os.urandom(24).hex(), clock=lambda: noon), "127.0.0.1", 0
     )
     server.start()
-    while not server.server.started:  # bounded by the parent's wait for the URL
-        time.sleep(0.01)
-    conn.send(f"http://127.0.0.1:{server.server.servers[0].sockets[0].getsockname()[1]}")
+    conn.send(f"http://{server.address}")
     conn.recv()
     server.stop()
     store.close()

@@ -8,9 +8,7 @@ records every request the pages make, for the tests that prove no page calls out
 from __future__ import annotations
 
 import json
-import socket
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,27 +27,13 @@ READY_SECONDS = 30.0  # generous: a busy two-core machine starts uvicorn in well
 WINDOW = (1280, 900)  # also the README screenshots' size
 
 
-def _port(server: Server) -> int:
-    """The port uvicorn bound for port 0, once it listens; fails if it died or never got there."""
-    deadline = time.monotonic() + READY_SECONDS
-    while not server.server.started:
-        thread = server._thread
-        if thread is None or not thread.is_alive() or time.monotonic() > deadline:
-            raise AssertionError("the dashboard did not start listening")
-        time.sleep(0.01)
-    port: int = server.server.servers[0].sockets[0].getsockname()[1]
-    return port
-
-
 @contextmanager
 def served(app: Starlette) -> Iterator[str]:
     """The app on 127.0.0.1 at a port the kernel picks (no race for a free one); yields its origin."""
     server = Server(app, "127.0.0.1", 0)
-    server.start()
+    server.start(within=READY_SECONDS)
     try:
-        port = _port(server)
-        socket.create_connection(("127.0.0.1", port), timeout=READY_SECONDS).close()
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://{server.address}"
     finally:
         server.stop()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -102,6 +103,7 @@ class Server:
             server_header=False, proxy_headers=False,
         )  # fmt: skip
         self.server = uvicorn.Server(config)
+        self.port = port
         self.address = f"{host}:{port}"
         self._thread: threading.Thread | None = None
 
@@ -122,10 +124,20 @@ class Server:
         log.info("dashboard_listening", address=self.address)
         self.server.run()
 
-    def start(self) -> None:
+    def start(self, within: float = 30.0) -> None:
+        """Serve from a thread; returns once uvicorn listens (`address` then names the port bound,
+        the kernel's choice for port 0), or fails if it could not within `within` seconds."""
         self.bind_check()
         self._thread = threading.Thread(target=self.server.run, name="dashboard", daemon=True)
         self._thread.start()
+        deadline = time.monotonic() + within
+        while not self.server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise ConfigError(f"[web] the dashboard could not start on {self.address}")
+            time.sleep(0.01)
+        host = self.address.rpartition(":")[0]
+        self.port = self.server.servers[0].sockets[0].getsockname()[1]
+        self.address = f"{host}:{self.port}"
         log.info("dashboard_listening", address=self.address)
 
     def stop(self) -> None:
