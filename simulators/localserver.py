@@ -5,9 +5,9 @@ daemon thread, and the HTTP plumbing around the API itself.
 carried, tracks how many are being answered at once (its `pace` can hold them until `gather` are,
 so a test sees a client's concurrency without timing), checks the one credential the API accepts,
 answers with an injected `Fault` while one is due, and otherwise asks the subclass's `route` for a
-`Reply`, written as JSON (a `str` payload is sent verbatim). A subclass says only what is its API's
-own: its routes, its error document, which faults apply to a request, which credential it wants
-and how it refuses a wrong one.
+`Reply`, written as JSON (a `str` payload is sent verbatim: a page, a redirect's empty body). A
+subclass says only what is its API's own: its routes, its error document, which faults apply to a
+request, which credential it wants and how it refuses a wrong one.
 """
 
 from __future__ import annotations
@@ -31,14 +31,15 @@ GATHER_TIMEOUT = 60  # a safety net only: a client with the concurrency asked fo
 class Fault:
     """An answer given instead of the real one, to `times` requests (None: every one).
 
-    It is `status`, with `Retry-After: retry_after` when that is set, and `body` verbatim when that
-    is set (an HTML gateway page, malformed JSON), else the API's own error document with `message`.
+    It is `status`, with `Retry-After: retry_after` when that is set, and `body` when that is set (a
+    `str` verbatim: an HTML gateway page, malformed JSON; else as JSON: a document the API's own error
+    document cannot say), else the API's own error document with `message`.
     """
 
     status: int
     message: str = "injected fault"
     times: int | None = None
-    body: str | None = None
+    body: Any = None
     retry_after: str | None = None
 
     def take(self) -> bool:
@@ -63,6 +64,11 @@ class Request:
     @property
     def key(self) -> str:
         return f"{self.method} {self.path}"
+
+    @property
+    def form(self) -> dict[str, str]:
+        """The body's fields when it is form-encoded (an OAuth token request, a Web API call)."""
+        return dict(urllib.parse.parse_qsl(self.body.decode(errors="replace"), keep_blank_values=True))
 
 
 @dataclass
@@ -186,13 +192,21 @@ class LocalServer:
         host, port = self._server.server_address[:2]
         return f"http://{host!s}:{port}"
 
-    def __enter__(self) -> Self:
+    def start(self) -> Self:
+        """Serves from now on; the port is bound and listening already, so no one waits for it."""
         self._thread.start()
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def stop(self) -> None:
+        """No longer serves (again: a no-op), so a client meets a refused connection."""
         self._server.shutdown()
         self._server.server_close()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
 
 
 class _HTTPServer(ThreadingHTTPServer):
