@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import parse_qsl
 
-from tests.webhook_receiver import Answer, Receiver, Request
+from simulators.localserver import Fault, Reply, Request
+from tests.webhook_receiver import Receiver
 
 TOKEN = "xoxb-111-222-notifyTestToken000"
 HOOK_PATH = "/services/T0001/B0001/hookSecretPart0000"
@@ -47,40 +47,46 @@ class SlackServer(Receiver):
     def hook_url(self) -> str:
         return f"{self.url}{HOOK_PATH}"
 
-    def rate_limited(self, seconds: int) -> Answer:
-        return Answer.of_json(429, {"ok": False, "error": "ratelimited"}, **{"Retry-After": str(seconds)})
+    def rate_limited(self, seconds: int) -> Fault:
+        """The Web API's answer to the next request when a method's rate limit is reached."""
+        return Fault(429, "ratelimited", times=1, retry_after=str(seconds))
 
-    def answer(self, request: Request) -> Answer:
+    def error(self, status: int, message: str) -> Reply:
+        """The Web API's error document; the HTTP status says whether it is an API error (200)."""
+        return Reply(status, {"ok": False, "error": message})
+
+    def route(self, request: Request) -> Reply:
         if request.path == HOOK_PATH:
             return self._hook(request)
         if request.path == "/api/chat.postMessage":
             return self._post_message(request)
-        return Answer.of_json(404, {"ok": False, "error": "unknown_method"})
+        return self.error(404, "unknown_method")
 
-    def _post_message(self, request: Request) -> Answer:
+    def _post_message(self, request: Request) -> Reply:
         if request.headers.get("Authorization") != f"Bearer {TOKEN}":
-            return Answer.of_json(200, {"ok": False, "error": "invalid_auth"})
+            return self.error(200, "invalid_auth")
         if request.headers.get("Content-Type", "").startswith("application/json"):
-            args = request.json()
+            args = json.loads(request.body)
         else:
-            args = dict(parse_qsl(request.body.decode()))
+            args = request.form
             args["blocks"] = json.loads(args.get("blocks", "null"))
         if args.get("channel") not in self.channels:
-            return Answer.of_json(200, {"ok": False, "error": "channel_not_found"})
+            return self.error(200, "channel_not_found")
         if not args.get("text") and not args.get("blocks"):
-            return Answer.of_json(200, {"ok": False, "error": "no_text"})
+            return self.error(200, "no_text")
         error = _blocks_error(args.get("blocks", []))
         if error:
-            return Answer.of_json(200, {"ok": False, "error": error})
+            return self.error(200, error)
         self.posted.append(args)
         ts = f"1700000000.{len(self.posted):06d}"
-        return Answer.of_json(200, {"ok": True, "channel": "C0COMPLIANCE", "ts": ts, "message": {"ts": ts}})
+        return Reply(200, {"ok": True, "channel": "C0COMPLIANCE", "ts": ts, "message": {"ts": ts}})
 
-    def _hook(self, request: Request) -> Answer:
-        payload = request.json()
+    def _hook(self, request: Request) -> Reply:
+        """An incoming webhook answers in text/html: `ok`, or the error's name."""
+        payload = json.loads(request.body)
         if not payload.get("text") and not payload.get("blocks"):
-            return Answer(400, b"invalid_payload", {"Content-Type": "text/html"})
+            return Reply(400, "invalid_payload")
         if _blocks_error(payload.get("blocks", [])):
-            return Answer(400, b"invalid_blocks", {"Content-Type": "text/html"})
+            return Reply(400, "invalid_blocks")
         self.posted.append(payload)
-        return Answer(200, b"ok", {"Content-Type": "text/html"})
+        return Reply(200, "ok")

@@ -6,12 +6,15 @@ refuses anything else with 400 and a JSON error, and a wrong signature in the UR
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from tests.webhook_receiver import Answer, Receiver, Request
+from simulators.localserver import Reply, Request
+from tests.webhook_receiver import Receiver
 
 SIGNATURE = "sigTeamsSecret0000000000"
-PATH = f"/workflows/4f2a/triggers/manual/paths/invoke?api-version=1&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig={SIGNATURE}"
+TRIGGER = "/workflows/4f2a/triggers/manual/paths/invoke"
+PATH = f"{TRIGGER}?api-version=1&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig={SIGNATURE}"
 CARD = "application/vnd.microsoft.card.adaptive"
 
 
@@ -44,13 +47,16 @@ class TeamsServer(Receiver):
     def hook_url(self) -> str:
         return f"{self.url}{PATH}"
 
-    def answer(self, request: Request) -> Answer:
-        if request.path != PATH:
-            return Answer.of_json(
-                401, {"error": {"code": "DirectApiAuthorizationRequired", "message": "bad sig"}}
-            )
-        error = _card_error(request.json())
+    def error(self, status: int, message: str, code: str = "InvalidRequestContent") -> Reply:
+        """The Logic Apps error document."""
+        return Reply(status, {"error": {"code": code, "message": message}})
+
+    def route(self, request: Request) -> Reply:
+        if request.path != TRIGGER or request.query.get("sig") != SIGNATURE:
+            return self.error(401, "bad sig", "DirectApiAuthorizationRequired")
+        message = json.loads(request.body)
+        error = _card_error(message)
         if error:
-            return Answer.of_json(400, {"error": {"code": "InvalidRequestContent", "message": error}})
-        self.cards.append(request.json()["attachments"][0]["content"])
-        return Answer(202)
+            return self.error(400, error)
+        self.cards.append(message["attachments"][0]["content"])
+        return Reply(202, "")

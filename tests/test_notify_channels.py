@@ -23,12 +23,13 @@ from agent.notify.dispatch import dispatch
 from agent.notify.message import MAX_ITEMS, Item, Message, message
 from integrations.slack.channel import escape as slack_escape
 from integrations.webhook.channel import signature
+from simulators.localserver import Fault
 from tests.clock import FakeTime
 from tests.fakeplugin import fake_system_settings
 from tests.period_store import frozen
 from tests.slack_server import TOKEN, SlackServer
 from tests.teams_server import SIGNATURE, TeamsServer
-from tests.webhook_receiver import Answer, WebhookReceiver
+from tests.webhook_receiver import WebhookReceiver
 
 SECRET = "whsec-notifyTestSecret0000"
 HOSTILE = "<!channel> & *bold* [x](http://evil.example) <http://evil.example|click>"
@@ -111,7 +112,7 @@ def test_a_webhook_signed_with_another_secret_is_refused_once_and_counted(receiv
 
 
 def test_rate_limited_then_accepted_waits_as_asked_and_keeps_the_delivery_id(receiver, clock):
-    receiver.fail(Answer.of_json(429, {"error": "slow down"}, **{"Retry-After": "7"}))
+    receiver.fail(Fault(429, "slow down", times=1, retry_after="7"))
     counted = send([sample()], **webhook(receiver))
     assert counted.outcomes == [("webhook", "sent")] and clock.slept == [7.0]
     first, second = ({k.lower(): v for k, v in r.headers.items()} for r in receiver.requests)
@@ -126,7 +127,7 @@ def test_rate_limited_then_accepted_waits_as_asked_and_keeps_the_delivery_id(rec
 def test_server_errors_are_retried_until_the_attempts_run_out_then_counted_failed(
     receiver, clock, notify, waits
 ):
-    receiver.fail(*[Answer(503)] * 5)
+    receiver.fail(Fault(503, times=5))
     notify_settings = fake_system_settings(notify={**notify, **webhook(receiver)}).notify
     notify_settings.webhook.enabled = True
     counted = Counted()
@@ -142,7 +143,7 @@ def test_server_errors_are_retried_until_the_attempts_run_out_then_counted_faile
 
 
 def test_a_retry_after_longer_than_max_backoff_is_not_waited(receiver, clock):
-    receiver.fail(Answer(429, headers={"Retry-After": "3600"}))
+    receiver.fail(Fault(429, times=1, retry_after="3600"))
     with capture_logs() as logs:
         assert send([sample()], **webhook(receiver)).outcomes == [("webhook", "failed")]
     assert clock.slept == [] and len(receiver.requests) == 1
@@ -150,7 +151,7 @@ def test_a_retry_after_longer_than_max_backoff_is_not_waited(receiver, clock):
 
 
 def test_a_retry_after_within_max_backoff_is_waited(receiver, clock):
-    receiver.fail(Answer(429, headers={"Retry-After": "30"}))
+    receiver.fail(Fault(429, times=1, retry_after="30"))
     assert send([sample()], **webhook(receiver)).outcomes == [("webhook", "sent")]
     assert clock.slept == [30.0]
 
@@ -240,13 +241,13 @@ def test_slack_incoming_webhook_is_posted_and_its_refusal_is_final(slack, clock)
     hook = {"slack": {"webhook_url_env": "ANNEXA_TEST_SLACK_HOOK"}}
     assert send([sample()], **hook).outcomes == [("slack", "sent")]
     assert slack.posted[0]["blocks"][0]["type"] == "section"
-    slack.fail(Answer(404, b"no_service", {"Content-Type": "text/html"}))
+    slack.fail(Fault(404, times=1, body="no_service"))
     assert send([sample()], **hook).outcomes == [("slack", "failed")]
     assert len(slack.requests) == 2 and clock.slept == []
 
 
 def test_slack_secrets_never_reach_logs_when_everything_fails(slack, clock, caplog, capsys):
-    slack.fail(*[Answer.of_json(500, {"ok": False, "error": "internal_error"})] * 8)
+    slack.fail(Fault(500, "internal_error", times=8))
     with caplog.at_level(logging.DEBUG), capture_logs() as logs:
         counted = send([sample()], slack={"webhook_url_env": "ANNEXA_TEST_SLACK_HOOK"})
         counted2 = send([sample()], **bot(slack))
@@ -284,7 +285,7 @@ def test_teams_gets_an_adaptive_card_with_escaped_text_and_a_button(teams, clock
 
 def test_teams_rate_limit_then_accepted(teams, clock):
     teams.fail(
-        Answer.of_json(429, {"error": {"code": "TooManyRequests", "message": "slow"}}, **{"Retry-After": "5"})
+        Fault(429, times=1, body={"error": {"code": "TooManyRequests", "message": "slow"}}, retry_after="5")
     )
     assert send([sample()], **TEAMS).outcomes == [("teams", "sent")]
     assert clock.slept == [5.0] and len(teams.cards) == 1
@@ -292,7 +293,7 @@ def test_teams_rate_limit_then_accepted(teams, clock):
 
 def test_teams_failures_never_show_the_webhook_url(teams, clock, caplog):
     quiet_libraries(logging.DEBUG)  # as the CLI and the daemon configure logging, at its most verbose
-    teams.fail(*[Answer(502)] * 4)
+    teams.fail(Fault(502, times=4))
     with caplog.at_level(logging.DEBUG), capture_logs() as logs:
         counted = send([sample()], **TEAMS)
     assert counted.outcomes == [("teams", "failed")] and len(teams.requests) == 4
@@ -404,14 +405,14 @@ def test_starttls_against_a_relay_without_it_fails_closed(relay, clock):
 
 def test_a_broken_channel_does_not_stop_the_others(receiver, relay, clock):
     handler, port = relay
-    receiver.fail(Answer(400))
+    receiver.fail(Fault(400, times=1))
     counted = send([sample()], **webhook(receiver), **mail(port))
     assert sorted(counted.outcomes) == [("email", "sent"), ("webhook", "failed")]
     assert len(handler.mails) == 1
 
 
 def test_a_retry_after_given_as_an_http_date_is_waited_until_then(receiver, clock):
-    receiver.fail(Answer(503, headers={"Retry-After": "Mon, 02 Mar 2026 06:00:30 GMT"}))
+    receiver.fail(Fault(503, times=1, retry_after="Mon, 02 Mar 2026 06:00:30 GMT"))
     with frozen(datetime(2026, 3, 2, 6, 0, tzinfo=UTC)):
         assert send([sample()], **webhook(receiver)).outcomes == [("webhook", "sent")]
     assert clock.slept == [30.0]

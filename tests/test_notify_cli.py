@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from simulators.localserver import Fault
 from tests.cli import annexa
 from tests.period_store import write_hr_export
-from tests.webhook_receiver import Answer, WebhookReceiver
+from tests.webhook_receiver import WebhookReceiver
 
 SECRET = "whsec-cliTestSecret0000000"
 
@@ -35,7 +36,7 @@ def config(root: Path, notify: str) -> Path:
 
 def test_a_failing_webhook_leaves_the_collect_exit_code_as_it_was(tmp_path, receiver):
     quiet = annexa("collect", "--config", str(config(tmp_path / "quiet", "")))
-    receiver.fail(*[Answer(500)] * 4)
+    receiver.fail(Fault(500, times=4))
     hook = (
         '[notify]\nattempts = 2\nbackoff = "0s"\n\n'
         f'[notify.webhook]\nenabled = true\nurl = "{receiver.url}/in"\nsecret_env = "NOTIFY_CLI_SECRET"\n'

@@ -21,10 +21,11 @@ from agent.run.runner import Runner, RunSummary
 from agent.run.shard import ALL
 from agent.store import Store
 from agent.store.schema import Run
+from simulators.localserver import Fault
 from tests.clock import FakeTime
 from tests.fakeplugin import World, build_registry, fake_system_settings
 from tests.period_store import frozen
-from tests.webhook_receiver import Answer, WebhookReceiver
+from tests.webhook_receiver import WebhookReceiver
 
 SECRET = "whsec-eventsTestSecret000"
 BASE = "https://annexa.example.org"
@@ -223,7 +224,7 @@ def test_stale_evidence_is_told_once_by_the_first_run_after_it_lapsed(agent, wor
 
 
 def test_a_failing_channel_never_fails_the_run_and_is_counted(agent, world, receiver, store, settings):
-    receiver.fail(*[Answer(500)] * 10)
+    receiver.fail(Fault(500, times=10))
     metrics = Metrics(store, ["fake.things.items"], ALL)
     with frozen(T0):
         summary = Runner(store, settings, agent.registry).collect([])
