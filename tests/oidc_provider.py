@@ -13,19 +13,18 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
-import json
 import secrets
-import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlencode, urlsplit
+from urllib.parse import unquote, urlencode
 
 from joserfc import jwt
 from joserfc.jwk import RSAKey
+
+from simulators.localserver import LocalServer, Reply, Request
 
 KID = "annexa-test-key"
 
@@ -75,27 +74,9 @@ class Seen:
     form: dict[str, str]
 
 
-@dataclass
-class Answer:
-    status: int
-    body: bytes = b""
-    headers: dict[str, str] = field(default_factory=dict)
-
-    @classmethod
-    def of_json(cls, status: int, document: Any, **headers: str) -> Answer:
-        return cls(status, json.dumps(document).encode(), {"Content-Type": "application/json", **headers})
-
-    @classmethod
-    def redirect(cls, url: str) -> Answer:
-        return cls(302, b"", {"Location": url})
-
-    @classmethod
-    def oauth_error(cls, status: int, error: str, description: str, **headers: str) -> Answer:
-        return cls.of_json(status, {"error": error, "error_description": description}, **headers)
-
-
-def _single(values: dict[str, list[str]]) -> dict[str, str]:
-    return {k: v[0] for k, v in values.items()}
+def _oauth_error(status: int, error: str, description: str, **headers: str) -> Reply:
+    """RFC 6749 5.2's error document."""
+    return Reply(status, {"error": error, "error_description": description}, headers)
 
 
 @functools.cache
@@ -112,7 +93,7 @@ def _at_hash(access_token: str) -> str:
     return base64.urlsafe_b64encode(digest[: len(digest) // 2]).rstrip(b"=").decode()
 
 
-class Provider:
+class Provider(LocalServer):
     """One registered client (`client_id`, `client_secret`, `redirect_uri`) and one signing key."""
 
     def __init__(
@@ -129,21 +110,7 @@ class Provider:
         self.key, self.foreign_key = _keys()
         self._codes: dict[str, Grant] = {}
         self._tokens: dict[str, Person] = {}
-        self._lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self._thread = threading.Thread(target=self.server.serve_forever, args=(0.02,), daemon=True)
-
-    def start(self) -> Provider:
-        """Serves from now on: the socket is already bound and listening, so no one waits for it."""
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self._thread.join()
+        super().__init__()
 
     def signs_in(self, person: Person) -> None:
         """Who the next /authorize answers for, as if they had typed their password."""
@@ -170,12 +137,12 @@ class Provider:
             "claims_supported": ["iss", "sub", "aud", "exp", "iat", "nonce", "email", "groups"],
         }
 
-    def authorize(self, query: dict[str, str]) -> Answer:
+    def authorize(self, query: dict[str, str]) -> Reply:
         # A wrong client or redirect URI is told to the browser, never redirected (RFC 6749 4.1.2.1).
         if query.get("client_id") != self.client_id:
-            return Answer(400, b"unknown client_id")
+            return Reply(400, "unknown client_id")
         if query.get("redirect_uri") != self.redirect_uri:
-            return Answer(400, b"redirect_uri is not registered for this client")
+            return Reply(400, "redirect_uri is not registered for this client")
         back = {"state": query["state"]} if "state" in query else {}
         if query.get("response_type") != "code":
             return self._back({"error": "unsupported_response_type", **back})
@@ -186,38 +153,38 @@ class Provider:
         if "code_challenge" in query and query.get("code_challenge_method") != "S256":
             return self._back({"error": "invalid_request", "error_description": "S256 only", **back})
         code = secrets.token_urlsafe(24)
-        with self._lock:
+        with self.lock:
             self._codes[code] = Grant(
                 self.client_id, self.redirect_uri, query.get("nonce"), query["scope"], self.person,
                 query.get("code_challenge"),
             )  # fmt: skip
         return self._back({"code": code, **back})
 
-    def _back(self, params: dict[str, str]) -> Answer:
-        return Answer.redirect(f"{self.redirect_uri}?{urlencode(params)}")
+    def _back(self, params: dict[str, str]) -> Reply:
+        """The redirect back to the client, with no body."""
+        return Reply(302, "", {"Location": f"{self.redirect_uri}?{urlencode(params)}"})
 
-    def token(self, headers: dict[str, str], form: dict[str, str]) -> Answer:
-        if not self._client_authenticated(headers, form):
-            return Answer.oauth_error(
+    def token(self, request: Request) -> Reply:
+        form = request.form
+        if not self._client_authenticated(request, form):
+            return _oauth_error(
                 401, "invalid_client", "Client authentication failed", **{"WWW-Authenticate": "Basic"}
             )
         if form.get("grant_type") != "authorization_code":
-            return Answer.oauth_error(400, "unsupported_grant_type", "Only authorization_code is supported")
-        with self._lock:
+            return _oauth_error(400, "unsupported_grant_type", "Only authorization_code is supported")
+        with self.lock:
             grant = self._codes.pop(form.get("code", ""), None)  # a code is redeemed once
         if grant is None or grant.redirect_uri != form.get("redirect_uri"):
-            return Answer.oauth_error(400, "invalid_grant", "The code is unknown, used, or not for this URI")
+            return _oauth_error(400, "invalid_grant", "The code is unknown, used, or not for this URI")
         if grant.challenge is not None and _s256(form.get("code_verifier", "")) != grant.challenge:
-            return Answer.oauth_error(400, "invalid_grant", "PKCE verification failed")
+            return _oauth_error(400, "invalid_grant", "PKCE verification failed")
         if self.fault is Fault.TOKEN_500:
-            return Answer(
-                500, b"<html><body>Internal Server Error</body></html>", {"Content-Type": "text/html"}
-            )
+            return Reply(500, "<html><body>Internal Server Error</body></html>")
         access_token = secrets.token_urlsafe(32)
-        with self._lock:
+        with self.lock:
             self._tokens[access_token] = grant.person
         no_store = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-        return Answer.of_json(
+        return Reply(
             200,
             {
                 "access_token": access_token,
@@ -226,12 +193,12 @@ class Provider:
                 "scope": grant.scope,
                 "id_token": self.id_token(grant, access_token),
             },
-            **no_store,
+            no_store,
         )
 
-    def _client_authenticated(self, headers: dict[str, str], form: dict[str, str]) -> bool:
+    def _client_authenticated(self, request: Request, form: dict[str, str]) -> bool:
         """client_secret_basic (form-urlencoded id and secret, RFC 6749 2.3.1) or client_secret_post."""
-        basic = headers.get("authorization", "")
+        basic = request.headers.get("Authorization", "")
         if basic.startswith("Basic "):
             who, _, secret = base64.b64decode(basic[6:]).decode().partition(":")
             given = (unquote(who), unquote(secret))
@@ -267,64 +234,34 @@ class Provider:
     def jwks(self) -> dict[str, Any]:
         return {"keys": [self.key.as_dict(private=False)]}
 
-    def userinfo(self, headers: dict[str, str]) -> Answer:
-        bearer = headers.get("authorization", "")
+    def userinfo(self, request: Request) -> Reply:
+        bearer = request.headers.get("Authorization", "")
         person = self._tokens.get(bearer[7:]) if bearer.startswith("Bearer ") else None
         if person is None:
-            return Answer(401, b"", {"WWW-Authenticate": 'Bearer error="invalid_token"'})
+            return Reply(401, "", {"WWW-Authenticate": 'Bearer error="invalid_token"'})
         info: dict[str, Any] = {"sub": person.sub, self.groups_claim: list(person.groups)}
         if person.email:
             info["email"] = person.email
-        return Answer.of_json(200, info)
+        return Reply(200, info)
 
-    # --- the HTTP plumbing ---
+    # --- what LocalServer asks of it ---
 
-    def _answer(self, seen: Seen) -> Answer:
-        with self._lock:
-            self.seen.append(seen)
-        route = (seen.method, seen.path)
-        if route == ("GET", "/.well-known/openid-configuration"):
-            return Answer.of_json(200, self.discovery())
-        if route == ("GET", "/authorize"):
-            return self.authorize(seen.query)
-        if route == ("POST", "/token"):
-            return self.token(seen.headers, seen.form)
-        if route == ("GET", "/jwks"):
-            return Answer.of_json(200, self.jwks())
-        if route in {("GET", "/userinfo"), ("POST", "/userinfo")}:
-            return self.userinfo(seen.headers)
-        return Answer(404, b"not found")
+    def record(self, request: Request) -> None:
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        self.seen.append(Seen(request.method, request.path, headers, request.query, request.form))
 
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        provider = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def _serve(self, method: str) -> None:
-                parts = urlsplit(self.path)
-                length = int(self.headers.get("Content-Length", "0"))
-                body = self.rfile.read(length).decode() if length else ""
-                headers = {k.lower(): v for k, v in self.headers.items()}
-                seen = Seen(
-                    method, parts.path, headers, _single(parse_qs(parts.query)), _single(parse_qs(body))
-                )
-                reply = provider._answer(seen)
-                self.send_response(reply.status)
-                for name, value in reply.headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(reply.body)))
-                self.end_headers()
-                self.wfile.write(reply.body)
-
-            def do_GET(self) -> None:
-                self._serve("GET")
-
-            def do_POST(self) -> None:
-                self._serve("POST")
-
-            def log_message(self, format: str, *args: Any) -> None:  # keep test output clean
-                pass
-
-        return Handler
+    def route(self, request: Request) -> Reply:
+        if request.key == "GET /.well-known/openid-configuration":
+            return Reply(200, self.discovery())
+        if request.key == "GET /authorize":
+            return self.authorize(request.query)
+        if request.key == "POST /token":
+            return self.token(request)
+        if request.key == "GET /jwks":
+            return Reply(200, self.jwks())
+        if request.path == "/userinfo":
+            return self.userinfo(request)
+        return Reply(404, "not found")
 
 
 def _s256(verifier: str) -> str:
