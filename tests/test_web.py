@@ -257,3 +257,24 @@ def test_what_a_page_keeps_is_read_again_once_the_chain_moves_on(web, world_with
     Runner(store, app.state.web.settings, fake_registry).collect([])
     assert failing.findall(c.get("/").text) == ["0"]
     assert 'class="chip passing"' in c.get("/controls/A.8.9").text
+
+
+def test_the_register_and_a_controls_scopes_come_in_pages(web, world_with_markup, fake_registry, monkeypatch):
+    from agent.web.pages import controls, ncs
+
+    app, store = web
+    world_with_markup.items["fake:a"] = {"x": False}
+    Runner(store, app.state.web.settings, fake_registry).collect([])
+    monkeypatch.setattr(ncs, "PAGE", 1)
+    monkeypatch.setattr(controls, "SCOPES", 1)
+    c = signed_in(app)
+    first = c.get("/ncs?severity=minor").text
+    assert "page 1 of 2" in first and first.count('<td><a href="/ncs/NC-') == 1
+    assert 'href="/ncs?severity=minor&amp;page=2">next</a>' in first
+    second = c.get("/ncs?severity=minor&page=2").text
+    assert "page 2 of 2" in second and 'rel="prev"' in second and 'rel="next"' not in second
+    assert c.get("/ncs?page=0").status_code == 400
+    control = c.get("/controls/A.8.9").text
+    assert "And 1 more scopes: fail 1." in control and "?scopes=all" in control
+    every = c.get("/controls/A.8.9?scopes=all").text
+    assert "more scopes" not in every and "<code>fake:a</code>" in every and "<code>fake:b</code>" in every

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import tempfile
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from agent.web.roles import Can, User
 from agent.web.routing import action, as_of, page, render
 
 LISTED = 50  # failing or errored results shown per scope; `annexa export` has them all
+SCOPES = 25  # scopes shown per check (those failing or in error first) unless all are asked for
 HISTORY = 60  # evaluations shown in a control's history
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._ -]")
 
@@ -40,15 +42,22 @@ def controls(request: Request, user: User, web: Web) -> Response:
     return render(request, user, "controls.html", title="Controls", controls=shown, wanted=wanted)
 
 
-def _scopes(web: Web, check_id: str, at: Any) -> list[dict[str, Any]]:
+def _scopes(web: Web, check_id: str, at: Any, every: bool) -> dict[str, Any]:
+    """The check's latest evaluation per scope, failing and errored first; past SCOPES (unless
+    `every`), the rest are counted by outcome, not listed."""
+    runs = sorted(
+        latest_check_runs(web.store, check_id, at),
+        key=lambda c: (c.outcome not in ("fail", "error"), c.scope),
+    )
+    shown, rest = (runs, []) if every else (runs[:SCOPES], runs[SCOPES:])
     out = []
-    for cr in sorted(latest_check_runs(web.store, check_id, at), key=lambda c: c.scope):
+    for cr in shown:
         problems = []
         if cr.outcome in ("fail", "error"):
             rows = [r for r in results_of(web.store, cr.result_set) if r.status in ("fail", "error")]
             problems = rows[:LISTED]
         out.append({"run": cr, "problems": problems, "more": max(0, cr.failed + cr.errored - LISTED)})
-    return out
+    return {"shown": out, "rest": dict(sorted(Counter(cr.outcome for cr in rest).items()))}
 
 
 def _history(web: Web, check_ids: list[str], at: Any) -> list[Any]:
@@ -67,11 +76,11 @@ def _history(web: Web, check_ids: list[str], at: Any) -> list[Any]:
     return read_counted(web.store, fetch) if check_ids else []
 
 
-def _control(web: Web, cid: str, at: Any) -> dict[str, Any]:
+def _control(web: Web, cid: str, at: Any, every: bool) -> dict[str, Any]:
     """The control's checks with their latest results per scope, its history and attestations."""
     specs = [c for c in active_checks(web.registry, web.settings) if cid in c.controls]
     return {
-        "checks": [{"spec": spec, "scopes": _scopes(web, spec.id, at)} for spec in specs],
+        "checks": [{"spec": spec, "scopes": _scopes(web, spec.id, at, every)} for spec in specs],
         "history": _history(web, [s.id for s in specs], at),
         "attestations": [attestation_document(a) for a in attestations(web.store, at) if a.control_id == cid],
     }
@@ -85,7 +94,8 @@ def control(request: Request, user: User, web: Web) -> Response:
         raise UsageError(f"{cid!r} is not an Annex A 2022 control")
     at = as_of(request, web)
     status = next(c for c in statuses_of(web, at) if c.id == cid)
-    shown = web.sealed.read(web.store, ("control", cid, at), lambda: _control(web, cid, at))
+    every = request.query_params.get("scopes") == "all"
+    shown = web.sealed.read(web.store, ("control", cid, at, every), lambda: _control(web, cid, at, every))
     return render(
         request, user, "control.html", title=f"{cid} {catalog[cid].title}", control=catalog[cid],
         summary=status, **shown,

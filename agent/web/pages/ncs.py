@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
+from urllib.parse import urlencode
 
 from starlette.background import BackgroundTask
 from starlette.datastructures import FormData
@@ -36,6 +37,7 @@ from agent.web.routing import action, as_of, page, render
 STATES = [s.value for s in NcState]
 SEVERITIES = [s.value for s in Severity]
 FILTERS = ("state", "severity", "control", "q")
+PAGE = 100  # NCs per page of the register
 
 
 def _matches(doc: dict[str, Any], f: dict[str, str]) -> bool:
@@ -48,21 +50,35 @@ def _matches(doc: dict[str, Any], f: dict[str, str]) -> bool:
     )
 
 
+def _register(web: Web, at: Any) -> list[dict[str, Any]]:
+    if at is not None:
+        return registers_at(web.store, at)
+    with web.store.read() as s:
+        return [nc_document(nc) for nc in list_ncs(s)]
+
+
+def _page_number(request: Request) -> int:
+    raw = request.query_params.get("page", "1")
+    if not raw.isdigit() or not 1 <= int(raw) <= 1_000_000:
+        raise UsageError(f"page {raw!r} is not a page number")
+    return int(raw)
+
+
 @page()
 def register(request: Request, user: User, web: Web) -> Response:
     at = as_of(request, web)
     f = {k: request.query_params.get(k, "").strip() for k in FILTERS}
     if f["state"] and f["state"] not in STATES:
         raise UsageError(f"state {f['state']!r} is not one of {', '.join(STATES)}")
-    if at is not None:
-        docs = registers_at(web.store, at)
-    else:
-        with web.store.read() as s:
-            docs = [nc_document(nc) for nc in list_ncs(s)]
-    shown = [d for d in docs if _matches(d, f)]
+    number = _page_number(request)
+    docs = web.sealed.read(web.store, ("register", at), lambda: _register(web, at))
+    matching = [d for d in docs if _matches(d, f)]
+    pages = max(1, -(-len(matching) // PAGE))
+    query = urlencode({k: v for k, v in {**f, "as_of": request.query_params.get("as_of", "")}.items() if v})
     return render(
-        request, user, "ncs.html", title="Nonconformities", ncs=shown, total=len(docs), f=f,
-        states=STATES, severities=SEVERITIES,
+        request, user, "ncs.html", title="Nonconformities", ncs=matching[(number - 1) * PAGE : number * PAGE],
+        matching=len(matching), total=len(docs), f=f, states=STATES, severities=SEVERITIES,
+        page_number=number, pages=pages, query=query,
     )  # fmt: skip
 
 
@@ -104,16 +120,21 @@ def _reasons(web: Web, doc: dict[str, Any]) -> dict[str, str]:
     }
 
 
+def _shown(web: Web, number: int, at: Any) -> tuple[dict[str, Any], dict[str, str]]:
+    doc = _entry(web, number, at)
+    return doc, _reasons(web, doc) if at is None else {}
+
+
 @page()
 def nonconformity(request: Request, user: User, web: Web) -> Response:
     number = _number(request.path_params["ref"])
     at = as_of(request, web)
-    doc = _entry(web, number, at)
+    doc, reasons = web.sealed.read(web.store, ("nc", number, at), lambda: _shown(web, number, at))
     possible = [a for a, (sources, _) in ALLOWED.items() if NcState(doc["state"]) in sources]
     return render(
         request, user, "nc.html", title=f"{doc['id']} {doc['title']}", nc=doc,
-        tickets=tickets_of(web.store, [number]).get(number, []),
-        reasons=_reasons(web, doc) if at is None else {}, actions=possible if at is None else [],
+        tickets=tickets_of(web.store, [number]).get(number, []),  # a tracker's word: read each time
+        reasons=reasons, actions=possible if at is None else [],
         severities=SEVERITIES, today=web.clock().date().isoformat(), error="",
     )  # fmt: skip
 
