@@ -28,8 +28,8 @@ from agent.web.pages.overview import statuses_of
 from agent.web.roles import Can, User
 from agent.web.routing import action, as_of, page, render
 
-LISTED = 50  # failing or errored results shown per scope; `annexa export` has them all
-SCOPES = 25  # scopes shown per check (those failing or in error first) unless all are asked for
+LISTED = 10  # failing or errored results shown per scope; every one with ?scopes=all, and in bundles
+SCOPES = 10  # scopes shown per check (those failing or in error first) unless all are asked for
 HISTORY = 60  # evaluations shown in a control's history
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._ -]")
 
@@ -52,11 +52,11 @@ def _scopes(web: Web, check_id: str, at: Any, every: bool) -> dict[str, Any]:
     shown, rest = (runs, []) if every else (runs[:SCOPES], runs[SCOPES:])
     out = []
     for cr in shown:
-        problems = []
+        rows = []
         if cr.outcome in ("fail", "error"):
             rows = [r for r in results_of(web.store, cr.result_set) if r.status in ("fail", "error")]
-            problems = rows[:LISTED]
-        out.append({"run": cr, "problems": problems, "more": max(0, cr.failed + cr.errored - LISTED)})
+        problems = rows if every else rows[:LISTED]
+        out.append({"run": cr, "problems": problems, "more": len(rows) - len(problems)})
     return {"shown": out, "rest": dict(sorted(Counter(cr.outcome for cr in rest).items()))}
 
 
