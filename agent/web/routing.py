@@ -24,6 +24,7 @@ from agent.logs import get_logger
 from agent.store.chain import one_walk
 from agent.web.auth import current_user
 from agent.web.context import Web
+from agent.web.markup import GLOBALS
 from agent.web.roles import Can, User
 from agent.web.security import csrf_ok, csrf_token
 
@@ -36,6 +37,7 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 templates = Environment(
     loader=PackageLoader("agent.web", "templates"), autoescape=True, undefined=StrictUndefined
 )
+templates.globals.update(GLOBALS)
 
 
 def render(request: Request, user: User | None, name: str, status: int = 200, **values: Any) -> HTMLResponse:
