@@ -41,9 +41,12 @@ def states_of(
 ) -> list[dict[str, Any]]:
     """The observations aged at `now` against each source's freshness limit."""
     out = []
+    limits = {
+        source: settings.freshness_for(source, registry.collectors[source].freshness)
+        for source in {obs.source for obs in observations}
+    }
     for obs in observations:
-        spec = registry.collectors[obs.source]
-        limit = settings.freshness_for(obs.source, spec.freshness)
+        limit = limits[obs.source]
         age = now - obs.collected_at
         state = "error" if obs.status != "ok" else ("stale" if age > limit else "fresh")
         out.append(

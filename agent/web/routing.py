@@ -26,6 +26,7 @@ from agent.web.auth import current_user
 from agent.web.context import Web
 from agent.web.markup import GLOBALS
 from agent.web.roles import Can, User
+from agent.web.sealed import Sealed
 from agent.web.security import csrf_ok, csrf_token
 
 log = get_logger()
@@ -80,7 +81,7 @@ def _signed_in(request: Request, need: Can) -> tuple[Web, User | None, Response 
 
 def _guarded(request: Request, user: User, call: Callable[[], Response]) -> Response:
     try:
-        with one_walk():
+        with one_walk(), Sealed.request():
             return call()
     except StoreBusy as exc:
         return problem(request, user, 503, str(exc))
