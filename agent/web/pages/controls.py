@@ -9,6 +9,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlmodel import col
 from starlette.datastructures import FormData, UploadFile
@@ -26,7 +27,7 @@ from agent.store.schema import CheckRun, Run
 from agent.web.context import Web
 from agent.web.pages.overview import statuses_of
 from agent.web.roles import Can, User
-from agent.web.routing import action, as_of, page, render
+from agent.web.routing import action, as_of, page, render, templates
 
 LISTED = 10  # failing or errored results shown per scope; every one with ?scopes=all, and in bundles
 SCOPES = 10  # scopes shown per check (those failing or in error first) unless all are asked for
@@ -95,10 +96,21 @@ def control(request: Request, user: User, web: Web) -> Response:
     at = as_of(request, web)
     status = next(c for c in statuses_of(web, at) if c.id == cid)
     every = request.query_params.get("scopes") == "all"
-    shown = web.sealed.read(web.store, ("control", cid, at, every), lambda: _control(web, cid, at, every))
+    raw = request.query_params.get("as_of", "")
+
+    def rendered() -> tuple[Markup, list[dict[str, Any]]]:
+        shown = _control(web, cid, at, every)
+        html = Markup(
+            templates.get_template("control_checks.html").render(
+                control=catalog[cid], checks=shown["checks"], history=shown["history"], as_of=raw
+            )
+        )
+        return html, shown["attestations"]
+
+    checks_html, vouches = web.sealed.read(web.store, ("control", cid, raw, every), rendered)
     return render(
         request, user, "control.html", title=f"{cid} {catalog[cid].title}", control=catalog[cid],
-        summary=status, **shown,
+        summary=status, checks_html=checks_html, attestations=vouches,
     )  # fmt: skip
 
 
