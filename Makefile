@@ -51,6 +51,7 @@ bench: $(VENV)/.demo
 	$(BIN)/python bench/identity.py
 	$(BIN)/python bench/cli_startup.py
 	$(BIN)/python bench/period.py
+	$(BIN)/python bench/web.py
 	$(BIN)/python bench/vs_prowler.py
 
 clean:
