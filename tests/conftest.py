@@ -20,6 +20,25 @@ def _cache_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
         yield
 
 
+@pytest.fixture(autouse=True)
+def _logging_left_as_found() -> Iterator[None]:
+    """A test that runs a command in process configures logging as the CLI does: structlog routed
+    through a handler on the stderr pytest captured for that test. Left in place, every later test's
+    events would go to a closed stream ("--- Logging error ---"), not where those tests look."""
+    import structlog
+
+    from agent import logs
+
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    config, applied = structlog.get_config(), list(logs._applied)
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    structlog.configure(**config)
+    logs._applied[:] = applied
+
+
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[str]:
     """One in-process moto server per process (so per xdist worker), on a free port."""
