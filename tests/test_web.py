@@ -278,3 +278,50 @@ def test_the_register_and_a_controls_scopes_come_in_pages(web, world_with_markup
     assert "And 1 more scopes: fail 1." in control and "?scopes=all" in control
     every = c.get("/controls/A.8.9?scopes=all").text
     assert "more scopes" not in every and "<code>fake:a</code>" in every and "<code>fake:b</code>" in every
+
+
+def test_an_auditor_reviews_a_bundle_through_the_form_sealed_under_their_name(tmp_path, fake_registry):
+    from agent.bundle.export import export_bundle
+    from agent.bundle.signing import create_key_pair, seal_keys
+    from agent.store import Store
+    from agent.store.schema import Review
+
+    key = tmp_path / "agent.key"
+    create_key_pair(key)
+    url = f"sqlite:///{tmp_path / 'signed.db'}"
+    settings = fake_system_settings(
+        store={"url": url}, export={"signing_key": str(key)},
+        web={"session_key_file": str(tmp_path / "web.key"), "proxy_user_header": "X-Forwarded-User",
+             "trusted_proxies": ["testclient"], "roles": {"aud@example.com": "auditor", "vic@example.com": "viewer"}},
+    )  # fmt: skip
+    store = Store(url, keys=seal_keys(str(key)))
+    Runner(store, settings, fake_registry).collect([])
+    bundle = tmp_path / "bundle.zip"
+    export_bundle(store, settings, fake_registry, bundle, exported_by="dana")
+    app = create_app(settings, store, fake_registry, TOKEN, clock=lambda: NOW)
+
+    viewer = client(app, "vic@example.com")
+    assert viewer.get("/reviews").status_code == 403
+    auditor = client(app, "aud@example.com")
+    page = auditor.get("/reviews")
+    assert page.status_code == 200 and "None yet." in page.text
+    form = {"csrf": csrf_of(page.text), "decision": "accept", "note": "sampled 5 leavers, all evidenced"}
+    files = {"bundle": ("bundle.zip", bundle.read_bytes(), "application/zip")}
+    answer = auditor.post("/reviews", data=form, files=files)
+    assert answer.status_code == 303, answer.text[:400]
+    with store.read() as s:
+        (row,) = s.query(Review).all()
+    assert (row.actor, row.decision, row.exporter) == ("aud@example.com", "accept", "dana")
+    assert "sampled 5 leavers, all evidenced" in auditor.get("/reviews").text
+    cut = bundle.read_bytes()[:-200]
+    refused = auditor.post("/reviews", data=form, files={"bundle": ("b.zip", cut, "application/zip")})
+    assert refused.status_code == 400 and 'id="problem">' in refused.text
+    exporter = client(app, "dana")
+    settings.web.roles["dana"] = "auditor"
+    own = exporter.post(
+        "/reviews", data={**form, "csrf": csrf_of(exporter.get("/reviews").text)}, files=files
+    )
+    assert own.status_code == 400 and "someone else must review it" in own.text
+    with store.read() as s:
+        assert s.query(Review).count() == 1
+    store.close()

@@ -25,7 +25,7 @@ from agent.store import Store
 from agent.store.types import utcnow
 from agent.web.auth import session_key
 from agent.web.context import Web
-from agent.web.pages import controls, ncs, overview, period, runs, session
+from agent.web.pages import controls, ncs, overview, period, reviews, runs, session
 from agent.web.security import SecurityHeaders
 
 log = get_logger()
@@ -46,6 +46,8 @@ def _routes() -> list[Route | Mount]:
         Route("/runs/{rid}", runs.run),
         Route("/period", period.period),
         Route("/samples", period.samples),
+        Route("/reviews", reviews.reviews),
+        Route("/reviews", reviews.review, methods=["POST"]),
         Route("/login", session.login, methods=["GET", "POST"]),
         Route("/login/oidc", session.oidc_start),
         Route("/auth/callback", session.oidc_callback, name="oidc_callback"),
