@@ -257,6 +257,8 @@ def test_what_a_page_keeps_is_read_again_once_the_chain_moves_on(web, world_with
     Runner(store, app.state.web.settings, fake_registry).collect([])
     assert failing.findall(c.get("/").text) == ["0"]
     assert 'class="chip passing"' in c.get("/controls/A.8.9").text
+    closed = c.get("/ncs/NC-0001").text  # the draft closed itself: no reason of a pass shown as a failure
+    assert "Resources that were failing (1)" in closed and "is not good" not in closed
 
 
 def test_the_register_and_a_controls_scopes_come_in_pages(web, world_with_markup, fake_registry, monkeypatch):

@@ -116,7 +116,7 @@ def _reasons(web: Web, doc: dict[str, Any]) -> dict[str, str]:
     return {
         r.resource_id: r.reason
         for r in results_of(web.store, latest[0].result_set)
-        if r.resource_id in wanted
+        if r.resource_id in wanted and r.status in ("fail", "error")
     }
 
 
