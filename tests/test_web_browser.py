@@ -34,6 +34,7 @@ from agent.audit.period_read import period_document
 from agent.audit.status import evidence_states
 from agent.run.evaluate import active_checks
 from agent.run.runner import Runner
+from agent.store.results import latest_check_runs, results_of
 from agent.store.schema import Nonconformity, Run
 from agent.web.app import create_app
 from agent.web.auth import BOOTSTRAP_USER
@@ -190,9 +191,15 @@ def test_a_control_page_shows_its_check_scopes_history_and_attestations(
     section = browser.find_element(By.ID, f"check-{FAILING_CHECK}")
     [scope] = [
         [td.text for td in row.find_elements(By.TAG_NAME, "td")]
-        for row in section.find_elements(By.CSS_SELECTOR, ":scope > table > tbody > tr")
+        for row in section.find_elements(By.CSS_SELECTOR, ":scope > table > tbody > tr.scope")
     ]
     assert scope[:2] == [HR_SCOPE, "pass"]  # it failed on days 8-12 and passes since
+    [latest] = [cr for cr in latest_check_runs(period.store, FAILING_CHECK) if cr.scope == HR_SCOPE]
+    stored = sorted(results_of(period.store, latest.result_set), key=lambda r: r.resource_id)
+    shown_results = cells(browser, f"[id='check-{FAILING_CHECK}'] table.inner tbody tr")
+    assert [(r[0], r[1], r[3].split()) for r in shown_results] == [
+        (r.resource_id, r.status, list(r.evidence)) for r in stored
+    ]  # each result with the hashes of the evidence records it was judged on
     specs = {c.id for c in active_checks(period.registry, period.settings) if FAILING_CONTROL in c.controls}
     with period.store.read() as s:
         runs = len(list(s.execute(select(col(Run.id)).where(col(Run.kind) == "collect")).scalars()))

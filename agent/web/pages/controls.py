@@ -29,7 +29,8 @@ from agent.web.pages.overview import statuses_of
 from agent.web.roles import Can, User
 from agent.web.routing import action, as_of, page, render, templates
 
-LISTED = 10  # failing or errored results shown per scope; every one with ?scopes=all, and in bundles
+LISTED = 10  # results shown per scope, failures first; every one with ?scopes=all, and in bundles
+_ORDER = {"fail": 0, "error": 1, "pass": 2, "not_applicable": 3}
 SCOPES = 10  # scopes shown per check (those failing or in error first) unless all are asked for
 HISTORY = 60  # evaluations shown in a control's history
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._ -]")
@@ -53,11 +54,12 @@ def _scopes(web: Web, check_id: str, at: Any, every: bool) -> dict[str, Any]:
     shown, rest = (runs, []) if every else (runs[:SCOPES], runs[SCOPES:])
     out = []
     for cr in shown:
-        rows = []
-        if cr.outcome in ("fail", "error"):
-            rows = [r for r in results_of(web.store, cr.result_set) if r.status in ("fail", "error")]
-        problems = rows if every else rows[:LISTED]
-        out.append({"run": cr, "problems": problems, "more": len(rows) - len(problems)})
+        # Every result with the hashes of the evidence records it was judged on, failures first.
+        rows = sorted(
+            results_of(web.store, cr.result_set), key=lambda r: (_ORDER.get(r.status, 9), r.resource_id)
+        )
+        listed = rows if every else rows[:LISTED]
+        out.append({"run": cr, "results": listed, "more": len(rows) - len(listed)})
     return {"shown": out, "rest": dict(sorted(Counter(cr.outcome for cr in rest).items()))}
 
 
