@@ -144,14 +144,18 @@ def story(doc: dict[str, Any], checks: list[CheckSpec]) -> str:
     return f"failure of {found[0]} days with its NC; gaps of {errors} (error) and {missed} (not collected) windows"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+def store_arguments(doc: str | None) -> argparse.ArgumentParser:
+    """The options of the year's store this bench builds, which bench/web.py builds on too."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--checks", type=int, default=30)
     parser.add_argument("--accounts", type=int, default=10)
     parser.add_argument("--keep", type=Path, help="Keep the store in this directory; reuse it if there.")
+    return parser
+
+
+def main() -> None:
+    parser = store_arguments(__doc__)
     args = parser.parse_args()
     stories = (FAILING, BROKEN, MISSING)
     least = {

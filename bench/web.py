@@ -40,7 +40,7 @@ from agent.store import Store
 from agent.store.schema import Nonconformity
 from agent.web.app import Server, create_app
 from bench.measure import served_in_child
-from bench.period import Judged, aws_checks, build, day_at, write_config
+from bench.period import Judged, aws_checks, build, day_at, store_arguments, write_config
 
 USER_HEADER = "X-Forwarded-User"
 VIEWER = "viewer@bench.example"
@@ -181,17 +181,11 @@ def measure(url: str, args: argparse.Namespace, server_pid: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--days", type=int, default=365)
-    parser.add_argument("--checks", type=int, default=30)
-    parser.add_argument("--accounts", type=int, default=10)
+    parser = store_arguments(__doc__)
     parser.add_argument("--ncs", type=int, default=1000, help="Short-lived accounts' failures, one NC each.")
     parser.add_argument("--requests", type=int, default=30, help="Sequential overviews timed.")
     parser.add_argument("--viewers", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=2, help="Times each viewer requests every page.")
-    parser.add_argument("--keep", type=Path, help="Keep the store in this directory; reuse it if there.")
     args = parser.parse_args()
     logs.configure("warning")
     everything = load_plugins(Registry(), systems=())
