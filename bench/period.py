@@ -18,7 +18,8 @@ import argparse
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -154,6 +155,19 @@ def store_arguments(doc: str | None) -> argparse.ArgumentParser:
     return parser
 
 
+@contextmanager
+def store_dir(args: argparse.Namespace) -> Iterator[tuple[Path, Registry, list[CheckSpec], bool]]:
+    """Where the store is (`--keep`, else a directory removed afterwards), every check's spec, the
+    `--checks` AWS checks the store judges, and whether a store is there to reuse."""
+    logs.configure("warning")
+    everything = load_plugins(Registry(), systems=())
+    checks = aws_checks(everything, args.checks)
+    with tempfile.TemporaryDirectory() as tmp:
+        root = args.keep or Path(tmp)
+        root.mkdir(parents=True, exist_ok=True)
+        yield root, everything, checks, (root / "store.db").exists()
+
+
 def main() -> None:
     parser = store_arguments(__doc__)
     args = parser.parse_args()
@@ -167,13 +181,7 @@ def main() -> None:
     for option, minimum in least.items():
         if given[option] < minimum:
             parser.error(f"{option} must be at least {minimum}: the story built into the store needs it")
-    logs.configure("warning")
-    everything = load_plugins(Registry(), systems=())
-    checks = aws_checks(everything, args.checks)
-    with tempfile.TemporaryDirectory() as tmp:
-        root = args.keep or Path(tmp)
-        root.mkdir(parents=True, exist_ok=True)
-        reuse = (root / "store.db").exists()
+    with store_dir(args) as (root, everything, checks, reuse):
         if not reuse:
             create_key_pair(root / "k.key")
         config = write_config(root, everything, checks)

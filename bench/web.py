@@ -19,7 +19,6 @@ import argparse
 import multiprocessing
 import os
 import statistics
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -35,12 +34,12 @@ from agent.bundle.signing import create_key_pair, seal_keys
 from agent.config.settings import load_settings
 from agent.plugin.loader import load_plugins
 from agent.plugin.model import Result, Status
-from agent.plugin.registry import CheckSpec, Registry
+from agent.plugin.registry import CheckSpec
 from agent.store import Store
 from agent.store.schema import Nonconformity
 from agent.web.app import Server, create_app
 from bench.measure import served_in_child
-from bench.period import Judged, aws_checks, build, day_at, store_arguments, write_config
+from bench.period import Judged, build, day_at, store_arguments, store_dir, write_config
 
 USER_HEADER = "X-Forwarded-User"
 VIEWER = "viewer@bench.example"
@@ -187,13 +186,7 @@ def main() -> None:
     parser.add_argument("--viewers", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=2, help="Times each viewer requests every page.")
     args = parser.parse_args()
-    logs.configure("warning")
-    everything = load_plugins(Registry(), systems=())
-    checks = aws_checks(everything, args.checks)
-    with tempfile.TemporaryDirectory() as tmp:
-        root = args.keep or Path(tmp)
-        root.mkdir(parents=True, exist_ok=True)
-        reuse = (root / "store.db").exists()
+    with store_dir(args) as (root, everything, checks, reuse):
         web = f'[web]\nsession_key_file = "{root / "web.key"}"\nproxy_user_header = "{USER_HEADER}"\n'
         args.config = write_config(root, everything, checks, web + f'[web.roles]\n"{VIEWER}" = "viewer"\n')
         started = time.perf_counter()
