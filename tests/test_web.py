@@ -253,7 +253,7 @@ def test_what_a_page_keeps_is_read_again_once_the_chain_moves_on(web, world_with
     failing = re.compile(r'data-status="failing">(\d+)<')
     assert failing.findall(c.get("/").text) == ["1"]
     assert failing.findall(c.get("/").text) == ["1"]  # kept: the same reading
-    world_with_markup.items["fake:b"] = {"x": True}
+    world_with_markup.items["fake:b"] = {"x": True, "<script>alert(1)</script>": True}  # fixed, still listed
     Runner(store, app.state.web.settings, fake_registry).collect([])
     assert failing.findall(c.get("/").text) == ["0"]
     assert 'class="chip passing"' in c.get("/controls/A.8.9").text
